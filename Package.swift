@@ -1,0 +1,89 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+import class Foundation.ProcessInfo
+
+/// One settings list for every target (STYLE.md): Swift 6 mode comes from the tools
+/// version; these make imports and existentials explicit.
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+var targets: [Target] = [
+    systemLibrary("CPcap", pkgConfig: "libpcap", apt: "libpcap-dev"),
+    systemLibrary("CMaxMindDB", pkgConfig: "libmaxminddb", apt: "libmaxminddb-dev"),
+    systemLibrary("CLibXML2", pkgConfig: "libxml-2.0", apt: "libxml2-dev"),
+    systemLibrary("CIDN2", pkgConfig: "libidn2", apt: "libidn2-dev"),
+    systemLibrary("CZlibBeian", pkgConfig: "zlib", apt: "zlib1g-dev"),
+
+    .target(name: "BeianCore", dependencies: ["CIDN2", "CZlibBeian"], swiftSettings: settings),
+    .target(
+        name: "BeianRegistry",
+        dependencies: ["BeianCore", "CLibXML2", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+        swiftSettings: settings
+    ),
+    .target(name: "BeianCapture", dependencies: ["BeianCore", "CPcap"], swiftSettings: settings),
+    .target(name: "BeianGeo", dependencies: ["BeianCore", "CMaxMindDB"], swiftSettings: settings),
+    .executableTarget(
+        name: "BeianCLI",
+        dependencies: [
+            "BeianCore", "BeianRegistry", "BeianCapture", "BeianGeo",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: settings
+    ),
+    .executableTarget(
+        name: "BeianDatagen",
+        dependencies: [
+            "BeianCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: settings
+    ),
+    .target(name: "BeianTestSupport", dependencies: ["BeianCore"], swiftSettings: settings),
+
+    .testTarget(name: "BeianCoreTests", dependencies: ["BeianCore", "BeianTestSupport"], swiftSettings: settings),
+    .testTarget(
+        name: "BeianRegistryTests",
+        dependencies: ["BeianRegistry", "BeianTestSupport"],
+        swiftSettings: settings
+    ),
+    .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture"], swiftSettings: settings),
+    .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo"], swiftSettings: settings),
+    .testTarget(
+        name: "BeianCLITests",
+        dependencies: ["BeianTestSupport", "BeianCLI", "BeianDatagen"],
+        swiftSettings: settings
+    ),
+]
+
+var dependencies: [Package.Dependency] = [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+]
+
+// The benchmark suites pull in ordo-one/package-benchmark; ordinary builds skip them.
+if ProcessInfo.processInfo.environment["BEIAN_BENCHMARKS"] != nil {
+    dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"])
+    )
+}
+
+let package = Package(
+    name: "beian-scan",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "beian", targets: ["BeianCLI"]),
+        .executable(name: "beian-datagen", targets: ["BeianDatagen"]),
+        .library(name: "BeianCore", targets: ["BeianCore"]),
+        .library(name: "BeianRegistry", targets: ["BeianRegistry"]),
+    ],
+    dependencies: dependencies,
+    targets: targets
+)

@@ -1,0 +1,247 @@
+internal import CZlibBeian
+
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Darwin)
+    internal import Darwin
+#endif
+
+/// Why an input could not be read: the file, where in it, and what went wrong.
+public struct InputError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        public static let cannotOpen = Code("cannot-open")
+        public static let readFailed = Code("read-failed")
+        public static let corruptCompression = Code("corrupt-compression")
+        public static let truncated = Code("truncated")
+        public static let tooLarge = Code("too-large")
+        public static let unsupported = Code("unsupported")
+    }
+
+    public let code: Code
+    public let file: String
+    /// Byte offset in the file (compressed offset for compressed inputs), when known.
+    public let offset: Int64?
+    public let reason: String
+
+    public init(_ code: Code, file: String, offset: Int64? = nil, _ reason: String) {
+        self.code = code
+        self.file = file
+        self.offset = offset
+        self.reason = reason
+    }
+
+    public var description: String {
+        offset.map { "\(file): at byte \($0): \(reason)" } ?? "\(file): \(reason)"
+    }
+
+    public static func == (lhs: InputError, rhs: InputError) -> Bool { lhs.code == rhs.code && lhs.file == rhs.file }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(file)
+    }
+}
+
+/// A source of bytes read front to back: a file, or the decompressed content of one.
+///
+/// Not thread-safe: one reader owns it.
+public protocol ByteStream: AnyObject {
+    /// The name used in messages (the path).
+    var name: String { get }
+    /// Fills the front of `buffer`; returns how many bytes were written, 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int
+    /// Bytes consumed from the underlying file so far (for progress and error offsets).
+    var fileOffset: Int64 { get }
+}
+
+/// Opens inputs, undoing gzip compression transparently.
+public enum InputFile {
+    /// Size of the chunks handed to readers.
+    public static let chunkSize = 1 << 20
+
+    /// Opens `path` (`-` is standard input). A gzip file (magic `1f 8b`) is decompressed on
+    /// the fly, including files of several concatenated members.
+    public static func open(_ path: String) throws(InputError) -> any ByteStream {
+        let file = try FileByteStream(path: path)
+        let magic = try file.peek(2)
+        if magic == [0x1F, 0x8B] {
+            return try GzipByteStream(source: file)
+        }
+        return file
+    }
+
+    /// The first `count` bytes of `path` (fewer for a shorter file), without decompression.
+    public static func magic(of path: String, count: Int = 8) throws(InputError) -> [UInt8] {
+        try FileByteStream(path: path).peek(count)
+    }
+
+    /// Size of the file at `path`, when it is a regular file.
+    public static func size(of path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int64(info.st_size)
+    }
+}
+
+extension ByteStream {
+    /// Calls `body` with successive chunks until the end of the stream.
+    public func forEachChunk(size: Int = InputFile.chunkSize, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = try read(into: buffer)
+            if count == 0 { return }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+    }
+
+    /// Reads everything, refusing more than `limit` bytes.
+    public func readAll(limit: Int) throws(InputError) -> [UInt8] {
+        var result: [UInt8] = []
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = try read(into: buffer)
+            if count == 0 { return result }
+            guard result.count + count <= limit else {
+                throw InputError(.tooLarge, file: name, "larger than the limit of \(limit) bytes")
+            }
+            result.append(contentsOf: buffer[..<count])
+        }
+    }
+}
+
+/// A file read with `read(2)`, with a small look-ahead for format detection.
+final class FileByteStream: ByteStream {
+    let name: String
+    private let descriptor: Int32
+    private var pending: [UInt8] = []
+    private(set) var fileOffset: Int64 = 0
+
+    init(path: String) throws(InputError) {
+        name = path
+        if path == "-" {
+            descriptor = 0
+            return
+        }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw InputError(.cannotOpen, file: path, String(cString: strerror(errno)))
+        }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw InputError(.cannotOpen, file: path, "is a directory")
+        }
+        descriptor = fd
+    }
+
+    deinit {
+        if descriptor > 0 { close(descriptor) }
+    }
+
+    /// The next `count` bytes without consuming them.
+    func peek(_ count: Int) throws(InputError) -> [UInt8] {
+        while pending.count < count {
+            let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: count - pending.count, alignment: 1)
+            defer { chunk.deallocate() }
+            let got = try readRaw(into: chunk)
+            if got == 0 { break }
+            pending += chunk[..<got]
+        }
+        return Array(pending.prefix(count))
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        if !pending.isEmpty {
+            let count = min(pending.count, buffer.count)
+            buffer.copyBytes(from: pending[..<count])
+            pending.removeFirst(count)
+            return count
+        }
+        return try readRaw(into: buffer)
+    }
+
+    private func readRaw(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        while true {
+            let got = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            if got >= 0 {
+                fileOffset += Int64(got)
+                return got
+            }
+            if errno == EINTR { continue }
+            throw InputError(.readFailed, file: name, offset: fileOffset, String(cString: strerror(errno)))
+        }
+    }
+}
+
+/// The decompressed content of a gzip stream (RFC 1952), member after member.
+final class GzipByteStream: ByteStream {
+    private let source: any ByteStream
+    private var stream = z_stream()
+    private let input: UnsafeMutableRawBufferPointer
+    private var inputEnd = false
+    private var finished = false
+    private var memberDone = false
+
+    var name: String { source.name }
+    var fileOffset: Int64 { source.fileOffset - Int64(stream.avail_in) }
+
+    init(source: any ByteStream) throws(InputError) {
+        self.source = source
+        input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
+        let rc = inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard rc == Z_OK else {
+            input.deallocate()
+            throw InputError(.corruptCompression, file: source.name, "zlib initialisation failed (\(rc))")
+        }
+    }
+
+    deinit {
+        inflateEnd(&stream)
+        input.deallocate()
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        guard !finished, buffer.count > 0 else { return 0 }
+        stream.next_out = buffer.baseAddress?.assumingMemoryBound(to: Bytef.self)
+        stream.avail_out = UInt32(min(buffer.count, Int(UInt32.max)))
+        while stream.avail_out > 0 {
+            if stream.avail_in == 0 && !inputEnd {
+                let got = try source.read(into: input)
+                if got == 0 {
+                    inputEnd = true
+                } else {
+                    stream.next_in = input.baseAddress?.assumingMemoryBound(to: Bytef.self)
+                    stream.avail_in = UInt32(got)
+                }
+            }
+            if stream.avail_in == 0 && inputEnd {
+                let produced = buffer.count - Int(stream.avail_out)
+                if !memberDone {
+                    throw InputError(.truncated, file: name, offset: fileOffset, "gzip stream ends before its end marker (truncated file)")
+                }
+                finished = true
+                return produced
+            }
+            if memberDone {
+                // Another member follows the one that ended.
+                inflateReset(&stream)
+                memberDone = false
+            }
+            let rc = inflate(&stream, Z_NO_FLUSH)
+            if rc == Z_STREAM_END {
+                memberDone = true
+                continue
+            }
+            if rc != Z_OK && rc != Z_BUF_ERROR {
+                let message = stream.msg.map { String(cString: $0) } ?? "error \(rc)"
+                throw InputError(.corruptCompression, file: name, offset: fileOffset, "corrupt gzip data: \(message)")
+            }
+        }
+        return buffer.count
+    }
+}

@@ -1,0 +1,218 @@
+// Textual forms of addresses: dotted quads, every RFC 4291 form of IPv6 (compressed,
+// embedded IPv4, IPv4-mapped), RFC 5952 output, and the V3.0 integer form.
+
+extension IPv4Address: CustomStringConvertible, LosslessStringConvertible {
+    /// Parses a dotted quad. Each part is 1…3 decimal digits, 0…255. Leading zeros are read
+    /// as decimal (`010.001.002.003` is 10.1.2.3): registry exports pad addresses that way,
+    /// and none of them means octal.
+    public init?(_ text: String) {
+        guard let address = try? IPv4Address.parse(text) else { return nil }
+        self = address
+    }
+
+    public static func parse(_ text: some StringProtocol) throws(ValueError) -> IPv4Address {
+        guard let address = Array(text.utf8).withUnsafeBufferPointer({ parseDotted($0) }) else {
+            throw ValueError(.invalidAddress, "not an IPv4 address: \(quoted(text))")
+        }
+        return address
+    }
+
+    /// Parses `bytes` as a dotted quad, or returns nil.
+    @usableFromInline
+    static func parseDotted(_ bytes: UnsafeBufferPointer<UInt8>) -> IPv4Address? {
+        var value: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var parts = 0
+        for byte in bytes {
+            if byte >= 0x30 && byte <= 0x39 {
+                part = part * 10 + UInt32(byte - 0x30)
+                digits += 1
+                if digits > 3 || part > 255 { return nil }
+            } else if byte == 0x2E {
+                guard digits > 0, parts < 3 else { return nil }
+                value = value << 8 | part
+                parts += 1
+                part = 0
+                digits = 0
+            } else {
+                return nil
+            }
+        }
+        guard digits > 0, parts == 3 else { return nil }
+        return IPv4Address(value << 8 | part)
+    }
+
+    /// Parses the V3.0 integer form (`Qsip`/`Zzip`): a decimal number 1…4294967295.
+    public static func parse(integer text: some StringProtocol) throws(ValueError) -> IPv4Address {
+        let trimmed = text.utf8
+        guard !trimmed.isEmpty, trimmed.count <= 10, trimmed.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw ValueError(.invalidAddress, "not an integer IPv4 address: \(quoted(text))")
+        }
+        var value: UInt64 = 0
+        for byte in trimmed { value = value * 10 + UInt64(byte - 0x30) }
+        guard value >= 1, value <= UInt64(UInt32.max) else {
+            throw ValueError(.invalidAddress, "integer IPv4 address \(value) is outside 1…4294967295")
+        }
+        return IPv4Address(UInt32(value))
+    }
+
+    public var description: String {
+        "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
+    }
+}
+
+extension IPv6Address: CustomStringConvertible, LosslessStringConvertible {
+    public init?(_ text: String) {
+        guard let address = try? IPv6Address.parse(text) else { return nil }
+        self = address
+    }
+
+    /// Parses any RFC 4291 text form: full, `::`-compressed, with an embedded dotted quad in
+    /// the last 32 bits. Zone indexes (`fe80::1%eth0`) and brackets are refused: they name an
+    /// interface, not an address.
+    public static func parse(_ text: some StringProtocol) throws(ValueError) -> IPv6Address {
+        let bytes = Array(text.utf8)
+        if bytes.contains(0x25) {
+            throw ValueError(.invalidAddress, "IPv6 zone index not allowed: \(quoted(text))")
+        }
+        guard let value = parseIPv6(bytes) else {
+            throw ValueError(.invalidAddress, "not an IPv6 address: \(quoted(text))")
+        }
+        return IPv6Address(value)
+    }
+
+    /// RFC 5952: lowercase, no leading zeros, the longest run of two or more zero groups
+    /// compressed (the first when tied), IPv4-mapped addresses as `::ffff:a.b.c.d`.
+    public var description: String {
+        if let v4 = ipv4Mapped { return "::ffff:\(v4)" }
+        var groups = [UInt16](repeating: 0, count: 8)
+        for i in 0..<8 { groups[i] = UInt16(truncatingIfNeeded: value >> (112 - 16 * i)) }
+        var bestStart = -1
+        var bestLength = 1
+        var i = 0
+        while i < 8 {
+            if groups[i] == 0 {
+                var j = i
+                while j < 8 && groups[j] == 0 { j += 1 }
+                if j - i > bestLength {
+                    bestStart = i
+                    bestLength = j - i
+                }
+                i = j
+            } else {
+                i += 1
+            }
+        }
+        func hex(_ range: Range<Int>) -> String {
+            groups[range].map { String($0, radix: 16) }.joined(separator: ":")
+        }
+        if bestStart < 0 { return hex(0..<8) }
+        return hex(0..<bestStart) + "::" + hex((bestStart + bestLength)..<8)
+    }
+}
+
+/// Parses an IPv6 text form into its value, or nil.
+private func parseIPv6(_ bytes: [UInt8]) -> UInt128? {
+    guard bytes.count >= 2, bytes.count <= 45 else { return nil }
+    var head: [UInt16] = []
+    var tail: [UInt16] = []
+    var sawDoubleColon = false
+    var index = 0
+    if bytes[0] == 0x3A {
+        guard bytes[1] == 0x3A else { return nil }
+        sawDoubleColon = true
+        index = 2
+    }
+    while index < bytes.count {
+        // One group, or a dotted quad at the end.
+        var end = index
+        var isDotted = false
+        while end < bytes.count && bytes[end] != 0x3A {
+            if bytes[end] == 0x2E { isDotted = true }
+            end += 1
+        }
+        let groupCount = head.count + tail.count
+        if isDotted {
+            guard end == bytes.count, groupCount <= 6 else { return nil }
+            let quad = bytes[index..<end].withUnsafeBufferPointer { IPv4Address.parseDotted($0) }
+            guard let v4 = quad else { return nil }
+            let pair = [UInt16(v4.value >> 16), UInt16(v4.value & 0xFFFF)]
+            if sawDoubleColon { tail += pair } else { head += pair }
+            index = end
+            break
+        }
+        guard end > index, end - index <= 4, groupCount < 8 else { return nil }
+        var group: UInt16 = 0
+        for byte in bytes[index..<end] {
+            guard let digit = hexDigit(byte) else { return nil }
+            group = group << 4 | UInt16(digit)
+        }
+        if sawDoubleColon { tail.append(group) } else { head.append(group) }
+        index = end
+        if index == bytes.count { break }
+        // At a colon: a single one separates, a double one compresses.
+        index += 1
+        if index < bytes.count && bytes[index] == 0x3A {
+            guard !sawDoubleColon else { return nil }
+            sawDoubleColon = true
+            index += 1
+        } else if index == bytes.count {
+            return nil  // a trailing single colon
+        }
+    }
+    let total = head.count + tail.count
+    if sawDoubleColon {
+        guard total <= 7 else { return nil }
+    } else {
+        guard total == 8 else { return nil }
+    }
+    var groups = head
+    groups += [UInt16](repeating: 0, count: 8 - total)
+    groups += tail
+    var value: UInt128 = 0
+    for group in groups { value = value << 16 | UInt128(group) }
+    return value
+}
+
+@inline(__always)
+func hexDigit(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case 0x30...0x39: byte - 0x30
+    case 0x41...0x46: byte - 0x41 + 10
+    case 0x61...0x66: byte - 0x61 + 10
+    default: nil
+    }
+}
+
+extension IPAddress: CustomStringConvertible, LosslessStringConvertible {
+    public init?(_ text: String) {
+        guard let address = try? IPAddress.parse(text) else { return nil }
+        self = address
+    }
+
+    /// Parses a dotted quad or an IPv6 text form (an IPv4-mapped address stays IPv6; use
+    /// `unmapped` to fold it).
+    public static func parse(_ text: some StringProtocol) throws(ValueError) -> IPAddress {
+        if text.utf8.contains(0x3A) {
+            return .v6(try IPv6Address.parse(text))
+        }
+        return .v4(try IPv4Address.parse(text))
+    }
+
+    /// Parses an address given in any registry form: dotted quad, IPv6 text, or the V3.0
+    /// integer form (1…4294967295, always IPv4).
+    public static func parse(registryText text: some StringProtocol) throws(ValueError) -> IPAddress {
+        if !text.isEmpty && text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            return .v4(try IPv4Address.parse(integer: text))
+        }
+        return try parse(text)
+    }
+
+    public var description: String {
+        switch self {
+        case .v4(let a): a.description
+        case .v6(let a): a.description
+        }
+    }
+}

@@ -1,0 +1,161 @@
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Darwin)
+    internal import Darwin
+#endif
+
+/// Character encodings of Chinese text that readers meet besides UTF-8.
+public enum TextEncoding: String, Sendable, CaseIterable, Hashable {
+    case utf8 = "utf-8"
+    /// GB18030, a superset of GBK and GB2312 (which are read as GB18030).
+    case gb18030
+    case big5
+
+    /// The encoding a declared name means (`GBK`, `gb2312`, `UTF8`, `x-gbk`, `big5-hkscs`…), or nil.
+    public init?(label: some StringProtocol) {
+        let name = label.lowercased().filter { $0 != "-" && $0 != "_" && $0 != " " }
+        switch name {
+        case "utf8", "unicode11utf8", "unicode20utf8", "xunicode20utf8": self = .utf8
+        case "gbk", "gb2312", "gb18030", "xgbk", "cp936", "windows936", "ms936", "euccn", "csgb2312", "chinese",
+            "gb231280", "isoir58", "csiso58gb231280", "hzgb2312":
+            self = .gb18030
+        case "big5", "big5hkscs", "cnbig5", "csbig5", "xxbig5", "cp950": self = .big5
+        default: return nil
+        }
+    }
+
+    var iconvName: String {
+        switch self {
+        case .utf8: "UTF-8"
+        case .gb18030: "GB18030"
+        case .big5: "BIG5-HKSCS"
+        }
+    }
+}
+
+/// Streaming conversion of GB18030 or Big5 bytes to UTF-8 (glibc iconv).
+///
+/// Bytes that do not decode are replaced by U+FFFD and counted with their offsets, never
+/// fatal. A multibyte sequence cut by a chunk boundary is carried to the next chunk.
+public final class TextConverter {
+    public let encoding: TextEncoding
+    private let handle: iconv_t
+    private var carry: [UInt8] = []
+    /// Offsets (from the start of the stream) of bytes that did not decode; at most
+    /// `maximumRecordedErrors` are kept, `invalidByteCount` counts them all.
+    public private(set) var invalidOffsets: [Int64] = []
+    public private(set) var invalidByteCount = 0
+    public static let maximumRecordedErrors = 100
+    private var consumed: Int64 = 0
+
+    public init(from encoding: TextEncoding) {
+        self.encoding = encoding
+        // glibc always provides UTF-8, GB18030 and BIG5-HKSCS.
+        handle = iconv_open("UTF-8", encoding.iconvName)
+        precondition(handle != iconv_t(bitPattern: -1), "iconv cannot convert \(encoding.iconvName)")
+    }
+
+    deinit {
+        iconv_close(handle)
+    }
+
+    /// Converts `input`, appending UTF-8 to `output`. With `final`, an incomplete sequence
+    /// at the end is replaced instead of carried.
+    public func convert(_ input: UnsafeRawBufferPointer, final: Bool = false, into output: inout [UInt8]) {
+        if carry.isEmpty {
+            convertBytes(input, final: final, into: &output)
+        } else {
+            var joined = carry
+            joined.append(contentsOf: input)
+            carry.removeAll()
+            joined.withUnsafeBytes { convertBytes($0, final: final, into: &output) }
+        }
+    }
+
+    /// Converts a whole string's bytes.
+    public func convert(_ input: some Collection<UInt8>) -> [UInt8] {
+        var output: [UInt8] = []
+        Array(input).withUnsafeBytes { convert($0, final: true, into: &output) }
+        return output
+    }
+
+    private func convertBytes(_ input: UnsafeRawBufferPointer, final: Bool, into output: inout [UInt8]) {
+        guard let base = input.baseAddress, input.count > 0 else { return }
+        var inPointer: UnsafeMutablePointer<CChar>? = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: CChar.self))
+        var inLeft = input.count
+        let chunk = max(input.count * 2, 64)
+        var scratch = [UInt8](repeating: 0, count: chunk)
+        while inLeft > 0 {
+            let (rc, err, produced) = scratch.withUnsafeMutableBytes { buffer -> (Int, Int32, Int) in
+                var outPointer = buffer.baseAddress?.assumingMemoryBound(to: CChar.self)
+                var outLeft = buffer.count
+                let rc = iconv(handle, &inPointer, &inLeft, &outPointer, &outLeft)
+                return (rc, rc == -1 ? errno : 0, buffer.count - outLeft)
+            }
+            output.append(contentsOf: scratch[..<produced])
+            if rc != -1 { break }
+            switch err {
+            case E2BIG:
+                continue
+            case EINVAL where !final:
+                // An incomplete sequence at the end: keep it for the next chunk.
+                carry = Array(UnsafeRawBufferPointer(start: inPointer.map { UnsafeRawPointer($0) }, count: inLeft))
+                consumed += Int64(input.count - inLeft)
+                return
+            default:
+                // EILSEQ, or an incomplete sequence at the very end: replace one byte.
+                let offset = consumed + Int64(input.count - inLeft)
+                if invalidOffsets.count < TextConverter.maximumRecordedErrors { invalidOffsets.append(offset) }
+                invalidByteCount += 1
+                output.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                inPointer = inPointer.map { $0 + 1 }
+                inLeft -= 1
+            }
+        }
+        consumed += Int64(input.count)
+    }
+}
+
+/// Checks UTF-8 validity; returns the offset of the first invalid byte, or nil.
+public func firstInvalidUTF8(in bytes: UnsafeRawBufferPointer, allowTruncatedEnd: Bool) -> Int? {
+    var i = 0
+    let n = bytes.count
+    while i < n {
+        let b0 = bytes[i]
+        if b0 < 0x80 {
+            i += 1
+            continue
+        }
+        let length: Int
+        let minimum: UInt32
+        var value: UInt32
+        switch b0 {
+        case 0xC2...0xDF:
+            length = 2
+            minimum = 0x80
+            value = UInt32(b0 & 0x1F)
+        case 0xE0...0xEF:
+            length = 3
+            minimum = 0x800
+            value = UInt32(b0 & 0x0F)
+        case 0xF0...0xF4:
+            length = 4
+            minimum = 0x10000
+            value = UInt32(b0 & 0x07)
+        default: return i
+        }
+        if i + length > n {
+            // A sequence cut at the end of the buffer.
+            for k in (i + 1)..<n where bytes[k] & 0xC0 != 0x80 { return i }
+            return allowTruncatedEnd ? nil : i
+        }
+        for k in 1..<length {
+            let b = bytes[i + k]
+            guard b & 0xC0 == 0x80 else { return i }
+            value = value << 6 | UInt32(b & 0x3F)
+        }
+        guard value >= minimum, value <= 0x10FFFF, !(0xD800...0xDFFF).contains(value) else { return i }
+        i += length
+    }
+    return nil
+}

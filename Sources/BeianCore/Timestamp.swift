@@ -1,0 +1,150 @@
+/// A point in time, in seconds since 1970-01-01T00:00:00Z.
+///
+/// Registry exports write local time in China without a zone (`2015-03-01`,
+/// `2015-03-01 09:30:00`); those are read as UTC+8. ISO 8601 times with `Z` or an offset
+/// are read as written. Output is China time, the form the filing system uses.
+public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var secondsSince1970: Int64
+
+    /// China Standard Time, the zone of every registry time.
+    public static let chinaOffsetSeconds: Int64 = 8 * 3600
+
+    public init(secondsSince1970: Int64) {
+        self.secondsSince1970 = secondsSince1970
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.secondsSince1970 < rhs.secondsSince1970 }
+
+    /// Parses `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYYMMDD`, optionally followed by ` HH:MM[:SS[.fff]]`
+    /// or `THH:MM[:SS[.fff]]` and `Z` or `±HH[:MM]`. Fractions are dropped.
+    public static func parse(_ text: some StringProtocol) throws(ValueError) -> Timestamp {
+        guard let value = parseBytes(Array(text.utf8.prefix(64)), full: text.utf8.count <= 64) else {
+            throw ValueError(.invalidTime, "not a date or time: \(quoted(text))")
+        }
+        return value
+    }
+
+    private static func parseBytes(_ b: [UInt8], full: Bool) -> Timestamp? {
+        guard full else { return nil }
+        var i = 0
+        func number(_ digits: Int) -> Int? {
+            guard i + digits <= b.count else { return nil }
+            var value = 0
+            for k in i..<(i + digits) {
+                guard b[k] >= 0x30 && b[k] <= 0x39 else { return nil }
+                value = value * 10 + Int(b[k] - 0x30)
+            }
+            i += digits
+            return value
+        }
+        guard let year = number(4) else { return nil }
+        let separator: UInt8? = i < b.count && (b[i] == 0x2D || b[i] == 0x2F) ? b[i] : nil
+        if separator != nil { i += 1 }
+        guard let month = number(2) else { return nil }
+        if let separator {
+            guard i < b.count, b[i] == separator else { return nil }
+            i += 1
+        }
+        guard let day = number(2) else { return nil }
+        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month) else { return nil }
+        var hour = 0
+        var minute = 0
+        var second = 0
+        var offset = chinaOffsetSeconds
+        if i < b.count && (b[i] == 0x20 || b[i] == 0x54) {
+            i += 1
+            guard let h = number(2), i < b.count, b[i] == 0x3A else { return nil }
+            i += 1
+            guard let m = number(2) else { return nil }
+            hour = h
+            minute = m
+            if i < b.count && b[i] == 0x3A {
+                i += 1
+                guard let s = number(2) else { return nil }
+                second = s
+                if i < b.count && (b[i] == 0x2E || b[i] == 0x2C) {
+                    i += 1
+                    let start = i
+                    while i < b.count && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+                    guard i > start else { return nil }
+                }
+            }
+            guard hour <= 23, minute <= 59, second <= 60 else { return nil }
+            if i < b.count {
+                if b[i] == 0x5A {
+                    offset = 0
+                    i += 1
+                } else if b[i] == 0x2B || b[i] == 0x2D {
+                    let sign: Int64 = b[i] == 0x2D ? -1 : 1
+                    i += 1
+                    guard let oh = number(2) else { return nil }
+                    if i < b.count && b[i] == 0x3A { i += 1 }
+                    let om = i < b.count ? number(2) : 0
+                    guard let om, oh <= 23, om <= 59 else { return nil }
+                    offset = sign * Int64(oh * 3600 + om * 60)
+                }
+            }
+        }
+        guard i == b.count else { return nil }
+        let days = Int64(daysFromCivil(year: year, month: month, day: day))
+        return Timestamp(secondsSince1970: days * 86400 + Int64(hour * 3600 + minute * 60 + second) - offset)
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS` in China time, or `YYYY-MM-DD` when the time is midnight.
+    public var description: String {
+        let local = secondsSince1970 + Timestamp.chinaOffsetSeconds
+        let days = local >= 0 ? local / 86400 : (local - 86399) / 86400
+        let secondOfDay = Int(local - days * 86400)
+        let (year, month, day) = Timestamp.civilFromDays(Int(days))
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let date = "\(String(year).leftPadded(to: 4))-\(two(month))-\(two(day))"
+        if secondOfDay == 0 { return date }
+        return "\(date) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
+    }
+
+    /// ISO 8601 in UTC with `Z`.
+    public var iso8601: String {
+        let days = secondsSince1970 >= 0 ? secondsSince1970 / 86400 : (secondsSince1970 - 86399) / 86400
+        let secondOfDay = Int(secondsSince1970 - days * 86400)
+        let (year, month, day) = Timestamp.civilFromDays(Int(days))
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return
+            "\(String(year).leftPadded(to: 4))-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
+    }
+
+    static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146097 + dayOfEra - 719468
+    }
+
+    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
+        let z = days + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let dayOfEra = z - era * 146097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

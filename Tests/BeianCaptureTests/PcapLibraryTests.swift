@@ -1,0 +1,8 @@
+import BeianCapture
+import Testing
+
+@Test func linksAgainstLibpcap() {
+    let version = PcapLibrary.version
+    #expect(version.hasPrefix("libpcap version "))
+    #expect(version.contains("."))
+}
