@@ -1,0 +1,215 @@
+import BeianCore
+import Testing
+
+/// One row of the recognition table: the text, what must be found (in order), and the
+/// verbatim text of the first match when it matters.
+struct RecognitionCase: CustomTestStringConvertible, Sendable {
+    let text: String
+    let expected: [String]
+    let verbatim: String?
+    let note: String
+
+    init(_ text: String, _ expected: [String], verbatim: String? = nil, _ note: String) {
+        self.text = text
+        self.expected = expected
+        self.verbatim = verbatim
+        self.note = note
+    }
+
+    var testDescription: String { note }
+}
+
+/// What a match is, as one string: `number 京ICP备12345678号`, `look-alike campus-scheme`,
+/// `malformed icp-filing`.
+func summary(_ match: FilingNumberMatch) -> String {
+    switch match.classification {
+    case .number(let number): "number \(number.normalized)"
+    case .lookAlike(let kind): "look-alike \(kind.rawValue)"
+    case .malformed(let malformed): "malformed \(malformed.kind.rawValue)"
+    }
+}
+
+let recognitionTable: [RecognitionCase] = [
+    // DOMAIN.md §2, every variant it names.
+    RecognitionCase("京ICP备12345678号", ["number 京ICP备12345678号"], "§2 sponsor number"),
+    RecognitionCase("京ICP备12345678号-3", ["number 京ICP备12345678号-3"], "§2 site number"),
+    RecognitionCase("沪ICP证130164号", ["number 沪ICP证130164号"], "§2 ICP licence"),
+    RecognitionCase("京B2-20090059", ["number 京B2-20090059"], "§2 telecom licence with province"),
+    RecognitionCase("B2-20090059", ["number B2-20090059"], "§2 telecom licence without province"),
+    RecognitionCase("京公网安备 11010502030143号", ["number 京公网安备11010502030143号"], verbatim: "京公网安备 11010502030143号", "§2 public security"),
+    RecognitionCase("川ICP备05012345号", ["number 蜀ICP备05012345号"], "§2 plate form 川 → 蜀"),
+    RecognitionCase("贵ICP备15003705号-1", ["number 黔ICP备15003705号-1"], "§2 plate form 贵 → 黔"),
+    RecognitionCase("云ICP备10200001号", ["number 滇ICP备10200001号"], "§2 plate form 云 → 滇"),
+    RecognitionCase("甘ICP备09001234号", ["number 陇ICP备09001234号"], "§2 plate form 甘 → 陇"),
+    RecognitionCase("蜀ICP备2023012345号", ["number 蜀ICP备2023012345号"], "§2 10-digit serial"),
+    RecognitionCase("京ICP00000008号", ["number 京ICP备00000008号"], verbatim: "京ICP00000008号", "§2 very old number without 备"),
+    RecognitionCase("沪交ICP备20180235号", ["look-alike campus-scheme"], verbatim: "沪交ICP备20180235号", "§2 campus scheme"),
+    RecognitionCase("萌ICP备20223456号", ["look-alike novelty-scheme"], verbatim: "萌ICP备20223456号", "§2 novelty scheme"),
+    RecognitionCase("京网文[2014]0059-0009号", ["look-alike culture-licence"], verbatim: "京网文[2014]0059-0009号", "§2 culture licence"),
+    RecognitionCase("新出网证(京)字129号", ["look-alike publication-licence"], verbatim: "新出网证(京)字129号", "§2 publication licence"),
+    RecognitionCase("京公网安备110105020301号", ["number 京公网安备110105020301号"], "§2 public security, 12 digits"),
+    RecognitionCase("京公网安备 110105020301432", ["number 京公网安备110105020301432号"], "§2 public security, 15 digits, no 号"),
+    RecognitionCase("京ICP备 1234 5678 号", ["number 京ICP备12345678号"], "§2 spaces inside"),
+    RecognitionCase("京ICP备\u{00A0}12345678号", ["number 京ICP备12345678号"], "§2 &nbsp; (decoded to U+00A0)"),
+    RecognitionCase("京ＩＣＰ备１２３４５６７８号－２", ["number 京ICP备12345678号-2"], "§2 full-width letters, digits and dash"),
+    RecognitionCase("京ICP备1234\u{200B}5678号", ["number 京ICP备12345678号"], "§2 zero-width space inside"),
+    RecognitionCase("京ICP備12345678號", ["number 京ICP备12345678号"], "§2 traditional 備 號"),
+    RecognitionCase("ICP备案号：京ICP备12345678号", ["number 京ICP备12345678号"], verbatim: "京ICP备12345678号", "§2 ICP备案号： prefix"),
+    RecognitionCase("京ICP备12345678", ["number 京ICP备12345678号"], "§2 missing 号"),
+    RecognitionCase("滇ICP备09010050-5号", ["number 滇ICP备09010050号-5"], verbatim: "滇ICP备09010050-5号", "§2 suffix before 号"),
+    RecognitionCase("京ICP备1234\u{FEFF}5678号", ["number 京ICP备12345678号"], "§2 BOM as zero-width no-break space"),
+
+    // Forty-odd more: real footer shapes, look-alikes, boundaries and malformed numbers.
+    RecognitionCase("粤ICP备2021012345号-1", ["number 粤ICP备2021012345号-1"], "10-digit site number"),
+    RecognitionCase("京icp备12345678号", ["number 京ICP备12345678号"], "lowercase icp"),
+    RecognitionCase("京 ICP 备 12345678 号 - 2", ["number 京ICP备12345678号-2"], "spaces everywhere"),
+    RecognitionCase("京ICP备12345678号—3", ["number 京ICP备12345678号-3"], "em dash suffix"),
+    RecognitionCase("京ICP备12345678号–3", ["number 京ICP备12345678号-3"], "en dash suffix"),
+    RecognitionCase("京ICP备12345678号−3", ["number 京ICP备12345678号-3"], "minus sign suffix"),
+    RecognitionCase("京ICP备12345678号 2024", ["number 京ICP备12345678号"], "a year after the number stays outside"),
+    RecognitionCase("京ICP备12345678 2024", ["number 京ICP备12345678号"], verbatim: "京ICP备12345678", "digits of a year not swallowed"),
+    RecognitionCase("京ICP备12345678号-2019", ["number 京ICP备12345678号"], "four digits after a dash are a year, not a site"),
+    RecognitionCase("京ICP证030173号", ["number 京ICP证030173号"], "licence with leading zero"),
+    RecognitionCase("京ICP证030173号-1", ["number 京ICP证030173号-1"], "licence with site suffix"),
+    RecognitionCase("滬ICP備13012345號", ["number 沪ICP备13012345号"], "traditional province 滬"),
+    RecognitionCase("粵ICP備12034567號", ["number 粤ICP备12034567号"], "traditional province 粵"),
+    RecognitionCase("隴ICP備10001234號", ["number 陇ICP备10001234号"], "traditional province 隴"),
+    RecognitionCase("川公网安备 51010702001234号", ["number 川公网安备51010702001234号"], "public security keeps its plate form"),
+    RecognitionCase("蜀公网安备51010702001234号", ["number 川公网安备51010702001234号"], "public security with ICP form province"),
+    RecognitionCase("京公網安備 11010502030143號", ["number 京公网安备11010502030143号"], "traditional public security"),
+    RecognitionCase(
+        "京ICP证030173号-1 京公网安备11000002000001号", ["number 京ICP证030173号-1", "number 京公网安备11000002000001号"], "two numbers in a footer"),
+    RecognitionCase(
+        "©2024 百度 使用百度前必读 京ICP证030173号 京公网安备11000002000001号",
+        ["number 京ICP证030173号", "number 京公网安备11000002000001号"], "a real footer line"),
+    RecognitionCase(
+        "增值电信业务经营许可证：京B2-20090059 京ICP备10036305号-7", ["number 京B2-20090059", "number 京ICP备10036305号-7"], "licence then filing"),
+    RecognitionCase("B1.B2-20090059", ["number B2-20090059"], "two licence categories"),
+    RecognitionCase("沪B2-20040001", ["number 沪B2-20040001"], "telecom licence from Shanghai"),
+    RecognitionCase("ICP备12345678号", ["malformed icp-filing"], "no province"),
+    RecognitionCase("京ICP备1234567号", ["malformed icp-filing"], "seven digits"),
+    RecognitionCase("京ICP备123456789号", ["malformed icp-filing"], "nine digits"),
+    RecognitionCase("京ICP备xxxxxxxx号", ["malformed icp-filing"], "template placeholder"),
+    RecognitionCase("京ICP证13016号", ["malformed icp-licence"], "licence with five digits"),
+    RecognitionCase("京公网安备 1101050203号", ["malformed public-security"], "public security with ten digits"),
+    RecognitionCase("公网安备11010502030143号", ["malformed public-security"], "public security without province"),
+    RecognitionCase("京ICP备12345678号-0", ["malformed icp-filing"], "site index zero"),
+    RecognitionCase("浙大ICP备05012345号", ["look-alike campus-scheme"], "campus scheme with two characters"),
+    RecognitionCase("喵ICP备20231234号", ["look-alike novelty-scheme"], "another novelty scheme"),
+    RecognitionCase(
+        "萌ICP备20223456号 京ICP备12345678号", ["look-alike novelty-scheme", "number 京ICP备12345678号"], "look-alike beside a real number"),
+    RecognitionCase("文网文[2010]040号", [], "culture licence without province is not recognised"),
+    RecognitionCase("粤网文〔2017〕6789-1234号", ["look-alike culture-licence"], "culture licence with 〔〕"),
+    RecognitionCase("This site has no ICP licence.", [], "the word ICP in prose"),
+    RecognitionCase("EPICP12345678", [], "ICP inside another word"),
+    RecognitionCase("京ICP备案号：12345678号", ["number 京ICP备12345678号"], "label with digits right after it"),
+    RecognitionCase("备案号：ICP备案号", [], "labels only"),
+    RecognitionCase("网站备案ICP备12345678号", ["malformed icp-filing"], "a label character before ICP is not a scheme"),
+    RecognitionCase("Copyright © 2024 example.com. All rights reserved.", [], "no number at all"),
+    RecognitionCase(
+        "京ICP备12345678号-1京公网安备11010502030143号", ["number 京ICP备12345678号-1", "number 京公网安备11010502030143号"], "two numbers without a space"),
+    RecognitionCase("鲁ICP备2023000001号-15", ["number 鲁ICP备2023000001号-15"], "two-digit site index"),
+    RecognitionCase("新ICP备12001234号", ["number 新ICP备12001234号"], "Xinjiang (新 is also a common word)"),
+    RecognitionCase("藏ICP备16000123号", ["number 藏ICP备16000123号"], "Tibet"),
+    RecognitionCase("京ICP备 第12345678号", ["number 京ICP备12345678号"], "with 第"),
+    RecognitionCase(
+        "京ICP备12345678号\u{3000}京公网安备11010502030143号", ["number 京ICP备12345678号", "number 京公网安备11010502030143号"], "ideographic space between"),
+    RecognitionCase("京ICP备12345678号-3号", ["number 京ICP备12345678号-3"], verbatim: "京ICP备12345678号-3", "odd trailing 号 stays outside"),
+    RecognitionCase("豫ICP備 ２０２２０１２３４５號－１", ["number 豫ICP备2022012345号-1"], "traditional and full width mixed"),
+]
+
+@Suite struct FilingNumberTests {
+    @Test(arguments: recognitionTable)
+    func recognises(_ row: RecognitionCase) {
+        let matches = FilingNumberRecognizer.matches(in: row.text)
+        #expect(matches.map(summary) == row.expected, "\(row.note): \(row.text)")
+        if let verbatim = row.verbatim {
+            #expect(matches.first?.verbatim == verbatim, "\(row.note)")
+        }
+        for match in matches {
+            #expect(String(row.text[match.range]) == match.verbatim)
+        }
+    }
+
+    @Test func tableCoversDomainAndFortyMore() {
+        #expect(recognitionTable.filter { $0.note.hasPrefix("§2") }.count >= 25)
+        #expect(recognitionTable.filter { !$0.note.hasPrefix("§2") }.count >= 40)
+    }
+
+    @Test func sponsorNumberOfASite() throws {
+        let site = try FilingNumber.parse("京ICP备12345678号-3")
+        #expect(site.isSiteNumber)
+        #expect(site.siteIndex == 3)
+        #expect(site.sponsorNumber.normalized == "京ICP备12345678号")
+        #expect(site.sponsorNumber == (try FilingNumber.parse("京ICP备12345678号")))
+        #expect(site != site.sponsorNumber)
+    }
+
+    @Test func equalityIgnoresWriting() throws {
+        let a = try FilingNumber.parse("川ICP备05012345号")
+        let b = try FilingNumber.parse(" 蜀ＩＣＰ備 0501 2345 號 ")
+        #expect(a == b)
+        #expect(a.province?.code == 51)
+    }
+
+    @Test(arguments: [
+        "", "沪交ICP备20180235号", "京ICP备1234567号", "京ICP备12345678号 京ICP备87654321号", "京ICP备12345678号 extra",
+        "京网文[2014]0059-0009号",
+    ])
+    func parseRefuses(text: String) {
+        #expect(throws: ValueError.self) { try FilingNumber.parse(text) }
+    }
+}
+
+@Suite struct TimestampTests {
+    @Test(arguments: [
+        ("2015-03-01", "2015-03-01", Int64(1_425_139_200)),
+        ("2015-03-01 09:30:00", "2015-03-01 09:30:00", Int64(1_425_173_400)),
+        ("2015/03/01", "2015-03-01", Int64(1_425_139_200)),
+        ("20150301", "2015-03-01", Int64(1_425_139_200)),
+        ("2015-03-01T01:30:00Z", "2015-03-01 09:30:00", Int64(1_425_173_400)),
+        ("2015-03-01T09:30:00+08:00", "2015-03-01 09:30:00", Int64(1_425_173_400)),
+        ("2015-03-01 09:30:00.123", "2015-03-01 09:30:00", Int64(1_425_173_400)),
+        ("2016-02-29 23:59:59", "2016-02-29 23:59:59", Int64(1_456_761_599)),
+        ("1969-12-31T16:00:00Z", "1970-01-01", Int64(-28800)),
+    ])
+    func parses(text: String, printed: String, seconds: Int64) throws {
+        let time = try Timestamp.parse(text)
+        #expect(time.secondsSince1970 == seconds)
+        #expect(time.description == printed)
+        #expect(try Timestamp.parse(time.description) == time)
+    }
+
+    @Test(arguments: ["", "2015-13-01", "2015-02-30", "2015-3-1", "2015-03-01 25:00:00", "yesterday", "2015-03-01X", "2015-03/01"])
+    func refuses(text: String) {
+        #expect(throws: ValueError.self) { try Timestamp.parse(text) }
+    }
+}
+
+@Suite struct PersonalDataTests {
+    @Test func neverPrinted() {
+        let id = Personal("110101199003071234")
+        #expect("\(id)" == "‹redacted›")
+        #expect(String(describing: id) == "‹redacted›")
+        #expect(String(reflecting: id) == "‹redacted›")
+        var dumped = ""
+        dump(id, to: &dumped)
+        #expect(!dumped.contains("1234"))
+        #expect(id.revealed == "110101199003071234")
+    }
+}
+
+@Suite struct ProvinceTests {
+    @Test func codesAndAbbreviations() {
+        #expect(Province.all.count == 31)
+        #expect(Province.coded(110000)?.abbreviation == "京")
+        #expect(Province.coded(510104)?.abbreviation == "蜀")
+        #expect(Province.coded(44)?.name == "广东省")
+        #expect(Province.coded(710000) == nil)
+        #expect(Province.coded(99) == nil)
+        #expect(Province.abbreviated("川")?.code == 51)
+        #expect(Province.abbreviated("滬")?.code == 31)
+        #expect(Province.abbreviated("港") == nil)
+        #expect(Set(Province.all.map(\.abbreviation)).count == 31)
+    }
+}
