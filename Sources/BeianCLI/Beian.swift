@@ -5,6 +5,15 @@ struct Beian: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beian",
         abstract: "Finds websites that break the ICP filing (备案) rules.",
-        subcommands: [VersionCommand.self]
+        discussion: """
+            beian reads the filing system's registry exports (ICP filings, IP filings, domain \
+            registrations, blacklists) and checks traffic, logs and homepages against them.
+            """,
+        version: BeianVersion.current,
+        subcommands: [RegistryCommand.self, VersionCommand.self]
     )
+}
+
+enum BeianVersion {
+    static let current = "0.1.0"
 }

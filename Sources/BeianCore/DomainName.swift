@@ -40,6 +40,11 @@ public struct DomainName: Hashable, Comparable, Sendable, CustomStringConvertibl
         ascii = uncheckedASCII
     }
 
+    /// The version of libidn2 in use (`2.3.3`).
+    public static var libraryVersion: String {
+        idn2_check_version(nil).map { String(cString: $0) } ?? "unknown"
+    }
+
     /// The labels, leftmost first.
     public var labels: [Substring] { ascii.split(separator: ".", omittingEmptySubsequences: false) }
 

@@ -1,0 +1,37 @@
+import ArgumentParser
+import BeianCore
+import BeianRegistry
+import Foundation
+
+struct RegistryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "registry",
+        abstract: "Read, check and convert registry exports.",
+        subcommands: [RegistryValidateCommand.self, RegistryConvertCommand.self]
+    )
+}
+
+/// Options shared by the commands that read registry exports.
+struct RegistryReadFlags: ParsableArguments {
+    @Option(help: "Encoding of the inputs: utf-8, gb18030 (also for GBK/GB2312) or big5. Detected when not given.")
+    var encoding: String?
+
+    @Flag(help: "Stop at the first refused record and exit with status 1.")
+    var strict = false
+
+    func options() throws -> RegistryReadOptions {
+        var options = RegistryReadOptions(strict: strict)
+        if let encoding {
+            guard let known = TextEncoding(label: encoding) else {
+                throw ValidationError("unknown encoding '\(encoding)': use utf-8, gb18030 or big5")
+            }
+            options.encoding = known
+        }
+        return options
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,328 @@
+public import BeianCore
+import Foundation
+import ZIPFoundation
+
+/// The exchange formats of registry exports.
+public enum RegistryFormat: String, Sendable, CaseIterable, Codable {
+    /// MIIT V3.0 `DownloadData`/`UploadData` XML, GBK or UTF-8, plain, gzip or zip.
+    case xml
+    /// RFC 4180 CSV, one record kind per file, identified by its header.
+    case csv
+    /// JSON Lines, one record per line with a `kind` key.
+    case jsonl
+}
+
+/// How many records of one kind were read, accepted and refused: `read` is always
+/// `accepted + rejected`.
+public struct RecordCounts: Hashable, Sendable, Codable {
+    public var read = 0
+    public var accepted = 0
+    public var rejected = 0
+
+    public init() {}
+
+    public static func + (lhs: RecordCounts, rhs: RecordCounts) -> RecordCounts {
+        var sum = lhs
+        sum.read += rhs.read
+        sum.accepted += rhs.accepted
+        sum.rejected += rhs.rejected
+        return sum
+    }
+}
+
+/// What reading one file produced: counts per kind, the issues, what was skipped.
+public struct FileReport: Sendable {
+    public let file: String
+    public internal(set) var format: RegistryFormat?
+    public internal(set) var encoding: TextEncoding?
+    public internal(set) var counts: [RecordKind: RecordCounts] = [:]
+    /// The first `RegistryReadOptions.maximumIssuesKept` issues, in input order.
+    public internal(set) var issues: [RegistryIssue] = []
+    /// All issues by severity, including those not kept.
+    public internal(set) var issueCounts: [RegistryIssue.Severity: Int] = [:]
+    /// XML elements beian does not use (check results, other code tables), by path.
+    public internal(set) var skipped: [String: Int] = [:]
+    /// Set when the rest of the file could not be read.
+    public internal(set) var fatal: RegistryIssue?
+    /// Bytes that did not decode in the file's encoding (replaced by U+FFFD).
+    public internal(set) var undecodableBytes = 0
+    /// Records refused before their kind could be told (a JSON line without a known `kind`).
+    public internal(set) var unknownKind = RecordCounts()
+
+    init(file: String) {
+        self.file = file
+    }
+
+    /// Sum of the counts of every kind.
+    public var total: RecordCounts { counts.values.reduce(unknownKind, +) }
+}
+
+/// Options of a registry read.
+public struct RegistryReadOptions: Sendable {
+    /// Forces the encoding instead of detecting it.
+    public var encoding: TextEncoding?
+    /// Stop at the first refused record.
+    public var strict = false
+    /// Issues kept per file (all are counted).
+    public var maximumIssuesKept = RegistryLimits.maximumIssuesKept
+
+    public init(encoding: TextEncoding? = nil, strict: Bool = false) {
+        self.encoding = encoding
+        self.strict = strict
+    }
+}
+
+/// Why a read stopped.
+public struct RegistryError: Error, CustomStringConvertible, Sendable {
+    public struct Code: Hashable, Sendable {
+        public let name: String
+        public static let strict = Code(name: "strict")
+        public static let unreadable = Code(name: "unreadable")
+    }
+
+    public let code: Code
+    public let message: String
+    /// The report of the file up to the stop.
+    public let report: FileReport?
+
+    public var description: String { message }
+}
+
+/// Reads registry exports of every format and kind, checking every value, counting every
+/// record, and finding duplicate numbers and ids across all the files it reads.
+///
+/// One reader is used by one thread; read several files with the same reader to find
+/// duplicates between them.
+public final class RegistryReader {
+    public let options: RegistryReadOptions
+    private let duplicates = DuplicateTable()
+    private var files: [String] = []
+
+    public init(options: RegistryReadOptions = RegistryReadOptions()) {
+        self.options = options
+    }
+
+    /// Reads `path` (`.xml`, `.csv`, `.jsonl`, each possibly `.gz`; `.zip` of those; or
+    /// detected from the content) and hands every accepted record to `body` in input order.
+    ///
+    /// Returns the file's report. Throws `RegistryError` when the file cannot be opened, or
+    /// in strict mode at the first refused record; errors thrown by `body` pass through.
+    public func read(_ path: String, _ body: (RegistryRecord) throws -> Void) throws -> FileReport {
+        try withoutActuallyEscaping(body) { try read(path, escaping: $0) }
+    }
+
+    private func read(_ path: String, escaping body: @escaping (RegistryRecord) throws -> Void) throws -> FileReport {
+        files.append(path)
+        let fileIndex = files.count - 1
+        let isZip: Bool
+        do {
+            isZip = try InputFile.magic(of: path, count: 4) == [0x50, 0x4B, 0x03, 0x04]
+        } catch {
+            throw RegistryError(code: .unreadable, message: error.description, report: nil)
+        }
+        if isZip {
+            return try readZip(path, fileIndex: fileIndex, body)
+        }
+        let sink = RecordSink(file: path, fileIndex: fileIndex, options: options, duplicates: duplicates, deliver: body)
+        let stream: any ByteStream
+        do {
+            stream = try InputFile.open(path)
+        } catch {
+            throw RegistryError(code: .unreadable, message: error.description, report: nil)
+        }
+        let input = InputPipeline(sink: sink, formatHint: RegistryReader.format(forName: path))
+        do {
+            try stream.forEachChunk { try input.feed($0) }
+            try input.finish()
+        } catch let error as InputError {
+            sink.fatal(RegistryIssue(.fatal, at: RecordLocation(file: path, byteOffset: error.offset), kind: nil, error.reason))
+        } catch let stop as StrictStop {
+            throw RegistryError(code: .strict, message: stop.issue.description, report: sink.report)
+        }
+        return sink.report
+    }
+
+    private func readZip(_ path: String, fileIndex: Int, _ body: @escaping (RegistryRecord) throws -> Void) throws -> FileReport {
+        let sink = RecordSink(file: path, fileIndex: fileIndex, options: options, duplicates: duplicates, deliver: body)
+        let archive: Archive
+        do {
+            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            sink.fatal(RegistryIssue(.fatal, at: RecordLocation(file: path), kind: nil, "not a readable zip archive: \(error)"))
+            return sink.report
+        }
+        var entries = 0
+        for entry in archive where entry.type == .file {
+            entries += 1
+            guard entries <= RegistryLimits.maximumZipEntries else {
+                sink.fatal(
+                    RegistryIssue(
+                        .fatal, at: RecordLocation(file: path), kind: nil, "more than \(RegistryLimits.maximumZipEntries) entries"))
+                break
+            }
+            let entryName = "\(path)!\(entry.path)"
+            sink.currentName = entryName
+            let input = InputPipeline(sink: sink, formatHint: RegistryReader.format(forName: entry.path))
+            do {
+                _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { data in
+                    try data.withUnsafeBytes { try input.feed($0) }
+                }
+                try input.finish()
+            } catch let stop as StrictStop {
+                throw RegistryError(code: .strict, message: stop.issue.description, report: sink.report)
+            } catch {
+                sink.fatal(RegistryIssue(.fatal, at: RecordLocation(file: entryName), kind: nil, "cannot extract: \(error)"))
+            }
+        }
+        return sink.report
+    }
+
+    /// The format a file name announces (`.xml`, `.csv`, `.jsonl`/`.ndjson`, with or without
+    /// `.gz`), or nil.
+    static func format(forName name: String) -> RegistryFormat? {
+        var lower = name.lowercased()
+        if lower.hasSuffix(".gz") { lower.removeLast(3) }
+        if lower.hasSuffix(".xml") { return .xml }
+        if lower.hasSuffix(".csv") { return .csv }
+        if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") || lower.hasSuffix(".json") { return .jsonl }
+        return nil
+    }
+}
+
+extension RegistryLimits {
+    /// Most entries read from one zip archive.
+    public static let maximumZipEntries = 10_000
+}
+
+/// Thrown through the readers to stop at the first refused record in strict mode.
+struct StrictStop: Error {
+    let issue: RegistryIssue
+}
+
+/// Receives the rows of one file: decodes, counts, finds duplicates, hands records on.
+final class RecordSink {
+    private(set) var report: FileReport
+    /// The name in messages: the file, or `archive.zip!entry.xml`.
+    var currentName: String
+    let fileIndex: Int
+    let options: RegistryReadOptions
+    let duplicates: DuplicateTable
+    let deliver: (RegistryRecord) throws -> Void
+
+    init(
+        file: String, fileIndex: Int, options: RegistryReadOptions, duplicates: DuplicateTable,
+        deliver: @escaping (RegistryRecord) throws -> Void
+    ) {
+        report = FileReport(file: file)
+        currentName = file
+        self.fileIndex = fileIndex
+        self.options = options
+        self.duplicates = duplicates
+        self.deliver = deliver
+    }
+
+    func setFormat(_ format: RegistryFormat, encoding: TextEncoding) {
+        report.format = format
+        report.encoding = encoding
+    }
+
+    func addUndecodable(_ count: Int) {
+        report.undecodableBytes += count
+    }
+
+    /// Records an issue; in strict mode a refused record stops the read.
+    func note(_ issue: RegistryIssue) throws {
+        report.issueCounts[issue.severity, default: 0] += 1
+        if report.issues.count < options.maximumIssuesKept { report.issues.append(issue) }
+        if options.strict && issue.severity == .rejected { throw StrictStop(issue: issue) }
+    }
+
+    func fatal(_ issue: RegistryIssue) {
+        report.issueCounts[.fatal, default: 0] += 1
+        if report.fatal == nil { report.fatal = issue }
+        report.issues.append(issue)
+    }
+
+    func skip(_ path: String) {
+        report.skipped[path, default: 0] += 1
+    }
+
+    func count(_ kind: RecordKind, accepted: Int, rejected: Int) {
+        var counts = report.counts[kind, default: RecordCounts()]
+        counts.read += accepted + rejected
+        counts.accepted += accepted
+        counts.rejected += rejected
+        report.counts[kind] = counts
+    }
+
+    /// Decodes `row`, counts it and its items, and hands the record on. A row whose parent
+    /// was refused is refused with it (`parentRefused` says why).
+    @discardableResult
+    func accept(_ row: RegistryRow, parentRefused: String? = nil, refuse extraReason: String? = nil) throws -> RegistryRecord? {
+        var decoded = RowDecoder.decode(row)
+        if let reason = parentRefused ?? extraReason, decoded.record != nil {
+            decoded.record = nil
+            decoded.itemsRejected += decoded.itemsAccepted
+            decoded.itemsAccepted = 0
+            decoded.issues.append(RegistryIssue(.rejected, at: row.location, kind: row.kind, reason))
+        }
+        if let record = decoded.record, let key = RecordSink.duplicateKey(of: record) {
+            let line = row.location.line ?? 0
+            if let first = duplicates.insert(key, file: fileIndex, line: line) {
+                decoded.record = nil
+                decoded.itemsRejected += decoded.itemsAccepted
+                decoded.itemsAccepted = 0
+                let firstLocation = first.file == fileIndex ? "line \(first.line)" : "file #\(first.file + 1) line \(first.line)"
+                decoded.issues.append(
+                    RegistryIssue(.rejected, at: row.location, kind: row.kind, "duplicate \(key.label) (first at \(firstLocation))"))
+            }
+        }
+        count(row.kind, accepted: decoded.record == nil ? 0 : 1, rejected: decoded.record == nil ? 1 : 0)
+        if let itemKind = decoded.itemKind {
+            count(itemKind, accepted: decoded.itemsAccepted, rejected: decoded.itemsRejected)
+        }
+        for issue in decoded.issues { try note(issue) }
+        if let record = decoded.record { try deliver(record) }
+        return decoded.record
+    }
+
+    /// Counts a row refused before decoding (wrong field count, bad JSON…).
+    func refuse(_ kind: RecordKind?, at location: RecordLocation, _ reason: String) throws {
+        if let kind {
+            count(kind, accepted: 0, rejected: 1)
+        } else {
+            report.unknownKind.read += 1
+            report.unknownKind.rejected += 1
+        }
+        try note(RegistryIssue(.rejected, at: location, kind: kind, reason))
+    }
+
+    struct DuplicateKey {
+        let label: String
+        let hash: Int
+    }
+
+    /// The key that must be unique for records of this kind, if any.
+    static func duplicateKey(of record: RegistryRecord) -> DuplicateKey? {
+        func key(_ kind: RecordKind, _ label: String, _ value: some Hashable) -> DuplicateKey {
+            var hasher = Hasher()
+            hasher.combine(kind)
+            hasher.combine(value)
+            return DuplicateKey(label: label, hash: hasher.finalize())
+        }
+        switch record {
+        case .sponsor(let s): return key(.sponsor, "sponsor number \(s.number)", s.number)
+        case .site(let s): return key(.site, "site number \(s.number)", s.number)
+        case .access(let a): return key(.access, "access id \(a.id)", a.id)
+        case .ipSource(let s): return key(.ipSource, "source id \(s.id)", s.id)
+        case .ipAllocation(let a): return key(.ipAllocation, "allocation id \(a.id)", a.id)
+        case .ipSelfBrought(let e): return key(.ipSelfBrought, "self-brought id \(e.id)", e.id)
+        case .domainRegistration(let r): return key(.domainRegistration, "registration of \(r.domain)", r.domain)
+        case .reportingUnit(let u): return key(.reportingUnit, "unit id \(u.id)", u.id)
+        case .province(let p): return key(.province, "province \(p.province.registryCode)", p.province)
+        case .unfiledSite(let e): return key(.unfiledSite, "unfiled-list id \(e.id)", e.id)
+        case .illegalAccess(let e): return key(.illegalAccess, "illegal-access id \(e.id)", e.id)
+        case .cancellation, .sponsorBlacklist, .siteBlacklist: return nil
+        }
+    }
+}

@@ -1,0 +1,145 @@
+/// The kinds of record that readers count. Fourteen are rows of the exchange formats;
+/// `siteDomain` and `accessRange` are the domains of a site and the ranges of an access
+/// record, counted one by one because each can be refused on its own.
+public enum RecordKind: String, Hashable, Sendable, CaseIterable, Comparable, Codable {
+    case sponsor
+    case site
+    case siteDomain = "site_domain"
+    case access
+    case accessRange = "access_range"
+    case cancellation
+    case ipSource = "ip_source"
+    case ipAllocation = "ip_allocation"
+    case ipSelfBrought = "ip_self_brought"
+    case domainRegistration = "domain_registration"
+    case sponsorBlacklist = "sponsor_blacklist"
+    case siteBlacklist = "site_blacklist"
+    case illegalAccess = "illegal_access"
+    case unfiledSite = "unfiled_site"
+    case reportingUnit = "reporting_unit"
+    case province
+
+    public static func < (lhs: RecordKind, rhs: RecordKind) -> Bool {
+        allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0
+    }
+
+    /// The kinds that are rows of CSV and JSON Lines files.
+    public static let rowKinds: [RecordKind] = allCases.filter { $0 != .siteDomain && $0 != .accessRange }
+}
+
+/// One column of a row kind: its CSV header and JSON key.
+public struct Column: Hashable, Sendable {
+    public let name: String
+    /// The record is refused without it.
+    public let required: Bool
+    /// Several values (`;`-separated in CSV, an array in JSON).
+    public let isList: Bool
+    /// Personal data: written only on explicit request, never quoted in messages.
+    public let isPersonal: Bool
+    /// Holds integers (ids and codes): JSON numbers when written.
+    public let isInteger: Bool
+
+    init(_ name: String, required: Bool = false, list: Bool = false, personal: Bool = false) {
+        self.name = name
+        self.required = required
+        isList = list
+        isPersonal = personal
+        isInteger = Column.integerColumns.contains(name)
+    }
+
+    static let integerColumns: Set<String> = [
+        "sponsor_id", "site_id", "access_id", "provider_id", "cancelled_record", "source_id", "unit_id", "source_unit_id",
+        "allocation_id", "target_unit_id", "self_brought_id", "registration_id", "illegal_access_id", "unfiled_id", "operator_id",
+        "nature", "id_type", "placements", "methods", "mode", "usage", "user_nature", "user_class", "user_industry", "city", "county",
+        "source_unit_type", "domain_type", "detections", "unit_class", "industry", "province_code",
+    ]
+}
+
+/// The columns of each row kind. The first column identifies the kind: no other kind has
+/// a column of that name, so a CSV header tells its kind.
+public enum RegistrySchema {
+    public static func columns(of kind: RecordKind) -> [Column] {
+        table[kind] ?? []
+    }
+
+    /// The kind whose identifying column is in `header`, or nil.
+    public static func kind(identifiedBy header: [String]) -> RecordKind? {
+        let names = Set(header)
+        return RecordKind.rowKinds.first { kind in columns(of: kind).first.map { names.contains($0.name) } ?? false }
+    }
+
+    /// Column index by name, per kind.
+    static func index(of kind: RecordKind) -> [String: Int] {
+        indexTable[kind] ?? [:]
+    }
+
+    private static let personalContact = [
+        Column("address", personal: true), Column("contact_name", personal: true), Column("phone", personal: true),
+        Column("email", personal: true),
+    ]
+
+    private static let table: [RecordKind: [Column]] = [
+        .sponsor: [
+            Column("sponsor_number", required: true), Column("sponsor_id", required: true), Column("name", required: true),
+            Column("nature"), Column("province"), Column("id_type"), Column("id_number", personal: true),
+            Column("contact_name", personal: true), Column("phone", personal: true), Column("email", personal: true),
+            Column("address", personal: true), Column("first_filed"), Column("updated"), Column("approved"),
+        ],
+        .site: [
+            Column("site_number", required: true), Column("site_id", required: true), Column("sponsor_id", required: true),
+            Column("names", required: true, list: true), Column("domains", list: true), Column("homepage"), Column("first_filed"),
+            Column("updated"),
+        ],
+        .access: [
+            Column("access_id", required: true), Column("site_id", required: true), Column("provider_id", required: true),
+            Column("ranges", list: true), Column("placements", list: true), Column("methods", list: true),
+        ],
+        .cancellation: [Column("cancelled_record", required: true), Column("target", required: true), Column("cancelled")],
+        .ipSource: [
+            Column("source_id", required: true), Column("unit_id", required: true), Column("start", required: true),
+            Column("end", required: true), Column("source_unit_id"),
+        ],
+        .ipAllocation: [
+            Column("allocation_id", required: true), Column("unit_id", required: true), Column("start", required: true),
+            Column("end", required: true), Column("mode", required: true), Column("target_unit_id"), Column("usage"),
+            Column("allocated"), Column("redirect"), Column("user_name"), Column("user_nature"), Column("user_class"),
+            Column("user_industry"), Column("province"), Column("city"), Column("county"),
+        ] + personalContact,
+        .ipSelfBrought: [
+            Column("self_brought_id", required: true), Column("unit_id", required: true), Column("start", required: true),
+            Column("end", required: true), Column("usage"), Column("allocated"), Column("redirect"), Column("user_name"),
+            Column("user_nature"), Column("province"), Column("city"), Column("county"),
+        ] + personalContact + [Column("source_unit_type"), Column("source_unit_id"), Column("source_unit_name")],
+        .domainRegistration: [
+            Column("registered_domain", required: true), Column("registration_id"), Column("domain_type"), Column("registered"),
+            Column("expires"), Column("registrant_name"), Column("registrant_organisation"), Column("registrant_province"),
+            Column("registrar"), Column("name_servers", list: true), Column("registrant_email", personal: true),
+            Column("registrant_phone", personal: true), Column("registrant_address", personal: true),
+        ],
+        .sponsorBlacklist: [
+            Column("blacklisted_sponsor", required: true), Column("nature"), Column("id_type"), Column("id_number", personal: true),
+            Column("operation"),
+        ],
+        .siteBlacklist: [
+            Column("blacklisted_site_names", required: true, list: true), Column("domains", list: true), Column("homepage"),
+            Column("operation"),
+        ],
+        .illegalAccess: [
+            Column("illegal_access_id", required: true), Column("domain"), Column("address"), Column("provider_id"),
+            Column("province"), Column("detected"),
+        ],
+        .unfiledSite: [
+            Column("unfiled_id", required: true), Column("domain", required: true), Column("address"), Column("first_detected"),
+            Column("last_detected"), Column("detections"), Column("province"), Column("provider_id"), Column("operator_id"),
+        ],
+        .reportingUnit: [
+            Column("unit_name", required: true), Column("unit_id", required: true), Column("unit_class"), Column("industry"),
+            Column("licence"), Column("province"), Column("city"), Column("valid"),
+        ],
+        .province: [Column("province_code", required: true), Column("abbreviation", required: true), Column("name", required: true)],
+    ]
+
+    private static let indexTable: [RecordKind: [String: Int]] = table.mapValues { columns in
+        Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1.name, $0) })
+    }
+}
