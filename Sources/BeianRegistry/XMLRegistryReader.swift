@@ -322,7 +322,7 @@ final class XMLRegistryReader: PushReader {
         }
         frames.append(Frame(name: name, ordinal: ordinal, key: key, line: line))
         text.removeAll(keepingCapacity: true)
-        collecting = record != nil && !XMLRegistryReader.bulky.contains(name)
+        collecting = record != nil ? !XMLRegistryReader.bulky.contains(name) : name == "Qqdwid"
     }
 
     private func characters(_ bytes: UnsafePointer<xmlChar>, _ length: Int) {
