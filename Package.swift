@@ -5,11 +5,15 @@ import class Foundation.ProcessInfo
 
 /// One settings list for every target (STYLE.md): Swift 6 mode comes from the tools
 /// version; these make imports and existentials explicit.
-let settings: [SwiftSetting] = [
+var settings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
+// CI builds with warnings as errors for beian's own targets (dependencies keep theirs).
+if ProcessInfo.processInfo.environment["BEIAN_WERROR"] != nil {
+    settings.append(.unsafeFlags(["-warnings-as-errors"]))
+}
 
 func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
     .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])

@@ -7,7 +7,8 @@ import Testing
     static let header = "sponsor_number,sponsor_id,name,province\n"
 
     @Test func quotedFieldsWithCommasQuotesAndNewlines() throws {
-        let csv = "site_number,site_id,sponsor_id,names,domains\r\n"
+        let csv =
+            "site_number,site_id,sponsor_id,names,domains\r\n"
             + "浙ICP备12345678号-1,11,1,\"测试网, \"\"官方\"\"\",example.com;www.example.org\r\n"
             + "浙ICP备12345678号-2,12,1,\"两行\n的名字\",bad..domain\r\n"
             + "浙ICP备12345678号-3,13,1,第三,ok.cn\r\n"
@@ -75,7 +76,8 @@ import Testing
     }
 
     @Test func invalidValuesAreRefusedAndCounted() throws {
-        let csv = "allocation_id,unit_id,start,end,mode,province\n"
+        let csv =
+            "allocation_id,unit_id,start,end,mode,province\n"
             + "1,10,1.2.3.0,1.2.3.255,1,330000\n"
             + "2,10,1.2.3.9,1.2.3.0,1,330000\n"
             + "3,10,1.2.3.0,1.2.3.255,9,330000\n"

@@ -38,7 +38,12 @@ import Testing
     }
 
     @Test func refusedSponsorTakesItsSitesAndAccessRecordsWithIt() throws {
-        let path = try temporaryFile("icp.xml", icpXML([baxx(number: "浙ICP备1234567号"), baxx(sponsorID: "2", number: "浙ICP备87654321号", siteID: "12", siteNumber: "浙ICP备87654321号-1", accessID: "22")]))
+        let path = try temporaryFile(
+            "icp.xml",
+            icpXML([
+                baxx(number: "浙ICP备1234567号"),
+                baxx(sponsorID: "2", number: "浙ICP备87654321号", siteID: "12", siteNumber: "浙ICP备87654321号-1", accessID: "22"),
+            ]))
         let (records, reports) = try readAll([path])
         let report = reports[0]
         #expect(records.count == 3)
@@ -57,7 +62,11 @@ import Testing
 
     @Test func badDomainsAndRangesAreRefusedOneByOne() throws {
         let path = try temporaryFile(
-            "icp.xml", icpXML([baxx(domains: ["ok.example.com", "bad..example.com"], ranges: [("16843010", "16843009"), ("1.2.3.4", "1.2.3.9"), ("0", "5")])]))
+            "icp.xml",
+            icpXML([
+                baxx(
+                    domains: ["ok.example.com", "bad..example.com"], ranges: [("16843010", "16843009"), ("1.2.3.4", "1.2.3.9"), ("0", "5")])
+            ]))
         let (records, reports) = try readAll([path])
         let report = reports[0]
         #expect(records.count == 3)
@@ -111,7 +120,12 @@ import Testing
         let secret = "330106199001019999"
         // Every field of the sponsor is wrong except the personal ones.
         let path = try temporaryFile(
-            "icp.xml", icpXML([baxx(sponsorID: "x", number: "bad", province: "1", idNumber: secret, siteID: "y", siteNumber: "no", domains: ["-"], accessID: "z")]))
+            "icp.xml",
+            icpXML([
+                baxx(
+                    sponsorID: "x", number: "bad", province: "1", idNumber: secret, siteID: "y", siteNumber: "no", domains: ["-"],
+                    accessID: "z")
+            ]))
         let (_, reports) = try readAll([path])
         #expect(!reports[0].issues.isEmpty)
         for issue in reports[0].issues {
@@ -122,7 +136,9 @@ import Testing
     }
 
     @Test func truncatedFileKeepsWhatCameBeforeAndSaysWhere() throws {
-        let full = icpXML([baxx(), baxx(sponsorID: "2", number: "浙ICP备87654321号", siteID: "12", siteNumber: "浙ICP备87654321号-1", accessID: "22")])
+        let full = icpXML([
+            baxx(), baxx(sponsorID: "2", number: "浙ICP备87654321号", siteID: "12", siteNumber: "浙ICP备87654321号-1", accessID: "22"),
+        ])
         let cut = String(full.prefix(full.count - 120))
         let path = try temporaryFile("cut.xml", cut)
         let (records, reports) = try readAll([path])
@@ -134,7 +150,8 @@ import Testing
     }
 
     @Test func malformedMarkupIsFatalWithItsLine() throws {
-        let path = try temporaryFile("bad.xml", "<?xml version=\"1.0\"?>\n<DownloadData><ICP><BASJ>\n<Baxx><Zt_xx></Baxx>\n</BASJ></ICP></DownloadData>\n")
+        let path = try temporaryFile(
+            "bad.xml", "<?xml version=\"1.0\"?>\n<DownloadData><ICP><BASJ>\n<Baxx><Zt_xx></Baxx>\n</BASJ></ICP></DownloadData>\n")
         let (_, reports) = try readAll([path])
         let fatal = try #require(reports[0].fatal)
         #expect(fatal.location.line == 3)
@@ -223,7 +240,12 @@ import Testing
     }
 
     @Test func strictModeStopsAtTheFirstRefusedRecord() throws {
-        let path = try temporaryFile("icp.xml", icpXML([baxx(number: "bad"), baxx(sponsorID: "2", number: "浙ICP备87654321号", siteID: "12", siteNumber: "浙ICP备87654321号-1", accessID: "22")]))
+        let path = try temporaryFile(
+            "icp.xml",
+            icpXML([
+                baxx(number: "bad"),
+                baxx(sponsorID: "2", number: "浙ICP备87654321号", siteID: "12", siteNumber: "浙ICP备87654321号-1", accessID: "22"),
+            ]))
         var delivered = 0
         #expect(throws: RegistryError.self) {
             _ = try RegistryReader(options: RegistryReadOptions(strict: true)).read(path) { _ in delivered += 1 }
