@@ -248,10 +248,14 @@ struct RegistryWorldBuilder {
     }
 
     mutating func domain(for nature: Int, hint: Int) -> RegistryWorld.Domain {
+        var attempts = 0
         while true {
-            let base =
+            attempts += 1
+            var base =
                 random.pick(Vocabulary.latinWords) + (random.chance(0.5) ? random.pick(Vocabulary.latinWords) : "")
                 + (random.chance(0.3) ? String(random.int(1...99)) : "")
+            // Large worlds outgrow the vocabulary: a serial keeps names unique.
+            if attempts > 3 { base += String(usedDomains.count) }
             let domain: RegistryWorld.Domain
             switch (nature, random.weighted([40, 20, 15, 8, 5, 7])) {
             case (2, _): domain = .init(written: "\(base).gov.cn", ascii: "\(base).gov.cn")
