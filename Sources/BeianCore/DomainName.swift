@@ -35,6 +35,18 @@ public struct DomainName: Hashable, Comparable, Sendable, CustomStringConvertibl
         }
     }
 
+    /// A name from UTF-8 bytes (a Host header, an SNI, a registry field), with the same rules.
+    public init(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(ValueError) {
+        guard bytes.count <= DomainName.maximumInputLength else {
+            throw ValueError(.tooLong, "domain name longer than \(DomainName.maximumInputLength) bytes")
+        }
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            ascii = try DomainName.checkASCII(Array(bytes), original: String(decoding: bytes, as: UTF8.self))
+        } else {
+            self = try DomainName(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
     /// A name already in lookup form (from an index or a trusted table). Not checked.
     package init(uncheckedASCII: String) {
         ascii = uncheckedASCII

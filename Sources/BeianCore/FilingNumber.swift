@@ -58,6 +58,47 @@ public struct FilingNumber: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { normalized }
 
+    /// Parses UTF-8 bytes that hold exactly one number, as `parse(_:)` does text. Numbers in
+    /// their canonical form (`浙ICP备12345678号-1`, what registries hold) take a fast path.
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(ValueError) -> FilingNumber {
+        if let number = canonical(bytes) { return number }
+        return try parse(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// A number in exactly the canonical ICP form, or nil.
+    static func canonical(_ b: UnsafeBufferPointer<UInt8>) -> FilingNumber? {
+        // Province (a 3-byte CJK character), "ICP", 备 or 证, digits, 号, optional -N.
+        guard b.count >= 13, b[0] >= 0xE0, b[0] < 0xF0, b[3] == 0x49, b[4] == 0x43, b[5] == 0x50 else { return nil }
+        let scalar = UInt32(b[0] & 0x0F) << 12 | UInt32(b[1] & 0x3F) << 6 | UInt32(b[2] & 0x3F)
+        guard let province = Province.abbreviated(scalar: scalar), province.abbreviation.unicodeScalars.first?.value == scalar else {
+            return nil
+        }
+        let kind: Kind
+        if b[6] == 0xE5 && b[7] == 0xA4 && b[8] == 0x87 {
+            kind = .icpFiling  // 备
+        } else if b[6] == 0xE8 && b[7] == 0xAF && b[8] == 0x81 {
+            kind = .icpLicence  // 证
+        } else {
+            return nil
+        }
+        var i = 9
+        while i < b.count && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+        let digits = i - 9
+        guard kind == .icpFiling ? (digits == 8 || digits == 10) : digits == 6 else { return nil }
+        guard i + 3 <= b.count, b[i] == 0xE5, b[i + 1] == 0x8F, b[i + 2] == 0xB7 else { return nil }  // 号
+        let serial = String(decoding: UnsafeBufferPointer(rebasing: b[9..<(9 + digits)]), as: UTF8.self)
+        i += 3
+        if i == b.count { return FilingNumber(kind: kind, province: province, serial: serial) }
+        guard b[i] == 0x2D, b.count - i - 1 >= 1, b.count - i - 1 <= 3 else { return nil }
+        var index = 0
+        for k in (i + 1)..<b.count {
+            guard b[k] >= 0x30 && b[k] <= 0x39 else { return nil }
+            index = index * 10 + Int(b[k] - 0x30)
+        }
+        guard index > 0 else { return nil }
+        return FilingNumber(kind: kind, province: province, serial: serial, siteIndex: index)
+    }
+
     /// Parses text that holds exactly one number (a registry field). Surrounding spaces and
     /// a leading label (`ICP备案号：`) are allowed; look-alikes and malformed numbers are
     /// refused with the reason.

@@ -42,6 +42,10 @@ struct NormalizedText {
                 append(Unicode.Scalar(ascii), origin)
             } else {
                 for scalar in character.unicodeScalars where !NormalizedText.isInvisible(scalar) {
+                    if NormalizedText.isCompatibilityStable(scalar) {
+                        append(NormalizedText.fold(scalar), origin)
+                        continue
+                    }
                     let folded = String(scalar).precomposedStringWithCompatibilityMapping
                     for part in folded.unicodeScalars {
                         append(NormalizedText.fold(part), origin)
@@ -58,6 +62,15 @@ struct NormalizedText {
         if scalar == " " && scalars.last == " " { return }
         scalars.append(scalar)
         origins.append(origin)
+    }
+
+    /// Scalars NFKC leaves alone (CJK ideographs, kana, Hangul syllables, Latin-1 letters):
+    /// they skip the costly normalisation call. Everything else is normalised.
+    static func isCompatibilityStable(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x3041...0x3096, 0x30A1...0x30FA, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xAC00...0xD7A3, 0xC0...0xFF: true
+        default: false
+        }
     }
 
     static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {

@@ -18,8 +18,7 @@ extension IPv4Address: CustomStringConvertible, LosslessStringConvertible {
     }
 
     /// Parses `bytes` as a dotted quad, or returns nil.
-    @usableFromInline
-    static func parseDotted(_ bytes: UnsafeBufferPointer<UInt8>) -> IPv4Address? {
+    public static func parseDotted(_ bytes: UnsafeBufferPointer<UInt8>) -> IPv4Address? {
         var value: UInt32 = 0
         var part: UInt32 = 0
         var digits = 0
@@ -45,12 +44,16 @@ extension IPv4Address: CustomStringConvertible, LosslessStringConvertible {
 
     /// Parses the V3.0 integer form (`Qsip`/`Zzip`): a decimal number 1…4294967295.
     public static func parse(integer text: some StringProtocol) throws(ValueError) -> IPv4Address {
-        let trimmed = text.utf8
-        guard !trimmed.isEmpty, trimmed.count <= 10, trimmed.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-            throw ValueError(.invalidAddress, "not an integer IPv4 address: \(quoted(text))")
+        try Array(text.utf8).withUnsafeBufferPointer { (bytes) throws(ValueError) -> IPv4Address in try parse(integerUTF8: bytes) }
+    }
+
+    /// Parses the V3.0 integer form from UTF-8 bytes.
+    public static func parse(integerUTF8 bytes: UnsafeBufferPointer<UInt8>) throws(ValueError) -> IPv4Address {
+        guard !bytes.isEmpty, bytes.count <= 10, bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw ValueError(.invalidAddress, "not an integer IPv4 address: \(quoted(String(decoding: bytes, as: UTF8.self)))")
         }
         var value: UInt64 = 0
-        for byte in trimmed { value = value * 10 + UInt64(byte - 0x30) }
+        for byte in bytes { value = value * 10 + UInt64(byte - 0x30) }
         guard value >= 1, value <= UInt64(UInt32.max) else {
             throw ValueError(.invalidAddress, "integer IPv4 address \(value) is outside 1…4294967295")
         }
@@ -72,12 +75,16 @@ extension IPv6Address: CustomStringConvertible, LosslessStringConvertible {
     /// the last 32 bits. Zone indexes (`fe80::1%eth0`) and brackets are refused: they name an
     /// interface, not an address.
     public static func parse(_ text: some StringProtocol) throws(ValueError) -> IPv6Address {
-        let bytes = Array(text.utf8)
+        try Array(text.utf8).withUnsafeBufferPointer { (bytes) throws(ValueError) -> IPv6Address in try parse(utf8: bytes) }
+    }
+
+    /// Parses UTF-8 bytes, as `parse(_:)` does text.
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(ValueError) -> IPv6Address {
         if bytes.contains(0x25) {
-            throw ValueError(.invalidAddress, "IPv6 zone index not allowed: \(quoted(text))")
+            throw ValueError(.invalidAddress, "IPv6 zone index not allowed: \(quoted(String(decoding: bytes, as: UTF8.self)))")
         }
         guard let value = parseIPv6(bytes) else {
-            throw ValueError(.invalidAddress, "not an IPv6 address: \(quoted(text))")
+            throw ValueError(.invalidAddress, "not an IPv6 address: \(quoted(String(decoding: bytes, as: UTF8.self)))")
         }
         return IPv6Address(value)
     }
@@ -113,7 +120,7 @@ extension IPv6Address: CustomStringConvertible, LosslessStringConvertible {
 }
 
 /// Parses an IPv6 text form into its value, or nil.
-private func parseIPv6(_ bytes: [UInt8]) -> UInt128? {
+private func parseIPv6(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt128? {
     guard bytes.count >= 2, bytes.count <= 45 else { return nil }
     var head: [UInt16] = []
     var tail: [UInt16] = []
@@ -135,8 +142,7 @@ private func parseIPv6(_ bytes: [UInt8]) -> UInt128? {
         let groupCount = head.count + tail.count
         if isDotted {
             guard end == bytes.count, groupCount <= 6 else { return nil }
-            let quad = bytes[index..<end].withUnsafeBufferPointer { IPv4Address.parseDotted($0) }
-            guard let v4 = quad else { return nil }
+            guard let v4 = IPv4Address.parseDotted(UnsafeBufferPointer(rebasing: bytes[index..<end])) else { return nil }
             let pair = [UInt16(v4.value >> 16), UInt16(v4.value & 0xFFFF)]
             if sawDoubleColon { tail += pair } else { head += pair }
             index = end
@@ -203,10 +209,24 @@ extension IPAddress: CustomStringConvertible, LosslessStringConvertible {
     /// Parses an address given in any registry form: dotted quad, IPv6 text, or the V3.0
     /// integer form (1…4294967295, always IPv4).
     public static func parse(registryText text: some StringProtocol) throws(ValueError) -> IPAddress {
-        if !text.isEmpty && text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-            return .v4(try IPv4Address.parse(integer: text))
+        try Array(text.utf8).withUnsafeBufferPointer { (bytes) throws(ValueError) -> IPAddress in try parse(registryUTF8: bytes) }
+    }
+
+    /// Parses UTF-8 bytes holding a dotted quad or an IPv6 text form.
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(ValueError) -> IPAddress {
+        if bytes.contains(0x3A) { return .v6(try IPv6Address.parse(utf8: bytes)) }
+        guard let address = IPv4Address.parseDotted(bytes) else {
+            throw ValueError(.invalidAddress, "not an IPv4 address: \(quoted(String(decoding: bytes, as: UTF8.self)))")
         }
-        return try parse(text)
+        return .v4(address)
+    }
+
+    /// Parses UTF-8 bytes holding an address in any registry form (see `parse(registryText:)`).
+    public static func parse(registryUTF8 bytes: UnsafeBufferPointer<UInt8>) throws(ValueError) -> IPAddress {
+        if !bytes.isEmpty && bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            return .v4(try IPv4Address.parse(integerUTF8: bytes))
+        }
+        return try parse(utf8: bytes)
     }
 
     public var description: String {

@@ -105,16 +105,21 @@ public struct IPRange: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Parses `a-b` (spaces allowed around the dash; each end in any registry form, see
     /// `IPAddress.parse(registryText:)`), `address/length`, or a single address.
     public static func parse(_ text: some StringProtocol) throws(ValueError) -> IPRange {
-        let trimmed = text.trimmingASCIISpaces()
-        if let dash = trimmed.firstIndex(of: "-") {
-            let start = try IPAddress.parse(registryText: trimmed[..<dash].trimmingASCIISpaces())
-            let end = try IPAddress.parse(registryText: trimmed[trimmed.index(after: dash)...].trimmingASCIISpaces())
+        try Array(text.utf8).withUnsafeBufferPointer { (bytes) throws(ValueError) -> IPRange in try parse(utf8: bytes) }
+    }
+
+    /// Parses UTF-8 bytes, as `parse(_:)` does text.
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(ValueError) -> IPRange {
+        let trimmed = bytes.trimmingASCIISpaces()
+        if let dash = trimmed.firstIndex(of: 0x2D) {
+            let start = try IPAddress.parse(registryUTF8: UnsafeBufferPointer(rebasing: trimmed[..<dash]).trimmingASCIISpaces())
+            let end = try IPAddress.parse(registryUTF8: UnsafeBufferPointer(rebasing: trimmed[(dash + 1)...]).trimmingASCIISpaces())
             return try IPRange(first: start, last: end)
         }
-        if trimmed.contains("/") {
-            return try IPPrefix.parse(trimmed).range
+        if trimmed.contains(0x2F) {
+            return try IPPrefix.parse(String(decoding: trimmed, as: UTF8.self)).range
         }
-        return IPRange(try IPAddress.parse(registryText: trimmed))
+        return IPRange(try IPAddress.parse(registryUTF8: trimmed))
     }
 
     public var family: IPAddress.Family { first.family }
@@ -161,6 +166,17 @@ public struct IPRange: Hashable, Comparable, Sendable, CustomStringConvertible {
             start = blockEnd + 1
         }
         return result
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// The bytes without leading and trailing ASCII spaces and tabs.
+    package func trimmingASCIISpaces() -> UnsafeBufferPointer<UInt8> {
+        var start = 0
+        var end = count
+        while start < end, self[start] == 0x20 || self[start] == 0x09 { start += 1 }
+        while end > start, self[end - 1] == 0x20 || self[end - 1] == 0x09 { end -= 1 }
+        return UnsafeBufferPointer(rebasing: self[start..<end])
     }
 }
 

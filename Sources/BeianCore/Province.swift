@@ -20,6 +20,10 @@ public struct Province: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public static func < (lhs: Province, rhs: Province) -> Bool { lhs.code < rhs.code }
 
+    /// The code identifies a province.
+    public static func == (lhs: Province, rhs: Province) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+
     /// The 31 provincial-level divisions that hold ICP filings.
     public static let all: [Province] = [
         Province(code: 11, abbreviation: "京", plate: "京", name: "北京市"),
@@ -71,6 +75,19 @@ public struct Province: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
         return table
     }()
+
+    private static let byScalarTable: [UInt32: Province] = {
+        var table: [UInt32: Province] = [:]
+        for (character, province) in byAbbreviationTable {
+            if let scalar = character.unicodeScalars.first { table[scalar.value] = province }
+        }
+        return table
+    }()
+
+    /// The province an abbreviation names, from its Unicode scalar value.
+    public static func abbreviated(scalar: UInt32) -> Province? {
+        byScalarTable[scalar]
+    }
 
     private static let byCodeTable: [Int: Province] = Dictionary(uniqueKeysWithValues: all.map { ($0.code, $0) })
 

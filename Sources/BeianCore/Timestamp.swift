@@ -18,14 +18,18 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Parses `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYYMMDD`, optionally followed by ` HH:MM[:SS[.fff]]`
     /// or `THH:MM[:SS[.fff]]` and `Z` or `±HH[:MM]`. Fractions are dropped.
     public static func parse(_ text: some StringProtocol) throws(ValueError) -> Timestamp {
-        guard let value = parseBytes(Array(text.utf8.prefix(64)), full: text.utf8.count <= 64) else {
-            throw ValueError(.invalidTime, "not a date or time: \(quoted(text))")
+        try Array(text.utf8).withUnsafeBufferPointer { (bytes) throws(ValueError) -> Timestamp in try parse(utf8: bytes) }
+    }
+
+    /// Parses UTF-8 bytes, as `parse(_:)` does text.
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(ValueError) -> Timestamp {
+        guard bytes.count <= 64, let value = parseBytes(bytes) else {
+            throw ValueError(.invalidTime, "not a date or time: \(quoted(String(decoding: bytes.prefix(80), as: UTF8.self)))")
         }
         return value
     }
 
-    private static func parseBytes(_ b: [UInt8], full: Bool) -> Timestamp? {
-        guard full else { return nil }
+    private static func parseBytes(_ b: UnsafeBufferPointer<UInt8>) -> Timestamp? {
         var i = 0
         func number(_ digits: Int) -> Int? {
             guard i + digits <= b.count else { return nil }

@@ -11,7 +11,10 @@ final class CSVRegistryReader: PushReader {
     private var line = 1
     private var header: [String]?
     private var kind: RecordKind?
-    private var columnNames: [String?] = []
+    /// Column index of each header field in the kind's schema, -1 for unknown columns.
+    private var columnIndexes: [Int] = []
+    /// The row reused for every record.
+    private var row: RegistryRow?
     private var failed = false
 
     init(sink: RecordSink) {
@@ -127,22 +130,21 @@ final class CSVRegistryReader: PushReader {
             try sink.refuse(kind, at: location, "invalid UTF-8 at byte \(invalid) of the record (is the file GBK? pass --encoding gb18030)")
             return
         }
-        let values = fields.map { field in CSVRegistryReader.text(buffer, field) }
         guard let header else {
-            try readHeader(values, location: location)
+            try readHeader(fields.map { CSVRegistryReader.text(buffer, $0) }, location: location)
             return
         }
         guard let kind, !failed else { return }
-        guard values.count == header.count else {
-            try sink.refuse(kind, at: location, "has \(values.count) fields, the header has \(header.count)")
+        guard fields.count == header.count else {
+            try sink.refuse(kind, at: location, "has \(fields.count) fields, the header has \(header.count)")
             return
         }
-        var row = RegistryRow(kind: kind, location: location)
-        for (value, column) in zip(values, columnNames) {
-            guard let column, !value.isEmpty else { continue }
-            row.append(value, to: column)
+        if row == nil { row = RegistryRow(kind: kind, location: location) }
+        row?.reset(location: location)
+        for (field, column) in zip(fields, columnIndexes) where column >= 0 && field.end > field.start {
+            row?.append(column) { bytes in CSVRegistryReader.appendUnquoted(buffer, field, to: &bytes) }
         }
-        try sink.accept(row)
+        if let row { try sink.accept(row) }
     }
 
     private func readHeader(_ names: [String], location: RecordLocation) throws {
@@ -159,7 +161,8 @@ final class CSVRegistryReader: PushReader {
         self.kind = kind
         let columns = RegistrySchema.columns(of: kind)
         let known = Set(columns.map(\.name))
-        columnNames = header.map { known.contains($0) ? $0 : nil }
+        let index = RegistrySchema.index(of: kind)
+        columnIndexes = header.map { index[$0] ?? -1 }
         let unknown = header.filter { !known.contains($0) && !$0.isEmpty }
         if !unknown.isEmpty {
             try sink.note(
@@ -176,12 +179,20 @@ final class CSVRegistryReader: PushReader {
     }
 
     private static func text(_ buffer: UnsafeBufferPointer<UInt8>, _ field: (start: Int, end: Int, quoted: Bool)) -> String {
-        guard field.quoted else {
-            return String(decoding: UnsafeBufferPointer(rebasing: buffer[field.start..<field.end]), as: UTF8.self)
-        }
-        // Strip the quotes (text after the closing quote is kept, as most readers do) and undo `""`.
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(field.end - field.start)
+        appendUnquoted(buffer, field, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends a field's bytes: quotes stripped (text after the closing quote is kept, as most
+    /// readers do) and `""` undone.
+    private static func appendUnquoted(
+        _ buffer: UnsafeBufferPointer<UInt8>, _ field: (start: Int, end: Int, quoted: Bool), to bytes: inout [UInt8]
+    ) {
+        guard field.quoted else {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[field.start..<field.end]))
+            return
+        }
         var index = field.start + 1
         var closed = false
         while index < field.end {
@@ -199,6 +210,5 @@ final class CSVRegistryReader: PushReader {
             bytes.append(byte)
             index += 1
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -126,7 +126,7 @@ final class JSONLRegistryReader: PushReader {
         var row = RegistryRow(kind: kind, location: location)
         let columns = RegistrySchema.index(of: kind)
         for (key, value) in object where key != "kind" {
-            guard columns[key] != nil else {
+            guard let column = columns[key] else {
                 if warnedKeys.insert("\(kind.rawValue).\(key)").inserted {
                     try sink.note(
                         RegistryIssue(.warning, at: location, kind: kind, field: key, "key not used for \(kind.rawValue) records, ignored"))
@@ -137,7 +137,7 @@ final class JSONLRegistryReader: PushReader {
                 try sink.refuse(kind, at: location, "field \(key) is not a string, an integer or a list of them")
                 return
             }
-            for text in texts { row.append(text, to: key) }
+            for text in texts { row.append(column, text) }
         }
         try sink.accept(row)
     }

@@ -35,7 +35,14 @@ public struct FileReport: Sendable {
     public let file: String
     public internal(set) var format: RegistryFormat?
     public internal(set) var encoding: TextEncoding?
-    public internal(set) var counts: [RecordKind: RecordCounts] = [:]
+    /// Counts per kind (kinds with no record are absent).
+    public var counts: [RecordKind: RecordCounts] {
+        var result: [RecordKind: RecordCounts] = [:]
+        for kind in RecordKind.allCases where countsByOrdinal[kind.ordinal].read > 0 { result[kind] = countsByOrdinal[kind.ordinal] }
+        return result
+    }
+    /// The counts, indexed by `RecordKind.ordinal` (no hashing on the per-record path).
+    var countsByOrdinal = [RecordCounts](repeating: RecordCounts(), count: RecordKind.allCases.count)
     /// The first `RegistryReadOptions.maximumIssuesKept` issues, in input order.
     public internal(set) var issues: [RegistryIssue] = []
     /// All issues by severity, including those not kept.
@@ -54,7 +61,7 @@ public struct FileReport: Sendable {
     }
 
     /// Sum of the counts of every kind.
-    public var total: RecordCounts { counts.values.reduce(unknownKind, +) }
+    public var total: RecordCounts { countsByOrdinal.reduce(unknownKind, +) }
 }
 
 /// Options of a registry read.
@@ -248,11 +255,9 @@ final class RecordSink {
     }
 
     func count(_ kind: RecordKind, accepted: Int, rejected: Int) {
-        var counts = report.counts[kind, default: RecordCounts()]
-        counts.read += accepted + rejected
-        counts.accepted += accepted
-        counts.rejected += rejected
-        report.counts[kind] = counts
+        report.countsByOrdinal[kind.ordinal].read += accepted + rejected
+        report.countsByOrdinal[kind.ordinal].accepted += accepted
+        report.countsByOrdinal[kind.ordinal].rejected += rejected
     }
 
     /// Decodes `row`, counts it and its items, and hands the record on. A row whose parent

@@ -26,10 +26,11 @@ public final class RegistryWriter {
     public func write(_ record: RegistryRecord) throws {
         let row = RowEncoder.encode(record, includePersonal: includePersonal)
         let columns = RegistrySchema.columns(of: row.kind)
+        let values = RowEncoder.columnValues(row)
         switch format {
         case .jsonl:
             var line = "{\"kind\":\(RegistryWriter.json(row.kind.rawValue))"
-            for (column, values) in zip(columns, row.values) where !values.isEmpty {
+            for (column, values) in zip(columns, values) where !values.isEmpty {
                 line += ",\(RegistryWriter.json(column.name)):"
                 if column.isList {
                     line += "[" + values.map { RegistryWriter.jsonValue($0, column: column) }.joined(separator: ",") + "]"
@@ -47,7 +48,7 @@ public final class RegistryWriter {
                 csvKind = row.kind
                 try output(columns.map(\.name).joined(separator: ",") + "\r\n")
             }
-            try output(row.values.map { RegistryWriter.csvField($0.joined(separator: ";")) }.joined(separator: ",") + "\r\n")
+            try output(values.map { RegistryWriter.csvField($0.joined(separator: ";")) }.joined(separator: ",") + "\r\n")
         }
     }
 

@@ -3,161 +3,202 @@ import BeianCore
 /// Turns typed records back into rows of text, the inverse of `RowDecoder`: what the CSV and
 /// JSON Lines writers print.
 enum RowEncoder {
-    /// The row of `record`; personal columns stay empty unless `includePersonal`.
-    static func encode(_ record: RegistryRecord, includePersonal: Bool) -> RegistryRow {
-        var row = RegistryRow(kind: record.kind, location: RecordLocation(file: ""))
-        func put(_ column: String, _ value: String?) {
-            if let value, !value.isEmpty { row.set(value, for: column) }
+    /// Builds one row, column by column.
+    private struct Builder<C: RowColumn> {
+        var row = RegistryRow(kind: C.kind, location: RecordLocation(file: ""))
+        let includePersonal: Bool
+
+        mutating func put(_ column: C, _ value: String?) {
+            if let value, !value.isEmpty { row.append(column.rawValue, value) }
         }
-        func put(_ column: String, _ value: (some BinaryInteger)?) { put(column, value.map { String($0) }) }
-        func put(_ column: String, _ value: Timestamp?) { put(column, value?.description) }
-        func put(_ column: String, _ value: Province?) { put(column, value.map { String($0.registryCode) }) }
-        func put(_ column: String, _ value: Bool?) { put(column, value.map { $0 ? "1" : "0" }) }
-        func put(_ column: String, _ value: Personal<String>?) {
+        mutating func put(_ column: C, _ value: (some BinaryInteger)?) { put(column, value.map { String($0) }) }
+        mutating func put(_ column: C, _ value: Timestamp?) { put(column, value?.description) }
+        mutating func put(_ column: C, _ value: Province?) { put(column, value.map { String($0.registryCode) }) }
+        mutating func put(_ column: C, _ value: Bool?) { put(column, value.map { $0 ? "1" : "0" }) }
+        mutating func put(_ column: C, _ value: IPAddress?) { put(column, value?.description) }
+        mutating func put(_ column: C, personal value: Personal<String>?) {
             if includePersonal { put(column, value?.revealed) }
         }
-        func list(_ column: String, _ values: [String]) {
-            for value in values { row.append(value, to: column) }
+        mutating func list(_ column: C, _ values: [String]) {
+            for value in values { put(column, value) }
         }
+    }
+
+    /// The row of `record`; personal columns stay empty unless `includePersonal`.
+    static func encode(_ record: RegistryRecord, includePersonal: Bool) -> RegistryRow {
         switch record {
         case .sponsor(let s):
-            put("sponsor_number", s.number.normalized)
-            put("sponsor_id", s.id)
-            put("name", s.name)
-            put("nature", s.nature)
-            put("province", s.province)
-            put("id_type", s.idType)
-            put("id_number", s.idNumber)
-            put("contact_name", s.contactName)
-            put("phone", s.phone)
-            put("email", s.email)
-            put("address", s.address)
-            put("first_filed", s.firstFiled)
-            put("updated", s.updated)
-            put("approved", s.approved)
+            var b = Builder<SponsorColumn>(includePersonal: includePersonal)
+            b.put(.sponsorNumber, s.number.normalized)
+            b.put(.sponsorID, s.id)
+            b.put(.name, s.name)
+            b.put(.nature, s.nature)
+            b.put(.province, s.province)
+            b.put(.idType, s.idType)
+            b.put(.idNumber, personal: s.idNumber)
+            b.put(.contactName, personal: s.contactName)
+            b.put(.phone, personal: s.phone)
+            b.put(.email, personal: s.email)
+            b.put(.address, personal: s.address)
+            b.put(.firstFiled, s.firstFiled)
+            b.put(.updated, s.updated)
+            b.put(.approved, s.approved)
+            return b.row
         case .site(let s):
-            put("site_number", s.number.normalized)
-            put("site_id", s.id)
-            put("sponsor_id", s.sponsorID)
-            list("names", s.names)
-            list("domains", s.domains.map(\.ascii))
-            put("homepage", s.homepage)
-            put("first_filed", s.firstFiled)
-            put("updated", s.updated)
+            var b = Builder<SiteColumn>(includePersonal: includePersonal)
+            b.put(.siteNumber, s.number.normalized)
+            b.put(.siteID, s.id)
+            b.put(.sponsorID, s.sponsorID)
+            b.list(.names, s.names)
+            b.list(.domains, s.domains.map(\.ascii))
+            b.put(.homepage, s.homepage)
+            b.put(.firstFiled, s.firstFiled)
+            b.put(.updated, s.updated)
+            return b.row
         case .access(let a):
-            put("access_id", a.id)
-            put("site_id", a.siteID)
-            put("provider_id", a.providerID)
-            list("ranges", a.ranges.map { "\($0.first)-\($0.last)" })
-            list("placements", a.placements.map { String($0) })
-            list("methods", a.methods.map { String($0) })
+            var b = Builder<AccessColumn>(includePersonal: includePersonal)
+            b.put(.accessID, a.id)
+            b.put(.siteID, a.siteID)
+            b.put(.providerID, a.providerID)
+            b.list(.ranges, a.ranges.map { "\($0.first)-\($0.last)" })
+            b.list(.placements, a.placements.map { String($0) })
+            b.list(.methods, a.methods.map { String($0) })
+            return b.row
         case .cancellation(let c):
-            put("cancelled_record", c.recordID)
-            put("target", c.target.name)
-            put("cancelled", c.cancelled)
+            var b = Builder<CancellationColumn>(includePersonal: includePersonal)
+            b.put(.cancelledRecord, c.recordID)
+            b.put(.target, c.target.name)
+            b.put(.cancelled, c.cancelled)
+            return b.row
         case .ipSource(let s):
-            put("source_id", s.id)
-            put("unit_id", s.unitID)
-            put("start", s.range.first.description)
-            put("end", s.range.last.description)
-            put("source_unit_id", s.sourceUnitID)
+            var b = Builder<SourceColumn>(includePersonal: includePersonal)
+            b.put(.sourceID, s.id)
+            b.put(.unitID, s.unitID)
+            b.put(.start, s.range.first)
+            b.put(.end, s.range.last)
+            b.put(.sourceUnitID, s.sourceUnitID)
+            return b.row
         case .ipAllocation(let a):
-            put("allocation_id", a.id)
-            put("unit_id", a.unitID)
-            put("start", a.range.first.description)
-            put("end", a.range.last.description)
-            put("mode", a.mode.rawValue)
-            put("target_unit_id", a.targetUnitID)
-            put("usage", a.usage)
-            put("allocated", a.allocated)
-            put("redirect", a.redirect)
-            put("user_name", a.userName)
-            put("user_nature", a.userNature)
-            put("user_class", a.userClass)
-            put("user_industry", a.userIndustry)
-            put("province", a.province)
-            put("city", a.city)
-            put("county", a.county)
-            put("address", a.address)
-            put("contact_name", a.contactName)
-            put("phone", a.phone)
-            put("email", a.email)
+            var b = Builder<AllocationColumn>(includePersonal: includePersonal)
+            b.put(.allocationID, a.id)
+            b.put(.unitID, a.unitID)
+            b.put(.start, a.range.first)
+            b.put(.end, a.range.last)
+            b.put(.mode, a.mode.rawValue)
+            b.put(.targetUnitID, a.targetUnitID)
+            b.put(.usage, a.usage)
+            b.put(.allocated, a.allocated)
+            b.put(.redirect, a.redirect)
+            b.put(.userName, a.userName)
+            b.put(.userNature, a.userNature)
+            b.put(.userClass, a.userClass)
+            b.put(.userIndustry, a.userIndustry)
+            b.put(.province, a.province)
+            b.put(.city, a.city)
+            b.put(.county, a.county)
+            b.put(.address, personal: a.address)
+            b.put(.contactName, personal: a.contactName)
+            b.put(.phone, personal: a.phone)
+            b.put(.email, personal: a.email)
+            return b.row
         case .ipSelfBrought(let e):
-            put("self_brought_id", e.id)
-            put("unit_id", e.unitID)
-            put("start", e.range.first.description)
-            put("end", e.range.last.description)
-            put("usage", e.usage)
-            put("allocated", e.allocated)
-            put("redirect", e.redirect)
-            put("user_name", e.userName)
-            put("user_nature", e.userNature)
-            put("province", e.province)
-            put("city", e.city)
-            put("county", e.county)
-            put("address", e.address)
-            put("contact_name", e.contactName)
-            put("phone", e.phone)
-            put("email", e.email)
-            put("source_unit_type", e.sourceUnitType)
-            put("source_unit_id", e.sourceUnitID)
-            put("source_unit_name", e.sourceUnitName)
+            var b = Builder<SelfBroughtColumn>(includePersonal: includePersonal)
+            b.put(.selfBroughtID, e.id)
+            b.put(.unitID, e.unitID)
+            b.put(.start, e.range.first)
+            b.put(.end, e.range.last)
+            b.put(.usage, e.usage)
+            b.put(.allocated, e.allocated)
+            b.put(.redirect, e.redirect)
+            b.put(.userName, e.userName)
+            b.put(.userNature, e.userNature)
+            b.put(.province, e.province)
+            b.put(.city, e.city)
+            b.put(.county, e.county)
+            b.put(.address, personal: e.address)
+            b.put(.contactName, personal: e.contactName)
+            b.put(.phone, personal: e.phone)
+            b.put(.email, personal: e.email)
+            b.put(.sourceUnitType, e.sourceUnitType)
+            b.put(.sourceUnitID, e.sourceUnitID)
+            b.put(.sourceUnitName, e.sourceUnitName)
+            return b.row
         case .domainRegistration(let r):
-            put("registered_domain", r.domain.ascii)
-            put("registration_id", r.id)
-            put("domain_type", r.domainType)
-            put("registered", r.registered)
-            put("expires", r.expires)
-            put("registrant_name", r.registrantName)
-            put("registrant_organisation", r.registrantOrganisation)
-            put("registrant_province", r.registrantProvince)
-            put("registrar", r.registrar)
-            list("name_servers", r.nameServers)
-            put("registrant_email", r.registrantEmail)
-            put("registrant_phone", r.registrantPhone)
-            put("registrant_address", r.registrantAddress)
+            var b = Builder<RegistrationColumn>(includePersonal: includePersonal)
+            b.put(.registeredDomain, r.domain.ascii)
+            b.put(.registrationID, r.id)
+            b.put(.domainType, r.domainType)
+            b.put(.registered, r.registered)
+            b.put(.expires, r.expires)
+            b.put(.registrantName, r.registrantName)
+            b.put(.registrantOrganisation, r.registrantOrganisation)
+            b.put(.registrantProvince, r.registrantProvince)
+            b.put(.registrar, r.registrar)
+            b.list(.nameServers, r.nameServers)
+            b.put(.registrantEmail, personal: r.registrantEmail)
+            b.put(.registrantPhone, personal: r.registrantPhone)
+            b.put(.registrantAddress, personal: r.registrantAddress)
+            return b.row
         case .sponsorBlacklist(let e):
-            put("blacklisted_sponsor", e.name)
-            put("nature", e.nature)
-            put("id_type", e.idType)
-            put("id_number", e.idNumber)
-            put("operation", e.operation.name)
+            var b = Builder<SponsorBlacklistColumn>(includePersonal: includePersonal)
+            b.put(.blacklistedSponsor, e.name)
+            b.put(.nature, e.nature)
+            b.put(.idType, e.idType)
+            b.put(.idNumber, personal: e.idNumber)
+            b.put(.operation, e.operation.name)
+            return b.row
         case .siteBlacklist(let e):
-            list("blacklisted_site_names", e.names)
-            list("domains", e.domains.map(\.ascii))
-            put("homepage", e.homepage)
-            put("operation", e.operation.name)
+            var b = Builder<SiteBlacklistColumn>(includePersonal: includePersonal)
+            b.list(.blacklistedSiteNames, e.names)
+            b.list(.domains, e.domains.map(\.ascii))
+            b.put(.homepage, e.homepage)
+            b.put(.operation, e.operation.name)
+            return b.row
         case .illegalAccess(let e):
-            put("illegal_access_id", e.id)
-            put("domain", e.domain?.ascii)
-            put("address", e.address?.description)
-            put("provider_id", e.providerID)
-            put("province", e.province)
-            put("detected", e.detected)
+            var b = Builder<IllegalAccessColumn>(includePersonal: includePersonal)
+            b.put(.illegalAccessID, e.id)
+            b.put(.domain, e.domain?.ascii)
+            b.put(.address, e.address)
+            b.put(.providerID, e.providerID)
+            b.put(.province, e.province)
+            b.put(.detected, e.detected)
+            return b.row
         case .unfiledSite(let e):
-            put("unfiled_id", e.id)
-            put("domain", e.domain.ascii)
-            put("address", e.address?.description)
-            put("first_detected", e.firstDetected)
-            put("last_detected", e.lastDetected)
-            put("detections", e.detections)
-            put("province", e.province)
-            put("provider_id", e.providerID)
-            put("operator_id", e.operatorID)
+            var b = Builder<UnfiledColumn>(includePersonal: includePersonal)
+            b.put(.unfiledID, e.id)
+            b.put(.domain, e.domain.ascii)
+            b.put(.address, e.address)
+            b.put(.firstDetected, e.firstDetected)
+            b.put(.lastDetected, e.lastDetected)
+            b.put(.detections, e.detections)
+            b.put(.province, e.province)
+            b.put(.providerID, e.providerID)
+            b.put(.operatorID, e.operatorID)
+            return b.row
         case .reportingUnit(let u):
-            put("unit_name", u.name)
-            put("unit_id", u.id)
-            put("unit_class", u.unitClass)
-            put("industry", u.industry)
-            put("licence", u.licence)
-            put("province", u.province)
-            put("city", u.city)
-            put("valid", u.valid)
+            var b = Builder<UnitColumn>(includePersonal: includePersonal)
+            b.put(.unitName, u.name)
+            b.put(.unitID, u.id)
+            b.put(.unitClass, u.unitClass)
+            b.put(.industry, u.industry)
+            b.put(.licence, u.licence)
+            b.put(.province, u.province)
+            b.put(.city, u.city)
+            b.put(.valid, u.valid)
+            return b.row
         case .province(let p):
-            put("province_code", p.province.registryCode)
-            put("abbreviation", String(p.province.abbreviation))
-            put("name", p.name)
+            var b = Builder<ProvinceColumn>(includePersonal: includePersonal)
+            b.put(.provinceCode, p.province.registryCode)
+            b.put(.abbreviation, String(p.province.abbreviation))
+            b.put(.name, p.name)
+            return b.row
         }
-        return row
+    }
+
+    /// The values of each column of `row`, in schema order.
+    static func columnValues(_ row: RegistryRow) -> [[String]] {
+        var values = [[String]](repeating: [], count: RegistrySchema.columns(of: row.kind).count)
+        for span in row.spans { values[Int(span.column)].append(row.string(span)) }
+        return values
     }
 }

@@ -19,8 +19,28 @@ public enum RecordKind: String, Hashable, Sendable, CaseIterable, Comparable, Co
     case reportingUnit = "reporting_unit"
     case province
 
-    public static func < (lhs: RecordKind, rhs: RecordKind) -> Bool {
-        allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0
+    public static func < (lhs: RecordKind, rhs: RecordKind) -> Bool { lhs.ordinal < rhs.ordinal }
+
+    /// Position in `allCases`.
+    var ordinal: Int {
+        switch self {
+        case .sponsor: 0
+        case .site: 1
+        case .siteDomain: 2
+        case .access: 3
+        case .accessRange: 4
+        case .cancellation: 5
+        case .ipSource: 6
+        case .ipAllocation: 7
+        case .ipSelfBrought: 8
+        case .domainRegistration: 9
+        case .sponsorBlacklist: 10
+        case .siteBlacklist: 11
+        case .illegalAccess: 12
+        case .unfiledSite: 13
+        case .reportingUnit: 14
+        case .province: 15
+        }
     }
 
     /// The kinds that are rows of CSV and JSON Lines files.
@@ -59,7 +79,7 @@ public struct Column: Hashable, Sendable {
 /// a column of that name, so a CSV header tells its kind.
 public enum RegistrySchema {
     public static func columns(of kind: RecordKind) -> [Column] {
-        table[kind] ?? []
+        columnsByOrdinal[kind.ordinal]
     }
 
     /// The kind whose identifying column is in `header`, or nil.
@@ -70,7 +90,7 @@ public enum RegistrySchema {
 
     /// Column index by name, per kind.
     static func index(of kind: RecordKind) -> [String: Int] {
-        indexTable[kind] ?? [:]
+        indexByOrdinal[kind.ordinal]
     }
 
     private static let personalContact = [
@@ -139,7 +159,93 @@ public enum RegistrySchema {
         .province: [Column("province_code", required: true), Column("abbreviation", required: true), Column("name", required: true)],
     ]
 
-    private static let indexTable: [RecordKind: [String: Int]] = table.mapValues { columns in
+    private static let columnsByOrdinal: [[Column]] = RecordKind.allCases.map { table[$0] ?? [] }
+
+    private static let indexByOrdinal: [[String: Int]] = columnsByOrdinal.map { columns in
         Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1.name, $0) })
     }
+}
+
+/// The columns of one row kind, in the order of `RegistrySchema.columns(of:)`: the decoder
+/// and the readers address values by position, never by name.
+protocol RowColumn: RawRepresentable, CaseIterable where RawValue == Int {
+    static var kind: RecordKind { get }
+}
+
+extension RowColumn {
+    var spec: Column { RegistrySchema.columns(of: Self.kind)[rawValue] }
+}
+
+enum SponsorColumn: Int, RowColumn {
+    case sponsorNumber, sponsorID, name, nature, province, idType, idNumber, contactName, phone, email, address, firstFiled, updated,
+        approved
+    static let kind = RecordKind.sponsor
+}
+
+enum SiteColumn: Int, RowColumn {
+    case siteNumber, siteID, sponsorID, names, domains, homepage, firstFiled, updated
+    static let kind = RecordKind.site
+}
+
+enum AccessColumn: Int, RowColumn {
+    case accessID, siteID, providerID, ranges, placements, methods
+    static let kind = RecordKind.access
+}
+
+enum CancellationColumn: Int, RowColumn {
+    case cancelledRecord, target, cancelled
+    static let kind = RecordKind.cancellation
+}
+
+enum SourceColumn: Int, RowColumn {
+    case sourceID, unitID, start, end, sourceUnitID
+    static let kind = RecordKind.ipSource
+}
+
+enum AllocationColumn: Int, RowColumn {
+    case allocationID, unitID, start, end, mode, targetUnitID, usage, allocated, redirect, userName, userNature, userClass
+    case userIndustry, province, city, county, address, contactName, phone, email
+    static let kind = RecordKind.ipAllocation
+}
+
+enum SelfBroughtColumn: Int, RowColumn {
+    case selfBroughtID, unitID, start, end, usage, allocated, redirect, userName, userNature, province, city, county, address
+    case contactName, phone, email, sourceUnitType, sourceUnitID, sourceUnitName
+    static let kind = RecordKind.ipSelfBrought
+}
+
+enum RegistrationColumn: Int, RowColumn {
+    case registeredDomain, registrationID, domainType, registered, expires, registrantName, registrantOrganisation
+    case registrantProvince, registrar, nameServers, registrantEmail, registrantPhone, registrantAddress
+    static let kind = RecordKind.domainRegistration
+}
+
+enum SponsorBlacklistColumn: Int, RowColumn {
+    case blacklistedSponsor, nature, idType, idNumber, operation
+    static let kind = RecordKind.sponsorBlacklist
+}
+
+enum SiteBlacklistColumn: Int, RowColumn {
+    case blacklistedSiteNames, domains, homepage, operation
+    static let kind = RecordKind.siteBlacklist
+}
+
+enum IllegalAccessColumn: Int, RowColumn {
+    case illegalAccessID, domain, address, providerID, province, detected
+    static let kind = RecordKind.illegalAccess
+}
+
+enum UnfiledColumn: Int, RowColumn {
+    case unfiledID, domain, address, firstDetected, lastDetected, detections, province, providerID, operatorID
+    static let kind = RecordKind.unfiledSite
+}
+
+enum UnitColumn: Int, RowColumn {
+    case unitName, unitID, unitClass, industry, licence, province, city, valid
+    static let kind = RecordKind.reportingUnit
+}
+
+enum ProvinceColumn: Int, RowColumn {
+    case provinceCode, abbreviation, name
+    static let kind = RecordKind.province
 }

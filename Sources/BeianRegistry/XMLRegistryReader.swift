@@ -115,12 +115,14 @@ enum XMLRecordKind {
 /// One record element's leaves, and the element paths of each, built on demand.
 final class XMLRecord: ElementPaths {
     struct Leaf {
-        /// Names of the steps below the record element, `/`-joined (`Wz_xx/Jr_xx/Ip_xx/Qsip`).
-        var key: String
+        /// Interned path of names below the record element.
+        var key: Int32
         /// 1-based position of each step among its same-named siblings (first eight steps).
         var ordinals: SIMD8<Int32>
-        var text: String
-        var line: Int
+        /// The leaf's text in `text`.
+        var start: Int32
+        var end: Int32
+        var line: Int32
     }
 
     let kind: XMLRecordKind
@@ -128,24 +130,23 @@ final class XMLRecord: ElementPaths {
     let path: String
     let line: Int
     let depth: Int
+    /// Path strings of the interned keys (`Wz_xx/Jr_xx/Ip_xx/Qsip`), shared with the reader.
+    let keyNames: KeyNames
     var leaves: [Leaf] = []
+    /// The UTF-8 text of every leaf, back to back.
+    var text: [UInt8] = []
     var tooLarge = false
 
-    init(kind: XMLRecordKind, path: String, line: Int, depth: Int) {
+    init(kind: XMLRecordKind, path: String, line: Int, depth: Int, keyNames: KeyNames) {
         self.kind = kind
         self.path = path
         self.line = line
         self.depth = depth
+        self.keyNames = keyNames
     }
 
     func path(ofLeaf index: Int) -> String {
-        guard index >= 0 && index < leaves.count else { return path }
-        let leaf = leaves[index]
-        var result = path
-        for (step, name) in leaf.key.split(separator: "/").enumerated() {
-            result += step < 8 ? "/\(name)[\(leaf.ordinals[step])]" : "/\(name)"
-        }
-        return result
+        path(ofLeaf: index, steps: Int.max)
     }
 
     /// The path of the `count` first steps of `leaf` (`…/Baxx[3]/Wz_xx[2]`).
@@ -153,24 +154,51 @@ final class XMLRecord: ElementPaths {
         guard index >= 0 && index < leaves.count else { return path }
         let leaf = leaves[index]
         var result = path
-        for (step, name) in leaf.key.split(separator: "/").prefix(count).enumerated() {
-            result += "/\(name)[\(leaf.ordinals[min(step, 7)])]"
+        for (step, name) in keyNames.name(leaf.key).split(separator: "/").prefix(count).enumerated() {
+            result += step < 8 ? "/\(name)[\(leaf.ordinals[step])]" : "/\(name)"
         }
         return result
     }
 }
 
+/// The interned element paths of one file (`Zt_xx/Txdz/Shengid`…).
+final class KeyNames {
+    private(set) var names: [String] = []
+
+    func add(_ name: String) -> Int32 {
+        names.append(name)
+        return Int32(names.count - 1)
+    }
+
+    func name(_ key: Int32) -> String { key >= 0 && Int(key) < names.count ? names[Int(key)] : "" }
+}
+
+/// Where the value of a leaf goes.
+enum XMLTarget {
+    case ignored
+    case column(Int)
+    /// `IspId`: the record id when `Id` is absent.
+    case enterpriseID
+    case sponsor(Int)
+    case site(Int)
+    case access(Int)
+    case rangeStart
+    case rangeEnd
+}
+
 /// Streams MIIT V3.0 XML through libxml2's SAX2 push parser, one record element at a time:
 /// memory holds one record, whatever the file size.
+///
+/// Element names are interned by libxml2's dictionary pointer and element paths by
+/// (parent path, name), so the hot path compares integers and copies text bytes once.
 final class XMLRegistryReader: PushReader {
     private struct Frame {
-        var name: String
+        var name: Int32
         var ordinal: Int32
-        var key: String
-        var childCounts: [String: Int32] = [:]
+        var key: Int32
         var hasChildren = false
         var containsRecord = false
-        var line: Int
+        var line: Int32
     }
 
     private let sink: RecordSink
@@ -178,9 +206,21 @@ final class XMLRegistryReader: PushReader {
     private var handler = xmlSAXHandler()
     private var frames: [Frame] = []
     private var record: XMLRecord?
-    private var text: [UInt8] = []
+    /// Committed length of the record's text: text after it belongs to no leaf yet.
+    private var textMark = 0
     private var collecting = false
-    private var names: [UnsafeRawPointer: String] = [:]
+    private var outsideText: [UInt8] = []
+    private var nameIDs: [UnsafeRawPointer: Int32] = [:]
+    /// A direct-mapped cache in front of `nameIDs`.
+    private var nameCache = [(UnsafeRawPointer?, Int32)](repeating: (nil, 0), count: 1024)
+    private var nameStrings: [String] = []
+    /// Child key by parent key (+1) and name: the interned element paths.
+    private var childKeys: [[Int32]] = [[]]
+    private let keyNames = KeyNames()
+    /// Where each key's value goes, by record kind and key.
+    private var targets: [[XMLTarget?]] = Array(repeating: [], count: 12)
+    /// Counts of children by name, per depth of the open elements (reused, never freed).
+    private var childCounts: [[(name: Int32, count: Int32)]] = []
     private var pendingError: (any Error)?
     private var rootChecked = false
     private var stopped = false
@@ -189,6 +229,8 @@ final class XMLRegistryReader: PushReader {
     private let ignoreDeclaredEncoding: Bool
     private let encoding: TextEncoding
     private var fed = false
+    private var bulkyNames: Set<Int32> = []
+    private var qqdwidName: Int32 = -1
 
     /// Element names whose text is never kept (scanned attachments, base64).
     private static let bulky: Set<String> = ["Spwj", "Fjnr"]
@@ -202,7 +244,7 @@ final class XMLRegistryReader: PushReader {
             guard let ctx, let localname else { return }
             Unmanaged<XMLRegistryReader>.fromOpaque(ctx).takeUnretainedValue().start(localname)
         }
-        handler.endElementNs = { ctx, localname, _, _ in
+        handler.endElementNs = { ctx, _, _, _ in
             guard let ctx else { return }
             Unmanaged<XMLRegistryReader>.fromOpaque(ctx).takeUnretainedValue().end()
         }
@@ -276,58 +318,101 @@ final class XMLRegistryReader: PushReader {
 
     private var line: Int { context.map { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer($0))) } ?? 0 }
 
-    private func name(_ localname: UnsafePointer<xmlChar>) -> String {
+    private func nameID(_ localname: UnsafePointer<xmlChar>) -> Int32 {
         // libxml2 interns names in its dictionary: the pointer identifies the name.
-        let key = UnsafeRawPointer(localname)
-        if let known = names[key] { return known }
+        let pointer = UnsafeRawPointer(localname)
+        let slot = Int(bitPattern: pointer) >> 3 & 1023
+        if nameCache[slot].0 == pointer { return nameCache[slot].1 }
+        if let known = nameIDs[pointer] {
+            nameCache[slot] = (pointer, known)
+            return known
+        }
         let name = String(cString: localname)
-        names[key] = name
-        return name
+        let id = Int32(nameStrings.count)
+        nameStrings.append(name)
+        nameIDs[pointer] = id
+        if XMLRegistryReader.bulky.contains(name) { bulkyNames.insert(id) }
+        if name == "Qqdwid" { qqdwidName = id }
+        return id
+    }
+
+    /// The interned path of `name` below `parent` (-1 for the record element's children).
+    private func key(parent: Int32, name: Int32) -> Int32 {
+        let row = Int(parent + 1)
+        if Int(name) < childKeys[row].count, childKeys[row][Int(name)] >= 0 { return childKeys[row][Int(name)] }
+        let text = parent < 0 ? nameStrings[Int(name)] : keyNames.name(parent) + "/" + nameStrings[Int(name)]
+        let id = keyNames.add(text)
+        while childKeys.count <= Int(id) + 1 { childKeys.append([]) }
+        if childKeys[row].count <= Int(name) {
+            childKeys[row].append(contentsOf: repeatElement(-1, count: Int(name) + 1 - childKeys[row].count))
+        }
+        childKeys[row][Int(name)] = id
+        return id
     }
 
     // MARK: SAX callbacks
 
     private func start(_ localname: UnsafePointer<xmlChar>) {
         guard !stopped else { return }
-        let name = self.name(localname)
+        let name = nameID(localname)
         let depth = frames.count + 1
         if !rootChecked {
             rootChecked = true
-            guard name == "DownloadData" || name == "UploadData" else {
-                stop(fatal: "not a MIIT V3.0 export: the root element is <\(name)>, not <DownloadData> or <UploadData>")
+            let rootName = nameStrings[Int(name)]
+            guard rootName == "DownloadData" || rootName == "UploadData" else {
+                stop(fatal: "not a MIIT V3.0 export: the root element is <\(rootName)>, not <DownloadData> or <UploadData>")
                 return
             }
         }
         var ordinal: Int32 = 1
         if !frames.isEmpty {
             frames[frames.count - 1].hasChildren = true
-            ordinal = frames[frames.count - 1].childCounts[name, default: 0] + 1
-            frames[frames.count - 1].childCounts[name] = ordinal
+            let parent = frames.count - 1
+            if let index = childCounts[parent].lastIndex(where: { $0.name == name }) {
+                childCounts[parent][index].count += 1
+                ordinal = childCounts[parent][index].count
+            } else {
+                childCounts[parent].append((name, 1))
+            }
         }
-        var key = ""
+        // The counts of this element's children start empty.
+        if childCounts.count <= frames.count { childCounts.append([]) }
+        childCounts[frames.count].removeAll(keepingCapacity: true)
+        var key: Int32 = -1
         if let record {
-            if depth == record.depth + 1 {
-                key = name
-            } else if let parent = frames.last {
-                key = parent.key + "/" + name
-            }
+            key = self.key(parent: depth == record.depth + 1 ? -1 : frames[frames.count - 1].key, name: name)
+            // Text of a parent that turned out to have children belongs to no leaf.
+            record.text.removeSubrange(textMark...)
         } else if frames.count >= 2 {
-            let parent = frames[frames.count - 1].name
-            let grandparent = frames[frames.count - 2].name
-            if let kind = XMLRecordKind.starts[parent + "/" + name] ?? XMLRecordKind.starts[grandparent + "/" + parent + "/" + name] {
-                var path = frames.map { $0.ordinal > 1 ? "\($0.name)[\($0.ordinal)]" : $0.name }.joined(separator: "/")
-                path += "/\(name)[\(ordinal)]"
-                record = XMLRecord(kind: kind, path: path, line: line, depth: depth)
+            let parent = nameStrings[Int(frames[frames.count - 1].name)]
+            let grandparent = nameStrings[Int(frames[frames.count - 2].name)]
+            let own = nameStrings[Int(name)]
+            if let kind = XMLRecordKind.starts[parent + "/" + own] ?? XMLRecordKind.starts[grandparent + "/" + parent + "/" + own] {
+                var path = frames.map { $0.ordinal > 1 ? "\(nameStrings[Int($0.name)])[\($0.ordinal)]" : nameStrings[Int($0.name)] }.joined(
+                    separator: "/")
+                path += "/\(own)[\(ordinal)]"
+                record = XMLRecord(kind: kind, path: path, line: line, depth: depth, keyNames: keyNames)
+                textMark = 0
             }
         }
-        frames.append(Frame(name: name, ordinal: ordinal, key: key, line: line))
-        text.removeAll(keepingCapacity: true)
-        collecting = record != nil ? !XMLRegistryReader.bulky.contains(name) : name == "Qqdwid"
+        frames.append(Frame(name: name, ordinal: ordinal, key: key, line: Int32(truncatingIfNeeded: line)))
+        if record != nil {
+            collecting = !bulkyNames.contains(name)
+        } else {
+            collecting = name == qqdwidName
+            outsideText.removeAll(keepingCapacity: true)
+        }
     }
 
     private func characters(_ bytes: UnsafePointer<xmlChar>, _ length: Int) {
-        guard collecting, text.count <= RegistryLimits.maximumFieldBytes else { return }
-        text.append(contentsOf: UnsafeBufferPointer(start: bytes, count: min(length, RegistryLimits.maximumFieldBytes + 1)))
+        guard collecting else { return }
+        if let record {
+            let room = RegistryLimits.maximumFieldBytes + 1 - (record.text.count - textMark)
+            guard room > 0 else { return }
+            record.text.append(contentsOf: UnsafeBufferPointer(start: bytes, count: min(length, room)))
+        } else if outsideText.count < 64 {
+            outsideText.append(contentsOf: UnsafeBufferPointer(start: bytes, count: min(length, 64)))
+        }
     }
 
     private func end() {
@@ -342,30 +427,34 @@ final class XMLRegistryReader: PushReader {
             } else if !frame.hasChildren {
                 if record.leaves.count >= RegistryLimits.maximumLeavesPerRecord {
                     record.tooLarge = true
+                    record.text.removeSubrange(textMark...)
                 } else {
                     var ordinals = SIMD8<Int32>(repeating: 1)
                     var step = 0
-                    for index in (record.depth)..<frames.count where step < 8 {
+                    for index in record.depth..<frames.count where step < 8 {
                         ordinals[step] = frames[index].ordinal
                         step += 1
                     }
                     if step < 8 { ordinals[step] = frame.ordinal }
-                    let value = String(decoding: text, as: UTF8.self)
-                    record.leaves.append(XMLRecord.Leaf(key: frame.key, ordinals: ordinals, text: value, line: frame.line))
+                    record.leaves.append(
+                        XMLRecord.Leaf(
+                            key: frame.key, ordinals: ordinals, start: Int32(textMark), end: Int32(record.text.count), line: frame.line))
+                    textMark = record.text.count
                 }
+            } else {
+                record.text.removeSubrange(textMark...)
             }
-            text.removeAll(keepingCapacity: true)
             return
         }
         // Outside records: remember the requesting unit of uploads; count what is skipped.
-        if frame.name == "Qqdwid" && !frame.hasChildren {
-            requestingUnit = String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if frame.name == qqdwidName && !frame.hasChildren {
+            requestingUnit = String(decoding: outsideText, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             return
         }
         if frame.containsRecord {
             if !frames.isEmpty { markContainsRecord() }
         } else if depth == 4 || (depth == 3 && !frame.hasChildren) {
-            sink.skip((frames.map(\.name) + [frame.name]).joined(separator: "/"))
+            sink.skip((frames.map { nameStrings[Int($0.name)] } + [nameStrings[Int(frame.name)]]).joined(separator: "/"))
         }
     }
 
@@ -385,8 +474,7 @@ final class XMLRegistryReader: PushReader {
         if level == XML_ERR_FATAL || !fed {
             stop(fatal: "malformed XML: \(message); the rest of the file was not read", line: line)
         } else {
-            record(
-                issue: RegistryIssue(.warning, at: RecordLocation(file: sink.currentName, line: line), kind: nil, "XML error: \(message)"))
+            note(RegistryIssue(.warning, at: RecordLocation(file: sink.currentName, line: line), kind: nil, "XML error: \(message)"))
         }
     }
 
@@ -396,7 +484,7 @@ final class XMLRegistryReader: PushReader {
         if let context { xmlStopParser(context) }
     }
 
-    private func record(issue: RegistryIssue) {
+    private func note(_ issue: RegistryIssue) {
         do {
             try sink.note(issue)
         } catch {
@@ -411,6 +499,27 @@ final class XMLRegistryReader: PushReader {
     }
 
     // MARK: Records to rows
+
+    /// Where the value of `key` goes in records of `kind` (computed once per pair).
+    private func target(_ kind: XMLRecordKind, _ key: Int32) -> XMLTarget {
+        if Int(key) < targets[kind.ordinal].count, let known = targets[kind.ordinal][Int(key)] { return known }
+        let path = keyNames.name(key)
+        let target: XMLTarget
+        if kind == .icpFiling {
+            target = XMLRecordKind.filingTarget(path)
+        } else if path == "IspId" {
+            target = .enterpriseID
+        } else if let column = kind.columns[path], let index = RegistrySchema.index(of: kind.rowKind)[column] {
+            target = .column(index)
+        } else {
+            target = .ignored
+        }
+        if targets[kind.ordinal].count <= Int(key) {
+            targets[kind.ordinal].append(contentsOf: repeatElement(nil, count: Int(key) + 1 - targets[kind.ordinal].count))
+        }
+        targets[kind.ordinal][Int(key)] = target
+        return target
+    }
 
     private func process(_ record: XMLRecord) {
         do {
@@ -437,25 +546,29 @@ final class XMLRegistryReader: PushReader {
     private func processSimple(_ record: XMLRecord) throws {
         let kind = record.kind.rowKind
         var row = RegistryRow(kind: kind, location: location(record), paths: record)
-        let columns = record.kind.columns
-        var enterpriseID: (String, ValueOrigin)?
-        for (index, leaf) in record.leaves.enumerated() {
-            let origin = ValueOrigin(line: leaf.line, leaf: index)
-            if leaf.key == "IspId" {
-                enterpriseID = (leaf.text, origin)
-            } else if let column = columns[leaf.key] {
-                row.append(leaf.text, to: column, origin: origin)
+        var enterpriseID: Int?
+        record.text.withUnsafeBufferPointer { text in
+            for (index, leaf) in record.leaves.enumerated() {
+                let bytes = UnsafeBufferPointer(rebasing: text[Int(leaf.start)..<Int(leaf.end)])
+                switch target(record.kind, leaf.key) {
+                case .column(let column): row.append(column, utf8: bytes, line: Int(leaf.line), leaf: index)
+                case .enterpriseID: enterpriseID = index
+                default: break
+                }
             }
         }
-        if let idColumn = RegistrySchema.columns(of: kind).first(where: { $0.name.hasSuffix("_id") })?.name,
-            [.ipSource, .ipAllocation, .ipSelfBrought, .domainRegistration].contains(record.kind),
-            !row.has(idColumn), let (value, origin) = enterpriseID
-        {
-            row.append(value, to: idColumn, origin: origin)
+        // Upload files carry only the enterprise id (`IspId`).
+        if let enterpriseID, record.kind.usesEnterpriseID, !row.has(0) {
+            let leaf = record.leaves[enterpriseID]
+            record.text.withUnsafeBufferPointer { text in
+                row.append(
+                    0, utf8: UnsafeBufferPointer(rebasing: text[Int(leaf.start)..<Int(leaf.end)]), line: Int(leaf.line), leaf: enterpriseID)
+            }
         }
-        if [.ipSource, .ipAllocation, .ipSelfBrought].contains(record.kind) && !row.has("unit_id") {
+        if record.kind.isIPRecord && !row.has(1) {
+            // The reporting unit of an upload is its `Qqdwid`, which may come last.
             if let requestingUnit {
-                row.append(requestingUnit, to: "unit_id")
+                row.append(1, requestingUnit)
             } else if deferred.count < RegistryLimits.maximumDeferredRecords {
                 deferred.append(row)
                 return
@@ -469,7 +582,7 @@ final class XMLRegistryReader: PushReader {
         let rows = deferred
         deferred = []
         for var row in rows {
-            if let requestingUnit { row.append(requestingUnit, to: "unit_id") }
+            if let requestingUnit { row.append(1, requestingUnit) }
             try sink.accept(row)
         }
     }
@@ -478,80 +591,140 @@ final class XMLRegistryReader: PushReader {
         var sponsor = RegistryRow(kind: .sponsor, location: location(record, element: record.path + "/Zt_xx[1]"), paths: record)
         var sites: [(ordinal: Int32, row: RegistryRow)] = []
         var accesses: [(site: Int32, ordinal: Int32, row: RegistryRow)] = []
-        var ranges: [SIMD4<Int32>: (start: String?, end: String?, origin: ValueOrigin)] = [:]
-        var rangeOrder: [SIMD4<Int32>] = []
+        struct RangeParts {
+            var site: Int32
+            var access: Int32
+            var ip: Int32
+            var start: Int?
+            var end: Int?
+            var leaf: Int
+        }
+        var ranges: [RangeParts] = []
 
-        func siteIndex(_ ordinal: Int32, leaf: Int, line: Int) -> Int {
+        let file = sink.currentName
+        func siteIndex(_ ordinal: Int32, leaf: Int, line: Int32) -> Int {
             if let index = sites.lastIndex(where: { $0.ordinal == ordinal }) { return index }
-            let element = record.path(ofLeaf: leaf, steps: 1)
-            sites.append((ordinal, RegistryRow(kind: .site, location: location(record, line: line, element: element), paths: record)))
+            sites.append((ordinal, RegistryRow(kind: .site, file: file, line: Int(line), paths: record, leaf: leaf, steps: 1)))
             return sites.count - 1
         }
-        func accessIndex(_ site: Int32, _ ordinal: Int32, leaf: Int, line: Int) -> Int {
+        func accessIndex(_ site: Int32, _ ordinal: Int32, leaf: Int, line: Int32) -> Int {
             if let index = accesses.lastIndex(where: { $0.site == site && $0.ordinal == ordinal }) { return index }
-            let element = record.path(ofLeaf: leaf, steps: 2)
-            accesses.append(
-                (site, ordinal, RegistryRow(kind: .access, location: location(record, line: line, element: element), paths: record)))
+            accesses.append((site, ordinal, RegistryRow(kind: .access, file: file, line: Int(line), paths: record, leaf: leaf, steps: 2)))
             return accesses.count - 1
         }
 
-        for (index, leaf) in record.leaves.enumerated() {
-            let origin = ValueOrigin(line: leaf.line, leaf: index)
-            let key = leaf.key
-            if key.hasPrefix("Zt_xx/") {
-                if let column = XMLRecordKind.sponsorColumns[String(key.dropFirst(6))] {
-                    sponsor.append(leaf.text, to: column, origin: origin)
-                }
-            } else if key.hasPrefix("Wz_xx/") {
-                let rest = key.dropFirst(6)
-                let site = leaf.ordinals[0]
-                if rest.hasPrefix("Jr_xx/") {
-                    let accessRest = rest.dropFirst(6)
-                    let access = leaf.ordinals[1]
-                    if accessRest == "Ip_xx/Qsip" || accessRest == "Ip_xx/Zzip" {
-                        let rangeKey = SIMD4<Int32>(site, access, leaf.ordinals[2], 0)
-                        _ = accessIndex(site, access, leaf: index, line: leaf.line)
-                        var entry = ranges[rangeKey] ?? (nil, nil, origin)
-                        if accessRest.hasSuffix("Qsip") { entry.start = leaf.text } else { entry.end = leaf.text }
-                        if ranges[rangeKey] == nil { rangeOrder.append(rangeKey) }
-                        ranges[rangeKey] = entry
-                    } else if let column = XMLRecordKind.accessColumns[String(accessRest)] {
-                        accesses[accessIndex(site, access, leaf: index, line: leaf.line)].row.append(leaf.text, to: column, origin: origin)
+        record.text.withUnsafeBufferPointer { text in
+            for (index, leaf) in record.leaves.enumerated() {
+                let bytes = UnsafeBufferPointer(rebasing: text[Int(leaf.start)..<Int(leaf.end)])
+                let line = Int(leaf.line)
+                switch target(.icpFiling, leaf.key) {
+                case .sponsor(let column):
+                    sponsor.append(column, utf8: bytes, line: line, leaf: index)
+                case .site(let column):
+                    sites[siteIndex(leaf.ordinals[0], leaf: index, line: leaf.line)].row.append(
+                        column, utf8: bytes, line: line, leaf: index)
+                case .access(let column):
+                    accesses[accessIndex(leaf.ordinals[0], leaf.ordinals[1], leaf: index, line: leaf.line)].row.append(
+                        column, utf8: bytes, line: line, leaf: index)
+                case .rangeStart, .rangeEnd:
+                    _ = accessIndex(leaf.ordinals[0], leaf.ordinals[1], leaf: index, line: leaf.line)
+                    let position = ranges.lastIndex {
+                        $0.site == leaf.ordinals[0] && $0.access == leaf.ordinals[1] && $0.ip == leaf.ordinals[2]
                     }
-                } else if let column = XMLRecordKind.siteColumns[String(rest)] {
-                    sites[siteIndex(site, leaf: index, line: leaf.line)].row.append(leaf.text, to: column, origin: origin)
+                    var parts =
+                        position.map { ranges[$0] }
+                        ?? RangeParts(site: leaf.ordinals[0], access: leaf.ordinals[1], ip: leaf.ordinals[2], leaf: index)
+                    if case .rangeStart = target(.icpFiling, leaf.key) { parts.start = index } else { parts.end = index }
+                    if let position { ranges[position] = parts } else { ranges.append(parts) }
+                default:
+                    break
+                }
+            }
+            let rangesColumn = AccessColumn.ranges.rawValue
+            for parts in ranges {
+                guard let access = accesses.firstIndex(where: { $0.site == parts.site && $0.ordinal == parts.access }) else { continue }
+                let leaf = record.leaves[parts.leaf]
+                accesses[access].row.append(rangesColumn, line: Int(leaf.line), leaf: parts.leaf) { out in
+                    func part(_ index: Int?, missing: String) {
+                        if let index {
+                            let piece = record.leaves[index]
+                            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[Int(piece.start)..<Int(piece.end)]))
+                        } else {
+                            out.append(contentsOf: Array(missing.utf8))
+                        }
+                    }
+                    part(parts.start, missing: "(no Qsip)")
+                    out.append(0x2D)
+                    part(parts.end, missing: "(no Zzip)")
                 }
             }
         }
-        for rangeKey in rangeOrder {
-            guard let entry = ranges[rangeKey],
-                let access = accesses.firstIndex(where: { $0.site == rangeKey[0] && $0.ordinal == rangeKey[1] })
-            else { continue }
-            let start = entry.start?.trimmingCharacters(in: .whitespaces) ?? ""
-            let end = entry.end?.trimmingCharacters(in: .whitespaces) ?? ""
-            let value = start.isEmpty || end.isEmpty ? (start.isEmpty ? "(no Qsip)-\(end)" : "\(start)-(no Zzip)") : "\(start)-\(end)"
-            accesses[access].row.append(value, to: "ranges", origin: entry.origin)
-        }
 
         let sponsorRecord = try sink.accept(sponsor)
-        let sponsorID = sponsor.values(of: "sponsor_id").first ?? ""
+        let sponsorID = sponsor.first(SponsorColumn.sponsorID.rawValue).map(sponsor.string) ?? ""
         var sponsorNumber: FilingNumber?
         if case .sponsor(let s) = sponsorRecord { sponsorNumber = s.number }
         for (ordinal, var site) in sites {
-            site.set(sponsorID, for: "sponsor_id")
+            site.set(SiteColumn.sponsorID.rawValue, sponsorID)
             var mismatch: String?
-            if let sponsorNumber, let text = site.values(of: "site_number").first, let number = try? FilingNumber.parse(text),
+            if let sponsorNumber, let span = site.first(SiteColumn.siteNumber.rawValue),
+                let number = try? site.withBytes(
+                    span, { (bytes) throws(ValueError) -> FilingNumber in try FilingNumber.parse(utf8: bytes) }),
                 number.sponsorNumber != sponsorNumber
             {
                 mismatch = "site number \(number) does not belong to its sponsor \(sponsorNumber)"
             }
             let siteRecord = try sink.accept(
                 site, parentRefused: sponsorRecord == nil ? "its sponsor (Zt_xx) was refused" : nil, refuse: mismatch)
-            let siteID = site.values(of: "site_id").first ?? ""
+            let siteID = site.first(SiteColumn.siteID.rawValue).map(site.string) ?? ""
             for var access in accesses.filter({ $0.site == ordinal }).map(\.row) {
-                access.set(siteID, for: "site_id")
+                access.set(AccessColumn.siteID.rawValue, siteID)
                 try sink.accept(access, parentRefused: siteRecord == nil ? "its site (Wz_xx) was refused" : nil)
             }
         }
+    }
+}
+
+extension XMLRecordKind {
+    var ordinal: Int {
+        switch self {
+        case .icpFiling: 0
+        case .cancellation: 1
+        case .sponsorBlacklist: 2
+        case .siteBlacklist: 3
+        case .illegalAccess: 4
+        case .unfiledSite: 5
+        case .reportingUnit: 6
+        case .province: 7
+        case .ipSource: 8
+        case .ipAllocation: 9
+        case .ipSelfBrought: 10
+        case .domainRegistration: 11
+        }
+    }
+
+    /// Records whose id may come as `IspId` only (uploads).
+    var usesEnterpriseID: Bool { self == .ipSource || self == .ipAllocation || self == .ipSelfBrought || self == .domainRegistration }
+
+    /// IP filing records, whose unit may come from the upload's `Qqdwid`.
+    var isIPRecord: Bool { self == .ipSource || self == .ipAllocation || self == .ipSelfBrought }
+
+    /// Where a leaf of a `Baxx` goes.
+    static func filingTarget(_ path: String) -> XMLTarget {
+        if path.hasPrefix("Zt_xx/") {
+            if let column = sponsorColumns[String(path.dropFirst(6))], let index = RegistrySchema.index(of: .sponsor)[column] {
+                return .sponsor(index)
+            }
+        } else if path.hasPrefix("Wz_xx/Jr_xx/") {
+            let rest = String(path.dropFirst(12))
+            if rest == "Ip_xx/Qsip" { return .rangeStart }
+            if rest == "Ip_xx/Zzip" { return .rangeEnd }
+            if let column = accessColumns[rest], let index = RegistrySchema.index(of: .access)[column] { return .access(index) }
+        } else if path.hasPrefix("Wz_xx/") {
+            if let column = siteColumns[String(path.dropFirst(6))], let index = RegistrySchema.index(of: .site)[column] {
+                return .site(index)
+            }
+        }
+        return .ignored
     }
 }
