@@ -126,24 +126,37 @@ final class XMLRecord: ElementPaths {
     }
 
     let kind: XMLRecordKind
-    /// Path of the record element (`DownloadData/ICP/BASJ/Baxx[12]`).
-    let path: String
+    /// Path of the record's parent (shared by the records of one section) and its own step.
+    let parentPath: String
+    let name: String
+    let ordinal: Int32
     let line: Int
     let depth: Int
     /// Path strings of the interned keys (`Wz_xx/Jr_xx/Ip_xx/Qsip`), shared with the reader.
     let keyNames: KeyNames
-    var leaves: [Leaf] = []
+    let leaves: [Leaf]
     /// The UTF-8 text of every leaf, back to back.
-    var text: [UInt8] = []
-    var tooLarge = false
+    let text: [UInt8]
+    let tooLarge: Bool
 
-    init(kind: XMLRecordKind, path: String, line: Int, depth: Int, keyNames: KeyNames) {
+    init(
+        kind: XMLRecordKind, parentPath: String, name: String, ordinal: Int32, line: Int, depth: Int, keyNames: KeyNames, leaves: [Leaf],
+        text: [UInt8], tooLarge: Bool
+    ) {
         self.kind = kind
-        self.path = path
+        self.parentPath = parentPath
+        self.name = name
+        self.ordinal = ordinal
         self.line = line
         self.depth = depth
         self.keyNames = keyNames
+        self.leaves = leaves
+        self.text = text
+        self.tooLarge = tooLarge
     }
+
+    /// Path of the record element (`DownloadData/ICP/BASJ/Baxx[12]`).
+    var path: String { "\(parentPath)/\(name)[\(ordinal)]" }
 
     func path(ofLeaf index: Int) -> String {
         path(ofLeaf: index, steps: Int.max)
@@ -190,72 +203,43 @@ enum XMLTarget {
 /// memory holds one record, whatever the file size.
 ///
 /// Element names are interned by libxml2's dictionary pointer and element paths by
-/// (parent path, name), so the hot path compares integers and copies text bytes once.
+/// (parent path, name), so the hot path compares integers and copies text bytes once. The
+/// parse state is one struct, so each callback costs one exclusive access, not one per field.
 final class XMLRegistryReader: PushReader {
-    private struct Frame {
-        var name: Int32
-        var ordinal: Int32
-        var key: Int32
-        var hasChildren = false
-        var containsRecord = false
-        var line: Int32
-    }
-
-    private let sink: RecordSink
     private var context: xmlParserCtxtPtr?
     private var handler = xmlSAXHandler()
-    private var frames: [Frame] = []
-    private var record: XMLRecord?
-    /// Committed length of the record's text: text after it belongs to no leaf yet.
-    private var textMark = 0
-    private var collecting = false
-    private var outsideText: [UInt8] = []
-    private var nameIDs: [UnsafeRawPointer: Int32] = [:]
-    /// A direct-mapped cache in front of `nameIDs`.
-    private var nameCache = [(UnsafeRawPointer?, Int32)](repeating: (nil, 0), count: 1024)
-    private var nameStrings: [String] = []
-    /// Child key by parent key (+1) and name: the interned element paths.
-    private var childKeys: [[Int32]] = [[]]
-    private let keyNames = KeyNames()
-    /// Where each key's value goes, by record kind and key.
-    private var targets: [[XMLTarget?]] = Array(repeating: [], count: 12)
-    /// Counts of children by name, per depth of the open elements (reused, never freed).
-    private var childCounts: [[(name: Int32, count: Int32)]] = []
-    private var pendingError: (any Error)?
-    private var rootChecked = false
-    private var stopped = false
-    private var requestingUnit: String?
-    private var deferred: [RegistryRow] = []
+    private var state: XMLParseState
     private let ignoreDeclaredEncoding: Bool
-    private let encoding: TextEncoding
-    private var fed = false
-    private var bulkyNames: Set<Int32> = []
-    private var qqdwidName: Int32 = -1
-
-    /// Element names whose text is never kept (scanned attachments, base64).
-    private static let bulky: Set<String> = ["Spwj", "Fjnr"]
 
     init(sink: RecordSink, ignoreDeclaredEncoding: Bool, encoding: TextEncoding) {
-        self.sink = sink
+        state = XMLParseState(sink: sink, encoding: encoding)
         self.ignoreDeclaredEncoding = ignoreDeclaredEncoding
-        self.encoding = encoding
         handler.initialized = UInt32(XML_SAX2_MAGIC)
         handler.startElementNs = { ctx, localname, _, _, _, _, _, _, _ in
             guard let ctx, let localname else { return }
-            Unmanaged<XMLRegistryReader>.fromOpaque(ctx).takeUnretainedValue().start(localname)
+            // The reader outlives the parse: no retain per callback.
+            Unmanaged<XMLRegistryReader>.fromOpaque(ctx)._withUnsafeGuaranteedRef { reader in
+                reader.state.start(localname)
+                reader.stopIfAsked()
+            }
         }
         handler.endElementNs = { ctx, _, _, _ in
             guard let ctx else { return }
-            Unmanaged<XMLRegistryReader>.fromOpaque(ctx).takeUnretainedValue().end()
+            Unmanaged<XMLRegistryReader>.fromOpaque(ctx)._withUnsafeGuaranteedRef { reader in
+                reader.state.end()
+                reader.stopIfAsked()
+            }
         }
         handler.characters = { ctx, bytes, length in
             guard let ctx, let bytes else { return }
-            Unmanaged<XMLRegistryReader>.fromOpaque(ctx).takeUnretainedValue().characters(bytes, Int(length))
+            Unmanaged<XMLRegistryReader>.fromOpaque(ctx)._withUnsafeGuaranteedRef { $0.state.characters(bytes, Int(length)) }
         }
         handler.cdataBlock = handler.characters
         handler.serror = { ctx, error in
             guard let ctx, let error else { return }
-            Unmanaged<XMLRegistryReader>.fromOpaque(ctx).takeUnretainedValue().libraryError(error)
+            let reader = Unmanaged<XMLRegistryReader>.fromOpaque(ctx).takeUnretainedValue()
+            reader.state.libraryError(error)
+            reader.stopIfAsked()
         }
     }
 
@@ -265,42 +249,48 @@ final class XMLRegistryReader: PushReader {
         }
     }
 
+    private func stopIfAsked() {
+        if state.stopped, let context { xmlStopParser(context) }
+    }
+
     func feed(_ bytes: UnsafeRawBufferPointer) throws {
-        guard !stopped, bytes.count > 0 else { return }
+        guard !state.stopped, bytes.count > 0 else { return }
         if context == nil { try create() }
         var offset = 0
-        while offset < bytes.count && !stopped {
+        while offset < bytes.count && !state.stopped {
             // xmlParseChunk takes an Int32 length.
             let length = min(bytes.count - offset, 1 << 24)
             let pointer = bytes.baseAddress.map { UnsafeRawPointer($0 + offset).assumingMemoryBound(to: CChar.self) }
             xmlParseChunk(context, pointer, Int32(length), 0)
             offset += length
-            fed = true
+            state.fed = true
             try rethrowPending()
         }
     }
 
     func finish() throws {
         if context == nil {
-            sink.fatal(RegistryIssue(.fatal, at: RecordLocation(file: sink.currentName, line: 1), kind: nil, "empty file"))
+            state.sink.fatal(RegistryIssue(.fatal, at: RecordLocation(file: state.sink.currentName, line: 1), kind: nil, "empty file"))
             return
         }
-        if !stopped {
+        if !state.stopped {
             xmlParseChunk(context, nil, 0, 1)
             try rethrowPending()
         }
-        if !stopped && !rootChecked {
-            sink.fatal(RegistryIssue(.fatal, at: RecordLocation(file: sink.currentName, line: 1), kind: nil, "no XML element found"))
+        if !state.stopped && !state.rootChecked {
+            state.sink.fatal(
+                RegistryIssue(.fatal, at: RecordLocation(file: state.sink.currentName, line: 1), kind: nil, "no XML element found"))
         }
-        try flushDeferred()
+        try state.flushDeferred()
     }
 
     private func create() throws {
-        let name = sink.currentName
+        let name = state.sink.currentName
         context = xmlCreatePushParserCtxt(&handler, Unmanaged.passUnretained(self).toOpaque(), nil, 0, name)
         guard let context else {
             throw RegistryError(code: .unreadable, message: "\(name): libxml2 cannot create a parser", report: nil)
         }
+        state.context = context
         var options = XML_PARSE_NONET.rawValue | XML_PARSE_NOBLANKS.rawValue
         if ignoreDeclaredEncoding {
             options |= XML_PARSE_IGNORE_ENC.rawValue
@@ -310,15 +300,85 @@ final class XMLRegistryReader: PushReader {
     }
 
     private func rethrowPending() throws {
-        if let error = pendingError {
-            pendingError = nil
+        if let error = state.pendingError {
+            state.pendingError = nil
             throw error
         }
     }
+}
 
-    private var line: Int { context.map { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer($0))) } ?? 0 }
+/// The state of one XML parse, changed by the SAX callbacks.
+struct XMLParseState {
+    struct Frame {
+        var name: Int32
+        var ordinal: Int32
+        var key: Int32
+        /// Unique per element, to recognise the same parent again.
+        var serial: Int
+        var hasChildren = false
+        var containsRecord = false
+        var line: Int32
+    }
 
-    private func nameID(_ localname: UnsafePointer<xmlChar>) -> Int32 {
+    let sink: RecordSink
+    /// The parser, for line numbers.
+    var context: xmlParserCtxtPtr?
+    var frames: [Frame] = []
+    var serial = 0
+    /// The record element being read, if any.
+    var record: OpenRecord?
+    /// Leaves and text of the open record (moved into its `XMLRecord` at its end).
+    var leaves: [XMLRecord.Leaf] = []
+    var text: [UInt8] = []
+    /// The path of the last records' parent, by the parent's serial.
+    var parentPathCache: (serial: Int, path: String) = (-1, "")
+    /// Committed length of the record's text: text after it belongs to no leaf yet.
+    var textMark = 0
+    var collecting = false
+    var outsideText: [UInt8] = []
+    var nameIDs: [UnsafeRawPointer: Int32] = [:]
+    /// A direct-mapped cache in front of `nameIDs`.
+    var nameCache = [(UnsafeRawPointer?, Int32)](repeating: (nil, 0), count: 1024)
+    var nameStrings: [String] = []
+    /// Child key by parent key (+1) and name: the interned element paths.
+    var childKeys: [[Int32]] = [[]]
+    let keyNames = KeyNames()
+    /// Where each key's value goes, by record kind and key.
+    var targets: [[XMLTarget?]] = Array(repeating: [], count: 12)
+    /// Counts of children by name, per depth of the open elements (reused, never freed).
+    var childCounts: [[(name: Int32, count: Int32)]] = []
+    var pendingError: (any Error)?
+    var rootChecked = false
+    var stopped = false
+    var requestingUnit: String?
+    var deferred: [RegistryRow] = []
+    let encoding: TextEncoding
+    var fed = false
+    var bulkyNames: Set<Int32> = []
+    var qqdwidName: Int32 = -1
+
+    /// Element names whose text is never kept (scanned attachments, base64).
+    static let bulky: Set<String> = ["Spwj", "Fjnr"]
+
+    /// What is known of a record element while it is read.
+    struct OpenRecord {
+        var kind: XMLRecordKind
+        var parentPath: String
+        var name: String
+        var ordinal: Int32
+        var line: Int
+        var depth: Int
+        var tooLarge = false
+    }
+
+    init(sink: RecordSink, encoding: TextEncoding) {
+        self.sink = sink
+        self.encoding = encoding
+    }
+
+    var line: Int { context.map { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer($0))) } ?? 0 }
+
+    mutating func nameID(_ localname: UnsafePointer<xmlChar>) -> Int32 {
         // libxml2 interns names in its dictionary: the pointer identifies the name.
         let pointer = UnsafeRawPointer(localname)
         let slot = Int(bitPattern: pointer) >> 3 & 1023
@@ -331,13 +391,13 @@ final class XMLRegistryReader: PushReader {
         let id = Int32(nameStrings.count)
         nameStrings.append(name)
         nameIDs[pointer] = id
-        if XMLRegistryReader.bulky.contains(name) { bulkyNames.insert(id) }
+        if XMLParseState.bulky.contains(name) { bulkyNames.insert(id) }
         if name == "Qqdwid" { qqdwidName = id }
         return id
     }
 
     /// The interned path of `name` below `parent` (-1 for the record element's children).
-    private func key(parent: Int32, name: Int32) -> Int32 {
+    mutating func key(parent: Int32, name: Int32) -> Int32 {
         let row = Int(parent + 1)
         if Int(name) < childKeys[row].count, childKeys[row][Int(name)] >= 0 { return childKeys[row][Int(name)] }
         let text = parent < 0 ? nameStrings[Int(name)] : keyNames.name(parent) + "/" + nameStrings[Int(name)]
@@ -352,7 +412,7 @@ final class XMLRegistryReader: PushReader {
 
     // MARK: SAX callbacks
 
-    private func start(_ localname: UnsafePointer<xmlChar>) {
+    mutating func start(_ localname: UnsafePointer<xmlChar>) {
         guard !stopped else { return }
         let name = nameID(localname)
         let depth = frames.count + 1
@@ -382,20 +442,25 @@ final class XMLRegistryReader: PushReader {
         if let record {
             key = self.key(parent: depth == record.depth + 1 ? -1 : frames[frames.count - 1].key, name: name)
             // Text of a parent that turned out to have children belongs to no leaf.
-            record.text.removeSubrange(textMark...)
+            text.removeSubrange(textMark...)
         } else if frames.count >= 2 {
             let parent = nameStrings[Int(frames[frames.count - 1].name)]
             let grandparent = nameStrings[Int(frames[frames.count - 2].name)]
             let own = nameStrings[Int(name)]
             if let kind = XMLRecordKind.starts[parent + "/" + own] ?? XMLRecordKind.starts[grandparent + "/" + parent + "/" + own] {
-                var path = frames.map { $0.ordinal > 1 ? "\(nameStrings[Int($0.name)])[\($0.ordinal)]" : nameStrings[Int($0.name)] }.joined(
-                    separator: "/")
-                path += "/\(own)[\(ordinal)]"
-                record = XMLRecord(kind: kind, path: path, line: line, depth: depth, keyNames: keyNames)
+                let parentSerial = frames[frames.count - 1].serial
+                if parentPathCache.serial != parentSerial {
+                    let path = frames.map { $0.ordinal > 1 ? "\(nameStrings[Int($0.name)])[\($0.ordinal)]" : nameStrings[Int($0.name)] }
+                    parentPathCache = (parentSerial, path.joined(separator: "/"))
+                }
+                record = OpenRecord(kind: kind, parentPath: parentPathCache.path, name: own, ordinal: ordinal, line: line, depth: depth)
+                leaves.removeAll(keepingCapacity: true)
+                text.removeAll(keepingCapacity: true)
                 textMark = 0
             }
         }
-        frames.append(Frame(name: name, ordinal: ordinal, key: key, line: Int32(truncatingIfNeeded: line)))
+        serial += 1
+        frames.append(Frame(name: name, ordinal: ordinal, key: key, serial: serial, line: Int32(truncatingIfNeeded: line)))
         if record != nil {
             collecting = !bulkyNames.contains(name)
         } else {
@@ -404,45 +469,54 @@ final class XMLRegistryReader: PushReader {
         }
     }
 
-    private func characters(_ bytes: UnsafePointer<xmlChar>, _ length: Int) {
+    mutating func characters(_ bytes: UnsafePointer<xmlChar>, _ length: Int) {
         guard collecting else { return }
-        if let record {
-            let room = RegistryLimits.maximumFieldBytes + 1 - (record.text.count - textMark)
+        if record != nil {
+            let room = RegistryLimits.maximumFieldBytes + 1 - (text.count - textMark)
             guard room > 0 else { return }
-            record.text.append(contentsOf: UnsafeBufferPointer(start: bytes, count: min(length, room)))
+            text.append(contentsOf: UnsafeBufferPointer(start: bytes, count: min(length, room)))
         } else if outsideText.count < 64 {
             outsideText.append(contentsOf: UnsafeBufferPointer(start: bytes, count: min(length, 64)))
         }
     }
 
-    private func end() {
+    mutating func end() {
         guard !stopped, let frame = frames.popLast() else { return }
         collecting = false
         let depth = frames.count + 1
-        if let record {
-            if depth == record.depth {
-                self.record = nil
+        if let open = record {
+            if depth == open.depth {
+                record = nil
                 if !frames.isEmpty { markContainsRecord() }
-                process(record)
+                let closed = XMLRecord(
+                    kind: open.kind, parentPath: open.parentPath, name: open.name, ordinal: open.ordinal, line: open.line,
+                    depth: open.depth,
+                    keyNames: keyNames, leaves: leaves, text: text, tooLarge: open.tooLarge)
+                // The record owns these arrays now; the next one starts with fresh ones.
+                leaves = []
+                leaves.reserveCapacity(closed.leaves.count)
+                text = []
+                text.reserveCapacity(closed.text.count)
+                process(closed)
             } else if !frame.hasChildren {
-                if record.leaves.count >= RegistryLimits.maximumLeavesPerRecord {
-                    record.tooLarge = true
-                    record.text.removeSubrange(textMark...)
+                if leaves.count >= RegistryLimits.maximumLeavesPerRecord {
+                    record?.tooLarge = true
+                    text.removeSubrange(textMark...)
                 } else {
                     var ordinals = SIMD8<Int32>(repeating: 1)
                     var step = 0
-                    for index in record.depth..<frames.count where step < 8 {
+                    for index in open.depth..<frames.count where step < 8 {
                         ordinals[step] = frames[index].ordinal
                         step += 1
                     }
                     if step < 8 { ordinals[step] = frame.ordinal }
-                    record.leaves.append(
-                        XMLRecord.Leaf(
-                            key: frame.key, ordinals: ordinals, start: Int32(textMark), end: Int32(record.text.count), line: frame.line))
-                    textMark = record.text.count
+                    leaves.append(
+                        XMLRecord.Leaf(key: frame.key, ordinals: ordinals, start: Int32(textMark), end: Int32(text.count), line: frame.line)
+                    )
+                    textMark = text.count
                 }
             } else {
-                record.text.removeSubrange(textMark...)
+                text.removeSubrange(textMark...)
             }
             return
         }
@@ -458,11 +532,11 @@ final class XMLRegistryReader: PushReader {
         }
     }
 
-    private func markContainsRecord() {
+    mutating func markContainsRecord() {
         frames[frames.count - 1].containsRecord = true
     }
 
-    private func libraryError(_ error: xmlErrorPtr) {
+    mutating func libraryError(_ error: xmlErrorPtr) {
         let level = error.pointee.level
         guard level == XML_ERR_FATAL || level == XML_ERR_ERROR else { return }
         var message = error.pointee.message.map { String(cString: $0) } ?? "malformed XML"
@@ -478,13 +552,12 @@ final class XMLRegistryReader: PushReader {
         }
     }
 
-    private func stop(fatal reason: String, line: Int? = nil) {
+    mutating func stop(fatal reason: String, line: Int? = nil) {
         stopped = true
         sink.fatal(RegistryIssue(.fatal, at: RecordLocation(file: sink.currentName, line: line ?? self.line), kind: nil, reason))
-        if let context { xmlStopParser(context) }
     }
 
-    private func note(_ issue: RegistryIssue) {
+    mutating func note(_ issue: RegistryIssue) {
         do {
             try sink.note(issue)
         } catch {
@@ -492,16 +565,15 @@ final class XMLRegistryReader: PushReader {
         }
     }
 
-    private func fail(_ error: any Error) {
+    mutating func fail(_ error: any Error) {
         if pendingError == nil { pendingError = error }
         stopped = true
-        if let context { xmlStopParser(context) }
     }
 
     // MARK: Records to rows
 
     /// Where the value of `key` goes in records of `kind` (computed once per pair).
-    private func target(_ kind: XMLRecordKind, _ key: Int32) -> XMLTarget {
+    mutating func target(_ kind: XMLRecordKind, _ key: Int32) -> XMLTarget {
         if Int(key) < targets[kind.ordinal].count, let known = targets[kind.ordinal][Int(key)] { return known }
         let path = keyNames.name(key)
         let target: XMLTarget
@@ -521,7 +593,7 @@ final class XMLRegistryReader: PushReader {
         return target
     }
 
-    private func process(_ record: XMLRecord) {
+    mutating func process(_ record: XMLRecord) {
         do {
             if record.tooLarge {
                 try sink.refuse(
@@ -539,11 +611,11 @@ final class XMLRegistryReader: PushReader {
         }
     }
 
-    private func location(_ record: XMLRecord, line: Int? = nil, element: String? = nil) -> RecordLocation {
+    func location(_ record: XMLRecord, line: Int? = nil, element: String? = nil) -> RecordLocation {
         RecordLocation(file: sink.currentName, line: line ?? record.line, element: element ?? record.path)
     }
 
-    private func processSimple(_ record: XMLRecord) throws {
+    mutating func processSimple(_ record: XMLRecord) throws {
         let kind = record.kind.rowKind
         var row = RegistryRow(kind: kind, location: location(record), paths: record)
         var enterpriseID: Int?
@@ -578,7 +650,7 @@ final class XMLRegistryReader: PushReader {
     }
 
     /// Rows of an upload that waited for its `Qqdwid`.
-    private func flushDeferred() throws {
+    mutating func flushDeferred() throws {
         let rows = deferred
         deferred = []
         for var row in rows {
@@ -587,7 +659,7 @@ final class XMLRegistryReader: PushReader {
         }
     }
 
-    private func processFiling(_ record: XMLRecord) throws {
+    mutating func processFiling(_ record: XMLRecord) throws {
         var sponsor = RegistryRow(kind: .sponsor, location: location(record, element: record.path + "/Zt_xx[1]"), paths: record)
         var sites: [(ordinal: Int32, row: RegistryRow)] = []
         var accesses: [(site: Int32, ordinal: Int32, row: RegistryRow)] = []
