@@ -208,7 +208,17 @@ struct StrictStop: Error {
 
 /// Receives the rows of one file: decodes, counts, finds duplicates, hands records on.
 final class RecordSink {
-    private(set) var report: FileReport
+    private var partialReport: FileReport
+    /// Counts per kind by ordinal, kept apart from the report so the per-record path touches
+    /// one small array.
+    private var counts = [RecordCounts](repeating: RecordCounts(), count: RecordKind.allCases.count)
+
+    /// The report so far.
+    var report: FileReport {
+        var report = partialReport
+        report.countsByOrdinal = counts
+        return report
+    }
     /// The name in messages: the file, or `archive.zip!entry.xml`.
     var currentName: String
     let fileIndex: Int
@@ -220,7 +230,7 @@ final class RecordSink {
         file: String, fileIndex: Int, options: RegistryReadOptions, duplicates: DuplicateTable,
         deliver: @escaping (RegistryRecord) throws -> Void
     ) {
-        report = FileReport(file: file)
+        partialReport = FileReport(file: file)
         currentName = file
         self.fileIndex = fileIndex
         self.options = options
@@ -229,41 +239,42 @@ final class RecordSink {
     }
 
     func setFormat(_ format: RegistryFormat, encoding: TextEncoding) {
-        report.format = format
-        report.encoding = encoding
+        partialReport.format = format
+        partialReport.encoding = encoding
     }
 
     func addUndecodable(_ count: Int) {
-        report.undecodableBytes += count
+        partialReport.undecodableBytes += count
     }
 
     /// Records an issue; in strict mode a refused record stops the read.
     func note(_ issue: RegistryIssue) throws {
-        report.issueCounts[issue.severity, default: 0] += 1
-        if report.issues.count < options.maximumIssuesKept { report.issues.append(issue) }
+        partialReport.issueCounts[issue.severity, default: 0] += 1
+        if partialReport.issues.count < options.maximumIssuesKept { partialReport.issues.append(issue) }
         if options.strict && issue.severity == .rejected { throw StrictStop(issue: issue) }
     }
 
     func fatal(_ issue: RegistryIssue) {
-        report.issueCounts[.fatal, default: 0] += 1
-        if report.fatal == nil { report.fatal = issue }
-        report.issues.append(issue)
+        partialReport.issueCounts[.fatal, default: 0] += 1
+        if partialReport.fatal == nil { partialReport.fatal = issue }
+        partialReport.issues.append(issue)
     }
 
     func skip(_ path: String) {
-        report.skipped[path, default: 0] += 1
+        partialReport.skipped[path, default: 0] += 1
     }
 
     func count(_ kind: RecordKind, accepted: Int, rejected: Int) {
-        report.countsByOrdinal[kind.ordinal].read += accepted + rejected
-        report.countsByOrdinal[kind.ordinal].accepted += accepted
-        report.countsByOrdinal[kind.ordinal].rejected += rejected
+        counts[kind.ordinal].read += accepted + rejected
+        counts[kind.ordinal].accepted += accepted
+        counts[kind.ordinal].rejected += rejected
     }
 
-    /// Decodes `row`, counts it and its items, and hands the record on. A row whose parent
-    /// was refused is refused with it (`parentRefused` says why).
+    /// Decodes `row`, counts it and its items, and hands the record on; returns whether it
+    /// was accepted. A row whose parent was refused is refused with it (`parentRefused` says
+    /// why).
     @discardableResult
-    func accept(_ row: RegistryRow, parentRefused: String? = nil, refuse extraReason: String? = nil) throws -> RegistryRecord? {
+    func accept(_ row: RegistryRow, parentRefused: String? = nil, refuse extraReason: String? = nil) throws -> Bool {
         var decoded = RowDecoder.decode(row)
         if let reason = parentRefused ?? extraReason, decoded.record != nil {
             decoded.record = nil
@@ -271,24 +282,25 @@ final class RecordSink {
             decoded.itemsAccepted = 0
             decoded.issues.append(RegistryIssue(.rejected, at: row.location, kind: row.kind, reason))
         }
-        if let record = decoded.record, let key = RecordSink.duplicateKey(of: record) {
-            let line = row.location.line ?? 0
-            if let first = duplicates.insert(key, file: fileIndex, line: line) {
+        if let key = decoded.duplicateKey, decoded.record != nil {
+            if let first = duplicates.insert(key, file: fileIndex, line: row.line ?? 0) {
+                let label = decoded.record.map(RecordSink.duplicateLabel) ?? "record"
                 decoded.record = nil
                 decoded.itemsRejected += decoded.itemsAccepted
                 decoded.itemsAccepted = 0
                 let firstLocation = first.file == fileIndex ? "line \(first.line)" : "file #\(first.file + 1) line \(first.line)"
                 decoded.issues.append(
-                    RegistryIssue(.rejected, at: row.location, kind: row.kind, "duplicate \(key.label) (first at \(firstLocation))"))
+                    RegistryIssue(.rejected, at: row.location, kind: row.kind, "duplicate \(label) (first at \(firstLocation))"))
             }
         }
-        count(row.kind, accepted: decoded.record == nil ? 0 : 1, rejected: decoded.record == nil ? 1 : 0)
+        let accepted = decoded.record != nil
+        count(row.kind, accepted: accepted ? 1 : 0, rejected: accepted ? 0 : 1)
         if let itemKind = decoded.itemKind {
             count(itemKind, accepted: decoded.itemsAccepted, rejected: decoded.itemsRejected)
         }
         for issue in decoded.issues { try note(issue) }
-        if let record = decoded.record { try deliver(record) }
-        return decoded.record
+        if let record = decoded.record.take() { try deliver(record) }
+        return accepted
     }
 
     /// Counts a row refused before decoding (wrong field count, bad JSON…).
@@ -296,38 +308,31 @@ final class RecordSink {
         if let kind {
             count(kind, accepted: 0, rejected: 1)
         } else {
-            report.unknownKind.read += 1
-            report.unknownKind.rejected += 1
+            partialReport.unknownKind.read += 1
+            partialReport.unknownKind.rejected += 1
         }
         try note(RegistryIssue(.rejected, at: location, kind: kind, reason))
     }
 
     struct DuplicateKey {
-        let label: String
         let hash: Int
     }
 
-    /// The key that must be unique for records of this kind, if any.
-    static func duplicateKey(of record: RegistryRecord) -> DuplicateKey? {
-        func key(_ kind: RecordKind, _ label: String, _ value: some Hashable) -> DuplicateKey {
-            var hasher = Hasher()
-            hasher.combine(kind)
-            hasher.combine(value)
-            return DuplicateKey(label: label, hash: hasher.finalize())
-        }
+    /// What the duplicate key of a record is, for the message (built only for duplicates).
+    static func duplicateLabel(of record: RegistryRecord) -> String {
         switch record {
-        case .sponsor(let s): return key(.sponsor, "sponsor number \(s.number)", s.number)
-        case .site(let s): return key(.site, "site number \(s.number)", s.number)
-        case .access(let a): return key(.access, "access id \(a.id)", a.id)
-        case .ipSource(let s): return key(.ipSource, "source id \(s.id)", s.id)
-        case .ipAllocation(let a): return key(.ipAllocation, "allocation id \(a.id)", a.id)
-        case .ipSelfBrought(let e): return key(.ipSelfBrought, "self-brought id \(e.id)", e.id)
-        case .domainRegistration(let r): return key(.domainRegistration, "registration of \(r.domain)", r.domain)
-        case .reportingUnit(let u): return key(.reportingUnit, "unit id \(u.id)", u.id)
-        case .province(let p): return key(.province, "province \(p.province.registryCode)", p.province)
-        case .unfiledSite(let e): return key(.unfiledSite, "unfiled-list id \(e.id)", e.id)
-        case .illegalAccess(let e): return key(.illegalAccess, "illegal-access id \(e.id)", e.id)
-        case .cancellation, .sponsorBlacklist, .siteBlacklist: return nil
+        case .sponsor(let s): "sponsor number \(s.number)"
+        case .site(let s): "site number \(s.number)"
+        case .access(let a): "access id \(a.id)"
+        case .ipSource(let s): "source id \(s.id)"
+        case .ipAllocation(let a): "allocation id \(a.id)"
+        case .ipSelfBrought(let e): "self-brought id \(e.id)"
+        case .domainRegistration(let r): "registration of \(r.domain)"
+        case .reportingUnit(let u): "unit id \(u.id)"
+        case .province(let p): "province \(p.province.registryCode)"
+        case .unfiledSite(let e): "unfiled-list id \(e.id)"
+        case .illegalAccess(let e): "illegal-access id \(e.id)"
+        case .cancellation, .sponsorBlacklist, .siteBlacklist: "record"
         }
     }
 }

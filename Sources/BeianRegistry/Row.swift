@@ -97,6 +97,9 @@ struct RegistryRow {
         return location
     }
 
+    /// The line the row starts on (cheaper than `location`, which may build an element path).
+    var line: Int? { baseLocation.line }
+
     init(kind: RecordKind, location: RecordLocation, paths: (any ElementPaths)? = nil) {
         self.kind = kind
         baseLocation = location

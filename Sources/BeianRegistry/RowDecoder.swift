@@ -22,6 +22,8 @@ struct DecodedRow {
     var itemsAccepted = 0
     var itemsRejected = 0
     var itemKind: RecordKind?
+    /// The hash of the key that must be unique among records of this kind, if any.
+    var duplicateKey: RecordSink.DuplicateKey?
 }
 
 /// Bytes without leading and trailing white space (ASCII, no-break space, ideographic space).
@@ -388,33 +390,42 @@ enum RowDecoder {
     static func decode(_ row: RegistryRow) -> DecodedRow {
         var result = DecodedRow()
         switch row.kind {
-        case .sponsor: finish(row, sponsor, &result, wrap: RegistryRecord.sponsor)
-        case .site: finish(row, site, &result, wrap: RegistryRecord.site)
-        case .access: finish(row, access, &result, wrap: RegistryRecord.access)
+        case .sponsor: finish(row, sponsor, &result, wrap: RegistryRecord.sponsor) { $1.combine($0.number) }
+        case .site: finish(row, site, &result, wrap: RegistryRecord.site) { $1.combine($0.number) }
+        case .access: finish(row, access, &result, wrap: RegistryRecord.access) { $1.combine($0.id) }
         case .cancellation: finish(row, cancellation, &result, wrap: RegistryRecord.cancellation)
-        case .ipSource: finish(row, ipSource, &result, wrap: RegistryRecord.ipSource)
-        case .ipAllocation: finish(row, ipAllocation, &result, wrap: RegistryRecord.ipAllocation)
-        case .ipSelfBrought: finish(row, ipSelfBrought, &result, wrap: RegistryRecord.ipSelfBrought)
-        case .domainRegistration: finish(row, domainRegistration, &result, wrap: RegistryRecord.domainRegistration)
+        case .ipSource: finish(row, ipSource, &result, wrap: RegistryRecord.ipSource) { $1.combine($0.id) }
+        case .ipAllocation: finish(row, ipAllocation, &result, wrap: RegistryRecord.ipAllocation) { $1.combine($0.id) }
+        case .ipSelfBrought: finish(row, ipSelfBrought, &result, wrap: RegistryRecord.ipSelfBrought) { $1.combine($0.id) }
+        case .domainRegistration:
+            finish(row, domainRegistration, &result, wrap: RegistryRecord.domainRegistration) { $1.combine($0.domain) }
         case .sponsorBlacklist: finish(row, sponsorBlacklist, &result, wrap: RegistryRecord.sponsorBlacklist)
         case .siteBlacklist: finish(row, siteBlacklist, &result, wrap: RegistryRecord.siteBlacklist)
-        case .illegalAccess: finish(row, illegalAccess, &result, wrap: RegistryRecord.illegalAccess)
-        case .unfiledSite: finish(row, unfiledSite, &result, wrap: RegistryRecord.unfiledSite)
-        case .reportingUnit: finish(row, reportingUnit, &result, wrap: RegistryRecord.reportingUnit)
-        case .province: finish(row, provinceEntry, &result, wrap: RegistryRecord.province)
+        case .illegalAccess: finish(row, illegalAccess, &result, wrap: RegistryRecord.illegalAccess) { $1.combine($0.id) }
+        case .unfiledSite: finish(row, unfiledSite, &result, wrap: RegistryRecord.unfiledSite) { $1.combine($0.id) }
+        case .reportingUnit: finish(row, reportingUnit, &result, wrap: RegistryRecord.reportingUnit) { $1.combine($0.id) }
+        case .province: finish(row, provinceEntry, &result, wrap: RegistryRecord.province) { $1.combine($0.province) }
         case .siteDomain, .accessRange: break
         }
         return result
     }
 
+    /// Decodes with `decode`; an accepted value is wrapped, and its unique key (when the kind
+    /// has one) hashed by `key`.
     private static func finish<C: RowColumn, T>(
         _ row: RegistryRow, _ decode: (inout FieldReader<C>, inout DecodedRow) -> T?, _ result: inout DecodedRow,
-        wrap: (T) -> RegistryRecord
+        wrap: (T) -> RegistryRecord, key: ((T, inout Hasher) -> Void)? = nil
     ) {
         var fields = FieldReader<C>(row)
         let value = decode(&fields, &result)
         result.issues = fields.issues
         if let value, !fields.rejected {
+            if let key {
+                var hasher = Hasher()
+                hasher.combine(row.kind.ordinal)
+                key(value, &hasher)
+                result.duplicateKey = RecordSink.DuplicateKey(hash: hasher.finalize())
+            }
             result.record = wrap(value)
             return
         }

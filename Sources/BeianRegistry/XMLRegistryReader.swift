@@ -732,10 +732,13 @@ struct XMLParseState {
             }
         }
 
-        let sponsorRecord = try sink.accept(sponsor)
+        let sponsorAccepted = try sink.accept(sponsor)
         let sponsorID = sponsor.first(SponsorColumn.sponsorID.rawValue).map(sponsor.string) ?? ""
         var sponsorNumber: FilingNumber?
-        if case .sponsor(let s) = sponsorRecord { sponsorNumber = s.number }
+        if sponsorAccepted, let span = sponsor.first(SponsorColumn.sponsorNumber.rawValue) {
+            sponsorNumber = try? sponsor.withBytes(span) { (bytes) throws(ValueError) -> FilingNumber in try FilingNumber.parse(utf8: bytes)
+            }
+        }
         for (ordinal, var site) in sites {
             site.set(SiteColumn.sponsorID.rawValue, sponsorID)
             var mismatch: String?
@@ -746,12 +749,12 @@ struct XMLParseState {
             {
                 mismatch = "site number \(number) does not belong to its sponsor \(sponsorNumber)"
             }
-            let siteRecord = try sink.accept(
-                site, parentRefused: sponsorRecord == nil ? "its sponsor (Zt_xx) was refused" : nil, refuse: mismatch)
+            let siteAccepted = try sink.accept(
+                site, parentRefused: sponsorAccepted ? nil : "its sponsor (Zt_xx) was refused", refuse: mismatch)
             let siteID = site.first(SiteColumn.siteID.rawValue).map(site.string) ?? ""
             for var access in accesses.filter({ $0.site == ordinal }).map(\.row) {
                 access.set(AccessColumn.siteID.rawValue, siteID)
-                try sink.accept(access, parentRefused: siteRecord == nil ? "its site (Wz_xx) was refused" : nil)
+                try sink.accept(access, parentRefused: siteAccepted ? nil : "its site (Wz_xx) was refused")
             }
         }
     }
