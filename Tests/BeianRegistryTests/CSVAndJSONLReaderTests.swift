@@ -144,4 +144,26 @@ import Testing
         #expect(lines == [2, 3, 4, 5, 6])
         #expect(report.issues.contains { $0.severity == .warning && $0.field == "colour" })
     }
+
+    @Test func stringEscapesNumbersAndLiterals() throws {
+        let text = #"""
+            {"kind":"reporting_unit","unit_id":7.0,"unit_name":"\u6d59\u6c5f \"A\" \\ \ud83d\ude00\t","valid":null,"licence":"B1-2019\/01"}
+            {"kind":"reporting_unit","unit_id":1.5,"unit_name":"x"}
+            {"kind":"reporting_unit","unit_id":8,"unit_name":"\ud800"}
+            {"kind":"reporting_unit","unit_id":9,"unit_name":"y"} trailing
+            """#
+        let (records, reports) = try readAll([try temporaryFile("esc.jsonl", text)])
+        #expect(records.count == 1)
+        guard case .reportingUnit(let unit) = records.first else { return }
+        #expect(unit.id == 7)
+        #expect(unit.name == "浙江 \"A\" \\ 😀")
+        #expect(unit.valid == nil)
+        #expect(unit.licence == "B1-2019/01")
+        let reasons = reports[0].rejectedIssues.map(\.reason)
+        #expect(reasons.count == 3)
+        #expect(reasons[0].contains("fraction"))
+        #expect(reasons[1].contains("surrogate"))
+        #expect(reasons[2].contains("text after the object"))
+        #expect(reports[0].countsAddUp)
+    }
 }
