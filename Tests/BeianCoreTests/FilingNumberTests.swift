@@ -213,3 +213,48 @@ let recognitionTable: [RecognitionCase] = [
         #expect(Set(Province.all.map(\.abbreviation)).count == 31)
     }
 }
+
+@Suite struct ByteParserTests {
+    /// The fast path for canonical numbers agrees with the general recogniser on every shape.
+    @Test(arguments: [
+        "浙ICP备12345678号", "浙ICP备12345678号-1", "浙ICP备2021012345号-15", "京ICP证030173号", "京ICP证030173号-2", "蜀ICP备05012345号",
+        "川ICP备05012345号", "浙ICP备1234567号", "浙ICP备12345678号-0", "浙ICP备12345678号-1234", "沪交ICP备20180235号", "浙ICP备12345678",
+        " 浙ICP备12345678号", "浙ICP备12345678号 ", "港ICP备12345678号", "浙ICP备１２３４５６７８号",
+    ])
+    func canonicalFastPathAgrees(text: String) {
+        let general = try? FilingNumber.parse(text)
+        var copy = text
+        let fast = copy.withUTF8 { try? FilingNumber.parse(utf8: $0) }
+        #expect(fast == general, "\(text)")
+    }
+
+    @Test func addressesRangesDatesAndNamesFromBytes() throws {
+        func bytes<T>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+            var copy = text
+            return try copy.withUTF8(body)
+        }
+        #expect(try bytes("16843009") { try IPAddress.parse(registryUTF8: $0) } == .v4(IPv4Address(1, 1, 1, 1)))
+        #expect(try bytes("2001:db8::1") { try IPAddress.parse(utf8: $0) } == IPAddress.parse("2001:db8::1"))
+        #expect(try bytes(" 1.2.3.0 - 1.2.3.255 ") { try IPRange.parse(utf8: $0) }.prefixes.map(\.description) == ["1.2.3.0/24"])
+        #expect(try bytes("2015-03-01 09:30:00") { try Timestamp.parse(utf8: $0) } == Timestamp.parse("2015-03-01 09:30:00"))
+        #expect(try bytes("WWW.Example.COM") { try DomainName(utf8: $0) }.ascii == "www.example.com")
+        #expect(try bytes("中国移动.中国") { try DomainName(utf8: $0) }.ascii == "xn--fiq02ib9d179b.xn--fiqs8s")
+        #expect(throws: ValueError.self) { try bytes("1.2.3") { try IPAddress.parse(utf8: $0) } }
+        #expect(throws: ValueError.self) { try bytes("bad..name") { try DomainName(utf8: $0) } }
+        #expect(throws: ValueError.self) { try bytes("2015-02-30") { try Timestamp.parse(utf8: $0) } }
+    }
+
+    @Test func utf8Validation() {
+        func check(_ bytes: [UInt8], truncatedOK: Bool = false) -> Int? {
+            bytes.withUnsafeBytes { firstInvalidUTF8(in: $0, allowTruncatedEnd: truncatedOK) }
+        }
+        #expect(check(Array("plain ascii text longer than eight bytes".utf8)) == nil)
+        #expect(check(Array("混合 mixed 文本 text".utf8)) == nil)
+        #expect(check([0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0xB1, 0xB1]) == 8)
+        #expect(check([0xE4, 0xB8]) == 0)
+        #expect(check([0xE4, 0xB8], truncatedOK: true) == nil)
+        #expect(check([0xC0, 0x80]) == 0)  // overlong
+        #expect(check([0xED, 0xA0, 0x80]) == 0)  // surrogate
+        #expect(check([0xF4, 0x90, 0x80, 0x80]) == 0)  // beyond U+10FFFF
+    }
+}
