@@ -32,12 +32,17 @@ var targets: [Target] = [
         dependencies: ["BeianCore", "CLibXML2", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
         swiftSettings: settings
     ),
+    .target(
+        name: "BeianIndex",
+        dependencies: ["BeianCore", "BeianRegistry", .product(name: "Crypto", package: "swift-crypto")],
+        swiftSettings: settings
+    ),
     .target(name: "BeianCapture", dependencies: ["BeianCore", "CPcap"], swiftSettings: settings),
     .target(name: "BeianGeo", dependencies: ["BeianCore", "CMaxMindDB"], swiftSettings: settings),
     .executableTarget(
         name: "BeianCLI",
         dependencies: [
-            "BeianCore", "BeianRegistry", "BeianCapture", "BeianGeo",
+            "BeianCore", "BeianRegistry", "BeianIndex", "BeianCapture", "BeianGeo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         swiftSettings: settings
@@ -58,6 +63,11 @@ var targets: [Target] = [
         dependencies: ["BeianRegistry", "BeianTestSupport"],
         swiftSettings: settings
     ),
+    .testTarget(
+        name: "BeianIndexTests",
+        dependencies: ["BeianIndex", "BeianRegistry", "BeianTestSupport"],
+        swiftSettings: settings
+    ),
     .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture"], swiftSettings: settings),
     .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo"], swiftSettings: settings),
     .testTarget(
@@ -70,6 +80,7 @@ var targets: [Target] = [
 var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
 ]
 
 // The benchmark suites pull in ordo-one/package-benchmark; ordinary builds skip them.
@@ -87,6 +98,7 @@ let package = Package(
         .executable(name: "beian-datagen", targets: ["BeianDatagen"]),
         .library(name: "BeianCore", targets: ["BeianCore"]),
         .library(name: "BeianRegistry", targets: ["BeianRegistry"]),
+        .library(name: "BeianIndex", targets: ["BeianIndex"]),
     ],
     dependencies: dependencies,
     targets: targets

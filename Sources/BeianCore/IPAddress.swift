@@ -112,5 +112,5 @@ public enum IPAddress: Hashable, Comparable, Sendable {
 extension IPAddress.Family {
     /// All ones in the bits of this family.
     @inlinable
-    var allOnes: UInt128 { self == .v4 ? UInt128(UInt32.max) : UInt128.max }
+    public var allOnes: UInt128 { self == .v4 ? UInt128(UInt32.max) : UInt128.max }
 }

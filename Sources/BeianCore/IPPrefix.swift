@@ -91,7 +91,7 @@ public struct IPRange: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.last = last
     }
 
-    init(uncheckedFirst first: IPAddress, last: IPAddress) {
+    package init(uncheckedFirst first: IPAddress, last: IPAddress) {
         self.first = first
         self.last = last
     }

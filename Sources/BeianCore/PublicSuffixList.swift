@@ -87,22 +87,49 @@ public struct PublicSuffixList: Sendable, CustomStringConvertible, CustomDebugSt
         )
     }
 
+    /// Rule kinds, as bits: a plain rule, the base of a wildcard rule (`*.name`), an exception
+    /// (`!name`).
+    public static let plainRule: UInt32 = 1
+    public static let wildcardRule: UInt32 = 2
+    public static let exceptionRule: UInt32 = 4
+
+    /// Every rule name with its kind bits, sorted (to carry the list inside an index).
+    public var ruleFlags: [(String, UInt32)] {
+        var flags: [String: UInt32] = [:]
+        for name in rules { flags[name, default: 0] |= PublicSuffixList.plainRule }
+        for name in wildcards { flags[name, default: 0] |= PublicSuffixList.wildcardRule }
+        for name in exceptions { flags[name, default: 0] |= PublicSuffixList.exceptionRule }
+        return flags.sorted { $0.key < $1.key }
+    }
+
     /// The public suffix of `name` (`com.cn` for `news.sina.com.cn`). An unknown TLD is its
     /// own suffix (the list's implicit `*` rule).
     public func publicSuffix(of name: DomainName) -> Substring {
-        let ascii = name.ascii
+        PublicSuffixList.publicSuffix(of: name.ascii) { candidate in
+            var bits: UInt32 = 0
+            let key = String(candidate)
+            if rules.contains(key) { bits |= PublicSuffixList.plainRule }
+            if wildcards.contains(key) { bits |= PublicSuffixList.wildcardRule }
+            if exceptions.contains(key) { bits |= PublicSuffixList.exceptionRule }
+            return bits
+        }
+    }
+
+    /// The public suffix of the lookup-form name `ascii`, with rules given by `flags` (the kind
+    /// bits of a name, 0 when it names no rule). Walks from the longest candidate (the whole
+    /// name) to the shortest (the TLD); the first match is the longest rule, which prevails.
+    public static func publicSuffix(of ascii: String, flags: (Substring) -> UInt32) -> Substring {
         var labelStart = ascii.startIndex
-        // Walk from the longest candidate (the whole name) to the shortest (the TLD); the
-        // first match is the longest rule, which is the one that prevails.
         while true {
             let candidate = ascii[labelStart...]
             let dot = candidate.firstIndex(of: ".")
-            if exceptions.contains(String(candidate)) {
+            let own = flags(candidate)
+            if own & exceptionRule != 0 {
                 // An exception rule: its parent is the suffix.
                 return dot.map { ascii[ascii.index(after: $0)...] } ?? candidate
             }
-            if rules.contains(String(candidate)) { return candidate }
-            if let dot, wildcards.contains(String(ascii[ascii.index(after: dot)...])) { return candidate }
+            if own & plainRule != 0 { return candidate }
+            if let dot, flags(ascii[ascii.index(after: dot)...]) & wildcardRule != 0 { return candidate }
             guard let dot else { return candidate }
             labelStart = ascii.index(after: dot)
         }
@@ -111,20 +138,23 @@ public struct PublicSuffixList: Sendable, CustomStringConvertible, CustomDebugSt
     /// The independent domain of `name`: its public suffix plus one label. Nil when the name
     /// is itself a public suffix (`com.cn`, `中国`).
     public func independentDomain(of name: DomainName) -> DomainName? {
-        let ascii = name.ascii
-        let suffix = publicSuffix(of: name)
-        guard suffix.startIndex > ascii.startIndex else { return nil }
-        // The label before the suffix starts after the previous dot.
-        let beforeSuffix = ascii[..<ascii.index(before: suffix.startIndex)]
-        let start = beforeSuffix.lastIndex(of: ".").map { ascii.index(after: $0) } ?? ascii.startIndex
-        return DomainName(uncheckedASCII: String(ascii[start...]))
+        PublicSuffixList.independentDomain(of: name.ascii, suffix: publicSuffix(of: name)).map { DomainName(uncheckedASCII: $0) }
     }
 
-    public var description: String { "public suffix list (\(policy.rawValue), \(ruleCount) rules)" }
-    public var debugDescription: String { description }
+    /// The independent domain of `ascii` given its public suffix (a slice of it).
+    public static func independentDomain(of ascii: String, suffix: Substring) -> String? {
+        guard suffix.startIndex > ascii.startIndex else { return nil }
+        let beforeSuffix = ascii[..<ascii.index(before: suffix.startIndex)]
+        let start = beforeSuffix.lastIndex(of: ".").map { ascii.index(after: $0) } ?? ascii.startIndex
+        return String(ascii[start...])
+    }
 
     /// True when `name` is exactly a public suffix.
     public func isPublicSuffix(_ name: DomainName) -> Bool {
         publicSuffix(of: name).startIndex == name.ascii.startIndex
     }
+
+    public var description: String { "public suffix list (\(policy.rawValue), \(ruleCount) rules)" }
+    public var debugDescription: String { description }
+
 }

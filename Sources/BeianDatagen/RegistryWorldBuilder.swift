@@ -368,7 +368,7 @@ struct RegistryWorldBuilder {
     mutating func makeRegistrations() {
         for site in world.sites {
             let owner = world.sponsors[site.sponsor]
-            for domain in site.domains where !domain.ascii.hasPrefix("shop.") && !domain.ascii.hasSuffix(".gov.cn") {
+            for domain in site.domains where !domain.ascii.hasPrefix("shop.") {
                 let roll = random.weighted([85, 8, 7])
                 if roll == 2 { continue }  // not registered
                 let registrant = roll == 0 ? owner.name : companyName()

@@ -1,0 +1,193 @@
+import BeianCore
+
+/// "No value" in address maps and tables.
+let noValue = UInt32.max
+
+/// Turns ranges carrying record numbers into disjoint elementary intervals, each naming the
+/// list of records that cover it (a "chain"), most specific first.
+///
+/// A sweep over the sorted range ends keeps the set of ranges covering each point; each
+/// distinct set, ordered by `precedes`, is interned once as a chain. O(n log n) for n ranges
+/// (sets are small: ranges nest a few levels deep).
+struct IntervalBuilder {
+    struct Interval {
+        var start: UInt128
+        var value: UInt32
+    }
+
+    /// Chains by id: records covering an interval, most specific first.
+    private(set) var chains: [[UInt32]] = []
+    private var chainIDs: [[UInt32]: UInt32] = [:]
+
+    /// Elementary intervals covering the whole address space of `family` (value `noValue` where
+    /// no range covers), sorted, adjacent intervals with the same value merged.
+    mutating func intervals(
+        family: IPAddress.Family, ranges: [(range: IPRange, record: UInt32)], precedes: (UInt32, UInt32) -> Bool
+    ) -> [Interval] {
+        let maximum = family.allOnes
+        var events: [(position: UInt128, isEnd: Bool, record: UInt32)] = []
+        events.reserveCapacity(ranges.count * 2)
+        for (range, record) in ranges where range.family == family {
+            events.append((range.first.bits, false, record))
+            if range.last.bits != maximum { events.append((range.last.bits + 1, true, record)) }
+        }
+        events.sort { $0.position < $1.position }
+        var intervals: [Interval] = [Interval(start: 0, value: noValue)]
+        var active: [UInt32] = []
+        var index = 0
+        while index < events.count {
+            let position = events[index].position
+            while index < events.count && events[index].position == position {
+                let event = events[index]
+                if event.isEnd {
+                    if let found = active.firstIndex(of: event.record) { active.remove(at: found) }
+                } else {
+                    active.append(event.record)
+                }
+                index += 1
+            }
+            let value = active.isEmpty ? noValue : chain(for: active.sorted(by: precedes))
+            if intervals[intervals.count - 1].start == position {
+                intervals[intervals.count - 1].value = value
+            } else if intervals[intervals.count - 1].value != value {
+                intervals.append(Interval(start: position, value: value))
+            }
+        }
+        // Merge neighbours that ended up equal after an in-place update.
+        var merged: [Interval] = []
+        merged.reserveCapacity(intervals.count)
+        for interval in intervals where merged.last?.value != interval.value {
+            merged.append(interval)
+        }
+        return merged
+    }
+
+    private mutating func chain(for records: [UInt32]) -> UInt32 {
+        if let id = chainIDs[records] { return id }
+        let id = UInt32(chains.count)
+        chains.append(records)
+        chainIDs[records] = id
+        return id
+    }
+}
+
+/// An address → value table in the style of DXR: the top 16 bits index a direct table of
+/// buckets; a bucket with one interval answers at once, others by binary search over the
+/// starts of its intervals (16-bit keys for IPv4, 128-bit for IPv6). Two memory accesses
+/// for most IPv4 addresses; O(log k) for a bucket of k intervals.
+struct AddressTableBuild {
+    /// 65,537 bucket boundaries into the interval arrays.
+    var v4Buckets: [UInt32] = []
+    var v4Starts: [UInt16] = []
+    var v4Values: [UInt32] = []
+    var v6Buckets: [UInt32] = []
+    var v6StartsHigh: [UInt64] = []
+    var v6StartsLow: [UInt64] = []
+    var v6Values: [UInt32] = []
+
+    init(v4: [IntervalBuilder.Interval], v6: [IntervalBuilder.Interval]) {
+        (v4Buckets, v4Starts, v4Values) = AddressTableBuild.bucketsV4(v4)
+        (v6Buckets, v6StartsHigh, v6StartsLow, v6Values) = AddressTableBuild.bucketsV6(v6)
+    }
+
+    private static func bucketsV4(_ intervals: [IntervalBuilder.Interval]) -> ([UInt32], [UInt16], [UInt32]) {
+        var buckets = [UInt32](repeating: 0, count: 65537)
+        var starts: [UInt16] = []
+        var values: [UInt32] = []
+        var index = 0  // the interval covering the current bucket's first address
+        for bucket in 0..<65536 {
+            let bucketStart = UInt128(bucket) << 16
+            let bucketEnd = bucketStart | 0xFFFF
+            while index + 1 < intervals.count && intervals[index + 1].start <= bucketStart { index += 1 }
+            buckets[bucket] = UInt32(starts.count)
+            starts.append(0)
+            values.append(intervals[index].value)
+            var next = index + 1
+            while next < intervals.count && intervals[next].start <= bucketEnd {
+                starts.append(UInt16(truncatingIfNeeded: intervals[next].start))
+                values.append(intervals[next].value)
+                next += 1
+            }
+        }
+        buckets[65536] = UInt32(starts.count)
+        return (buckets, starts, values)
+    }
+
+    private static func bucketsV6(_ intervals: [IntervalBuilder.Interval]) -> ([UInt32], [UInt64], [UInt64], [UInt32]) {
+        var buckets = [UInt32](repeating: 0, count: 65537)
+        var high: [UInt64] = []
+        var low: [UInt64] = []
+        var values: [UInt32] = []
+        var index = 0
+        for bucket in 0..<65536 {
+            let bucketStart = UInt128(bucket) << 112
+            let bucketEnd = bucketStart | (UInt128.max >> 16)
+            while index + 1 < intervals.count && intervals[index + 1].start <= bucketStart { index += 1 }
+            buckets[bucket] = UInt32(high.count)
+            high.append(UInt64(truncatingIfNeeded: bucketStart >> 64))
+            low.append(0)
+            values.append(intervals[index].value)
+            var next = index + 1
+            while next < intervals.count && intervals[next].start <= bucketEnd {
+                high.append(UInt64(truncatingIfNeeded: intervals[next].start >> 64))
+                low.append(UInt64(truncatingIfNeeded: intervals[next].start))
+                values.append(intervals[next].value)
+                next += 1
+            }
+        }
+        buckets[65536] = UInt32(high.count)
+        return (buckets, high, low, values)
+    }
+}
+
+/// The lookup side of an address table, over memory of a snapshot (or of a build).
+struct AddressTable: @unchecked Sendable {
+    // @unchecked: plain pointers into an immutable mapping that outlives the table.
+    let v4Buckets: UnsafeBufferPointer<UInt32>
+    let v4Starts: UnsafeBufferPointer<UInt16>
+    let v4Values: UnsafeBufferPointer<UInt32>
+    let v6Buckets: UnsafeBufferPointer<UInt32>
+    let v6StartsHigh: UnsafeBufferPointer<UInt64>
+    let v6StartsLow: UnsafeBufferPointer<UInt64>
+    let v6Values: UnsafeBufferPointer<UInt32>
+
+    /// The value of the interval holding `address` (`noValue` when none).
+    @inline(__always)
+    func value(v4 address: UInt32) -> UInt32 {
+        let bucket = Int(address >> 16)
+        var low = Int(v4Buckets[bucket])
+        var count = Int(v4Buckets[bucket + 1]) - low
+        let key = UInt16(truncatingIfNeeded: address)
+        // Branch-light binary search for the last start ≤ key (the first start is 0).
+        while count > 1 {
+            let half = count >> 1
+            if v4Starts[low + half] <= key { low += half }
+            count -= half
+        }
+        return v4Values[low]
+    }
+
+    @inline(__always)
+    func value(v6 address: UInt128) -> UInt32 {
+        let bucket = Int(address >> 112)
+        var low = Int(v6Buckets[bucket])
+        var count = Int(v6Buckets[bucket + 1]) - low
+        let high = UInt64(truncatingIfNeeded: address >> 64)
+        let lowBits = UInt64(truncatingIfNeeded: address)
+        while count > 1 {
+            let half = count >> 1
+            let probe = low + half
+            let startHigh = v6StartsHigh[probe]
+            if startHigh < high || (startHigh == high && v6StartsLow[probe] <= lowBits) { low = probe }
+            count -= half
+        }
+        return v6Values[low]
+    }
+
+    func value(_ address: IPAddress) -> UInt32 {
+        switch address {
+        case .v4(let a): value(v4: a.value)
+        case .v6(let a): value(v6: a.value)
+        }
+    }
+}

@@ -1,0 +1,432 @@
+public import BeianCore
+public import BeianRegistry
+import Foundation
+
+/// A reporting unit as the index knows it.
+public struct UnitInfo: Hashable, Sendable {
+    public let id: Int64
+    public let name: String
+    public let licence: String?
+    public let province: Province?
+    public let isValid: Bool
+    /// Holds an operating licence (a telecom or ICP licence number is on record).
+    public let isLicensed: Bool
+}
+
+/// A sponsor as the index knows it (no personal data).
+public struct FiledSponsor: Hashable, Sendable {
+    public let id: Int64
+    public let number: String
+    public let name: String
+    public let nature: Int?
+    public let province: Province?
+    public let approved: Timestamp?
+    public let cancelled: Timestamp?
+    public let isBlacklistedByName: Bool
+    public let isBlacklistedByIdentifier: Bool
+}
+
+/// A domain filed for a site.
+public struct FiledDomain: Hashable, Sendable {
+    public let name: String
+    public let registration: RegistrationStatus
+}
+
+/// One access record of a filed site.
+public struct FiledAccess: Hashable, Sendable {
+    public let id: Int64
+    public let siteIndex: UInt32
+    public let provider: UnitInfo?
+    public let providerID: Int64
+    public let ranges: [IPRange]
+    public let cancelled: Timestamp?
+}
+
+/// A filed site with what the index holds about it.
+public struct FiledSite: Hashable, Sendable {
+    public let index: UInt32
+    public let id: Int64
+    public let number: String
+    public let names: [String]
+    public let homepage: String?
+    public let firstFiled: Timestamp?
+    public let cancelled: Timestamp?
+    public let sponsor: FiledSponsor?
+    public let domains: [FiledDomain]
+    public let access: [FiledAccess]
+
+    /// Whether the site's filing was in force at `time`: not cancelled by then, sponsor not
+    /// cancelled by then.
+    public func isActive(at time: Timestamp) -> Bool {
+        if let cancelled, cancelled <= time { return false }
+        if let cancelled = sponsor?.cancelled, cancelled <= time { return false }
+        return true
+    }
+}
+
+/// One record of an allocation chain.
+public struct AllocationLink: Hashable, Sendable {
+    public let index: UInt32
+    public let kind: IPRecordKind
+    public let id: Int64
+    public let range: IPRange
+    public let mode: AllocationMode?
+    public let unitID: Int64
+    public let unit: UnitInfo?
+    public let targetID: Int64?
+    public let target: UnitInfo?
+    public let userName: String?
+    public let userNature: Int?
+    public let province: Province?
+    public let allocated: Timestamp?
+}
+
+/// How a host matched the filings.
+public enum HostMatch: String, Sendable {
+    /// The host, or one of its parent names, is a filed domain (the longest such counts).
+    case filedName = "filed-name"
+    /// No filed name covers the host, but a filed domain shares its independent domain.
+    case independentDomain = "independent-domain"
+    /// Nothing filed covers the host.
+    case none
+}
+
+/// An entry of the illegal-access list.
+public struct IllegalAccessHit: Hashable, Sendable {
+    public let id: Int64
+    public let domain: String?
+    public let address: IPAddress?
+    public let provider: UnitInfo?
+    public let providerID: Int64?
+    public let detected: Timestamp?
+}
+
+/// The frozen index of a registry: IP allocations and filed ranges by address, filed domains
+/// by name, blacklists, units. Loaded from a snapshot by mapping it, shared by every thread
+/// without locks.
+///
+/// `@unchecked Sendable`: every field is either a constant or a view of the snapshot's
+/// read-only mapping, which this object keeps alive.
+public final class RegistryIndex: @unchecked Sendable {
+    let snapshot: Snapshot
+    let pool: StringPool
+    let units: UnsafeBufferPointer<UnitRow>
+    let sponsors: UnsafeBufferPointer<SponsorRow>
+    let sites: UnsafeBufferPointer<SiteRow>
+    let access: UnsafeBufferPointer<AccessRow>
+    let accessRanges: UnsafeBufferPointer<RangeRow>
+    let siteDomains: UnsafeBufferPointer<SiteDomainRow>
+    let ipRecords: UnsafeBufferPointer<IPRecordRow>
+    let illegalRows: UnsafeBufferPointer<IllegalAccessRow>
+    let ipTable: AddressTable
+    let ipChains: Chains
+    let filedTable: AddressTable
+    let filedChains: Chains
+    let bareTable: AddressTable
+    let bareChains: Chains
+    let illegalTable: AddressTable
+    let illegalChains: Chains
+    let filedNames: NameTable
+    let independentNames: NameTable
+    let blacklistedDomains: NameTable
+    let blacklistedSponsorNames: NameTable
+    let blacklistedSponsorIDs: NameTable
+    let illegalDomains: NameTable
+    let suffixRules: NameTable
+    let info: IndexInfo
+    private let unitIndex: [Int64: UInt32]
+
+    /// The lists of records an address table's values name.
+    struct Chains: @unchecked Sendable {
+        // @unchecked: views of the immutable mapping.
+        let starts: UnsafeBufferPointer<UInt32>
+        let entries: UnsafeBufferPointer<UInt32>
+
+        @inline(__always)
+        func chain(_ id: UInt32) -> UnsafeBufferPointer<UInt32> {
+            guard id != noValue, Int(id) + 1 < starts.count else { return UnsafeBufferPointer(start: nil, count: 0) }
+            let start = Int(starts[Int(id)])
+            let end = Int(starts[Int(id) + 1])
+            guard start <= end, end <= entries.count else { return UnsafeBufferPointer(start: nil, count: 0) }
+            return UnsafeBufferPointer(rebasing: entries[start..<end])
+        }
+    }
+
+    /// Maps the snapshot at `path` and checks it (see `Snapshot`).
+    public convenience init(path: String, verify: Bool = true) throws(IndexError) {
+        try self.init(snapshot: Snapshot(path: path, verify: verify))
+    }
+
+    init(snapshot: Snapshot) throws(IndexError) {
+        self.snapshot = snapshot
+        let stringPool = StringPool(bytes: try snapshot.section(Sections.strings))
+        pool = stringPool
+        units = try snapshot.array(Sections.units, of: UnitRow.self)
+        sponsors = try snapshot.array(Sections.sponsors, of: SponsorRow.self)
+        sites = try snapshot.array(Sections.sites, of: SiteRow.self)
+        access = try snapshot.array(Sections.access, of: AccessRow.self)
+        accessRanges = try snapshot.array(Sections.accessRanges, of: RangeRow.self)
+        siteDomains = try snapshot.array(Sections.siteDomains, of: SiteDomainRow.self)
+        ipRecords = try snapshot.array(Sections.ipRecords, of: IPRecordRow.self)
+        illegalRows = try snapshot.array(Sections.illegalAccess, of: IllegalAccessRow.self)
+        func table(_ id: Character) throws(IndexError) -> (AddressTable, Chains) {
+            let table = AddressTable(
+                v4Buckets: try snapshot.array(Sections.table(id, "b"), of: UInt32.self), v4Starts: try snapshot.array(Sections.table(id, "s"), of: UInt16.self),
+                v4Values: try snapshot.array(Sections.table(id, "v"), of: UInt32.self), v6Buckets: try snapshot.array(Sections.table(id, "B"), of: UInt32.self),
+                v6StartsHigh: try snapshot.array(Sections.table(id, "H"), of: UInt64.self),
+                v6StartsLow: try snapshot.array(Sections.table(id, "L"), of: UInt64.self), v6Values: try snapshot.array(Sections.table(id, "V"), of: UInt32.self))
+            guard table.v4Buckets.count == 65537, table.v6Buckets.count == 65537, table.v4Starts.count == table.v4Values.count,
+                table.v6StartsHigh.count == table.v6Values.count, table.v6StartsLow.count == table.v6Values.count,
+                let lastV4 = table.v4Buckets.last, Int(lastV4) == table.v4Values.count, let lastV6 = table.v6Buckets.last,
+                Int(lastV6) == table.v6Values.count
+            else {
+                throw IndexError(.corrupted, "\(snapshot.path): address table \(id) is inconsistent")
+            }
+            let chains = Chains(starts: try snapshot.array(Sections.table(id, "c"), of: UInt32.self), entries: try snapshot.array(Sections.table(id, "e"), of: UInt32.self))
+            return (table, chains)
+        }
+        (ipTable, ipChains) = try table("I")
+        (filedTable, filedChains) = try table("F")
+        (bareTable, bareChains) = try table("H")
+        (illegalTable, illegalChains) = try table("L")
+        func names(_ id: Character) throws(IndexError) -> NameTable {
+            let slots = try snapshot.array(Sections.names(id, "S"), of: NameSlot.self)
+            guard slots.count.nonzeroBitCount == 1 else { throw IndexError(.corrupted, "\(snapshot.path): name table \(id) is damaged") }
+            return NameTable(slots: slots, postings: try snapshot.array(Sections.names(id, "P"), of: UInt32.self), pool: stringPool)
+        }
+        filedNames = try names("F")
+        independentNames = try names("I")
+        blacklistedDomains = try names("B")
+        blacklistedSponsorNames = try names("S")
+        blacklistedSponsorIDs = try names("K")
+        illegalDomains = try names("L")
+        suffixRules = try names("P")
+        do {
+            info = try JSONDecoder().decode(IndexInfo.self, from: Data(try snapshot.section(Sections.info)))
+        } catch let error as IndexError {
+            throw error
+        } catch {
+            throw IndexError(.corrupted, "\(snapshot.path): unreadable INFO section")
+        }
+        var unitIndex: [Int64: UInt32] = [:]
+        for (index, unit) in units.enumerated() { unitIndex[unit.id] = UInt32(index) }
+        self.unitIndex = unitIndex
+        // Every cross-reference must land inside its table: a damaged file is refused here,
+        // not met later as an out-of-bounds read.
+        for site in sites where !(site.sponsor == noValue || Int(site.sponsor) < sponsors.count)
+            || Int(site.accessStart) + Int(site.accessCount) > access.count || Int(site.domainStart) + Int(site.domainCount) > siteDomains.count
+        {
+            throw IndexError(.corrupted, "\(snapshot.path): site \(site.id) points outside the tables")
+        }
+        for row in access where Int(row.site) >= sites.count || Int(row.rangeStart) + Int(row.rangeCount) > accessRanges.count
+            || !(row.provider == noValue || Int(row.provider) < units.count)
+        {
+            throw IndexError(.corrupted, "\(snapshot.path): access record \(row.id) points outside the tables")
+        }
+        for (table, chains, count) in [(ipTable, ipChains, ipRecords.count), (filedTable, filedChains, access.count), (bareTable, bareChains, sites.count),
+            (illegalTable, illegalChains, illegalRows.count)]
+        {
+            guard chains.entries.allSatisfy({ Int($0) < count }), chains.starts.first == 0 || chains.starts.isEmpty,
+                table.v4Values.allSatisfy({ $0 == noValue || Int($0) + 1 < chains.starts.count }),
+                table.v6Values.allSatisfy({ $0 == noValue || Int($0) + 1 < chains.starts.count })
+            else { throw IndexError(.corrupted, "\(snapshot.path): an address table points outside its records") }
+        }
+    }
+
+    // MARK: Facts about the index
+
+    public var buildTime: Timestamp { snapshot.buildTime }
+    public var fileSize: Int { snapshot.size }
+    public var counts: [String: Int] { info.counts }
+    public var unresolved: [String: Int] { info.unresolved }
+    public var sources: [(path: String, bytes: Int64, digest: String)] { info.sources.map { ($0.path, $0.bytes, $0.digest) } }
+    public var suffixPolicy: String { info.suffixPolicy }
+    public var sectionSizes: [(String, Int)] { snapshot.sectionSizes }
+    public var siteCount: Int { sites.count }
+    public var unitCount: Int { units.count }
+    public var ipRecordCount: Int { ipRecords.count }
+
+    // MARK: Addresses
+
+    /// The allocation chain of `address`: indices of IP filing records, most specific first.
+    /// O(1) for most IPv4 addresses (see `AddressTable`); no allocation.
+    @inline(__always)
+    public func allocationChain(_ address: IPAddress) -> UnsafeBufferPointer<UInt32> {
+        ipChains.chain(ipTable.value(address))
+    }
+
+    /// The most specific IP filing record covering an IPv4 address, or `UInt32.max`.
+    @inline(__always)
+    public func mostSpecificAllocation(v4 address: UInt32) -> UInt32 {
+        let chain = ipChains.chain(ipTable.value(v4: address))
+        return chain.first ?? noValue
+    }
+
+    /// The chain as records.
+    public func allocationLinks(_ address: IPAddress) -> [AllocationLink] {
+        allocationChain(address).map(link)
+    }
+
+    /// Access records that list `address` among their ranges (several sites may share one).
+    public func filedAccess(at address: IPAddress) -> [FiledAccess] {
+        filedChains.chain(filedTable.value(address)).map { accessRecord(Int($0)) }
+    }
+
+    /// Indices of the access records listing `address`.
+    @inline(__always)
+    public func filedAccessIndices(_ address: IPAddress) -> UnsafeBufferPointer<UInt32> {
+        filedChains.chain(filedTable.value(address))
+    }
+
+    /// Sites whose filed homepage is this address (sites reached by bare IP).
+    public func sitesReachedAt(_ address: IPAddress) -> [FiledSite] {
+        bareChains.chain(bareTable.value(address)).map { site(Int($0)) }
+    }
+
+    /// Entries of the illegal-access list for this address.
+    public func illegalAccess(at address: IPAddress) -> [IllegalAccessHit] {
+        illegalChains.chain(illegalTable.value(address)).map { illegal(Int($0)) }
+    }
+
+    // MARK: Names
+
+    /// The independent domain (独立域名) of a name in lookup form, by the rules the index was
+    /// built with; nil when the name is itself a public suffix.
+    public func independentDomain(of ascii: String) -> String? {
+        let suffix = PublicSuffixList.publicSuffix(of: ascii) { candidate in
+            var copy = String(candidate)
+            return copy.withUTF8 { suffixRules.slot(UnsafeRawBufferPointer($0))?.start ?? 0 }
+        }
+        return PublicSuffixList.independentDomain(of: ascii, suffix: suffix)
+    }
+
+    /// The filed sites that cover `host`: the longest filed name among the host and its parents
+    /// down to its independent domain; failing that, the sites with a filed domain under the
+    /// same independent domain. Sites are indices; cancelled ones included (judge them with
+    /// `site(_:)` and the observation time).
+    public func filedSites(forHost host: DomainName) -> (match: HostMatch, matchedName: String?, independentDomain: String?, sites: UnsafeBufferPointer<UInt32>) {
+        let ascii = host.ascii
+        let independent = independentDomain(of: ascii)
+        var candidate = Substring(ascii)
+        while true {
+            var copy = String(candidate)
+            if let slot = copy.withUTF8({ filedNames.slot(UnsafeRawBufferPointer($0)) }) {
+                return (.filedName, String(candidate), independent, filedNames.postings(of: slot))
+            }
+            // Stop at the independent domain (or at the TLD when there is none).
+            if let independent, candidate.count <= independent.count { break }
+            guard let dot = candidate.firstIndex(of: ".") else { break }
+            candidate = candidate[candidate.index(after: dot)...]
+        }
+        if let independent, let sites = independentNames.postings(independent), !sites.isEmpty {
+            return (.independentDomain, independent, independent, sites)
+        }
+        return (.none, nil, independent, UnsafeBufferPointer(start: nil, count: 0))
+    }
+
+    /// The blacklisted domain covering `host` (itself or a parent), if any.
+    public func blacklistedDomain(covering host: DomainName) -> String? {
+        var candidate = Substring(host.ascii)
+        while true {
+            var copy = String(candidate)
+            if copy.withUTF8({ blacklistedDomains.slot(UnsafeRawBufferPointer($0)) }) != nil { return String(candidate) }
+            guard let dot = candidate.firstIndex(of: ".") else { return nil }
+            candidate = candidate[candidate.index(after: dot)...]
+        }
+    }
+
+    /// Entries of the illegal-access list naming `host` or a parent of it.
+    public func illegalAccess(covering host: DomainName) -> [IllegalAccessHit] {
+        var hits: [IllegalAccessHit] = []
+        var candidate = Substring(host.ascii)
+        while true {
+            if let postings = illegalDomains.postings(String(candidate)) { hits += postings.map { illegal(Int($0)) } }
+            guard let dot = candidate.firstIndex(of: ".") else { return hits }
+            candidate = candidate[candidate.index(after: dot)...]
+        }
+    }
+
+    // MARK: Records
+
+    public func unit(id: Int64) -> UnitInfo? {
+        unitIndex[id].map { unit(Int($0)) }
+    }
+
+    func unit(_ index: Int) -> UnitInfo {
+        let row = units[index]
+        let licence = pool.string(row.licence)
+        return UnitInfo(
+            id: row.id, name: pool.string(row.name), licence: licence.isEmpty ? nil : licence, province: Province.coded(Int(row.province)),
+            isValid: row.flags & 1 != 0, isLicensed: row.flags & 2 != 0)
+    }
+
+    /// Every unit, in index order.
+    public var allUnits: [UnitInfo] { (0..<units.count).map(unit) }
+
+    func time(_ value: Int64) -> Timestamp? {
+        value == never || value == unknownTime ? nil : Timestamp(secondsSince1970: value)
+    }
+
+    /// A cancellation time: `unknownTime` means "cancelled, date unknown" (the beginning of time).
+    func cancellation(_ value: Int64) -> Timestamp? {
+        value == never ? nil : Timestamp(secondsSince1970: value == unknownTime ? Int64.min / 2 : value)
+    }
+
+    func sponsor(_ index: Int) -> FiledSponsor {
+        let row = sponsors[index]
+        return FiledSponsor(
+            id: row.id, number: pool.string(row.number), name: pool.string(row.name), nature: row.nature == 0 ? nil : Int(row.nature),
+            province: Province.coded(Int(row.province)), approved: time(row.approved), cancelled: cancellation(row.cancelled),
+            isBlacklistedByName: row.flags & 1 != 0, isBlacklistedByIdentifier: row.flags & 2 != 0)
+    }
+
+    func accessRecord(_ index: Int) -> FiledAccess {
+        let row = access[index]
+        let ranges = (Int(row.rangeStart)..<Int(row.rangeStart + row.rangeCount)).map { accessRanges[$0].range }
+        return FiledAccess(
+            id: row.id, siteIndex: row.site, provider: row.provider == noValue ? nil : unit(Int(row.provider)), providerID: row.providerID,
+            ranges: ranges, cancelled: cancellation(row.cancelled))
+    }
+
+    /// The site at `index` (as given by the lookups), with its sponsor, domains and access.
+    public func site(_ index: Int) -> FiledSite {
+        let row = sites[index]
+        let domains = (Int(row.domainStart)..<Int(row.domainStart + row.domainCount)).map { i in
+            FiledDomain(name: pool.string(siteDomains[i].name), registration: RegistrationStatus(rawValue: siteDomains[i].registration) ?? .unknown)
+        }
+        let homepage = pool.string(row.homepage)
+        return FiledSite(
+            index: UInt32(index), id: row.id, number: pool.string(row.number), names: pool.string(row.names).split(separator: ";").map(String.init),
+            homepage: homepage.isEmpty ? nil : homepage, firstFiled: time(row.firstFiled), cancelled: cancellation(row.cancelled),
+            sponsor: row.sponsor == noValue ? nil : sponsor(Int(row.sponsor)), domains: domains,
+            access: (Int(row.accessStart)..<Int(row.accessStart + row.accessCount)).map(accessRecord))
+    }
+
+    public func link(_ index: UInt32) -> AllocationLink {
+        let row = ipRecords[Int(index)]
+        let kind = IPRecordKind(rawValue: row.kind) ?? .allocation
+        let name = pool.string(row.userName)
+        return AllocationLink(
+            index: index, kind: kind, id: row.id, range: row.range.range, mode: kind == .allocation ? AllocationMode(rawValue: Int(row.mode)) : nil,
+            unitID: row.unitID, unit: row.unit == noValue ? nil : unit(Int(row.unit)), targetID: row.targetID == 0 ? nil : row.targetID,
+            target: row.target == noValue ? nil : unit(Int(row.target)), userName: name.isEmpty ? nil : name,
+            userNature: row.userNature == 0 ? nil : Int(row.userNature), province: Province.coded(Int(row.province)), allocated: time(row.allocated))
+    }
+
+    func illegal(_ index: Int) -> IllegalAccessHit {
+        let row = illegalRows[index]
+        let domain = pool.string(row.domain)
+        return IllegalAccessHit(
+            id: row.id, domain: domain.isEmpty ? nil : domain, address: row.hasAddress == 1 ? row.address.range.first : nil,
+            provider: row.provider == noValue ? nil : unit(Int(row.provider)), providerID: row.providerID == 0 ? nil : row.providerID,
+            detected: time(row.detected))
+    }
+
+    /// Every IP filing record, in index order.
+    public var allIPRecords: [AllocationLink] { (0..<ipRecords.count).map { link(UInt32($0)) } }
+
+    /// Whether a sponsor name (as written anywhere) is blacklisted.
+    public func isBlacklistedSponsor(name: String) -> Bool {
+        blacklistedSponsorNames.postings(IndexBuilder.normalisedName(name)) != nil
+    }
+}

@@ -1,0 +1,337 @@
+import BeianCore
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Why an index could not be built, written or loaded.
+public struct IndexError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        public static let cannotOpen = Code("cannot-open")
+        public static let notASnapshot = Code("not-a-snapshot")
+        public static let wrongVersion = Code("wrong-version")
+        public static let truncated = Code("truncated")
+        public static let corrupted = Code("corrupted")
+        public static let cannotWrite = Code("cannot-write")
+        public static let invalidInput = Code("invalid-input")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    public static func == (lhs: IndexError, rhs: IndexError) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+}
+
+/// A section of a snapshot, named by four ASCII characters.
+struct SectionID: Hashable, Sendable, CustomStringConvertible {
+    let rawValue: UInt32
+
+    init(_ name: StaticString) {
+        precondition(name.utf8CodeUnitCount == 4, "section names have four characters")
+        var value: UInt32 = 0
+        name.withUTF8Buffer { for byte in $0.reversed() { value = value << 8 | UInt32(byte) } }
+        rawValue = value
+    }
+
+    init(rawValue: UInt32) {
+        self.rawValue = rawValue
+    }
+
+    var description: String {
+        String(decoding: (0..<4).map { UInt8(truncatingIfNeeded: rawValue >> (8 * $0)) }, as: UTF8.self)
+    }
+}
+
+/// The layout of a snapshot file (all integers little-endian):
+///
+/// ```
+/// 0   magic "BEIANIDX"          8 bytes
+/// 8   format version            UInt32
+/// 12  header size (64)          UInt32
+/// 16  build time (s since 1970) Int64
+/// 24  section count             UInt32
+/// 28  reserved                  UInt32
+/// 32  XXH64 of the section table UInt64
+/// 40  file size                 UInt64
+/// 48  reserved                  16 bytes
+/// 64  section table: per section id UInt32, reserved UInt32, offset UInt64,
+///     length UInt64, XXH64 of the bytes UInt64 (32 bytes each)
+/// …   sections, each at a 64-byte aligned offset
+/// ```
+///
+/// Sections hold flat arrays of fixed-size records: loading maps the file and points into it,
+/// with no parsing. The format version changes whenever a record layout does.
+enum SnapshotFormat {
+    static let magic: [UInt8] = Array("BEIANIDX".utf8)
+    static let version: UInt32 = 1
+    static let headerSize = 64
+    static let sectionEntrySize = 32
+    static let alignment = 64
+    /// Most sections a snapshot may declare.
+    static let maximumSections = 256
+    /// Sections are checksummed in pieces of this size, so that loading checks them on all
+    /// cores.
+    static let checksumPiece = 32 << 20
+
+    /// XXH64 of the section, or, for sections larger than one piece, XXH64 of the XXH64s of
+    /// its pieces (computed on all cores).
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        guard bytes.count > checksumPiece else { return XXHash64.hash(bytes) }
+        let pieces = (bytes.count + checksumPiece - 1) / checksumPiece
+        let hashes = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: pieces)
+        defer { hashes.deallocate() }
+        let output = UncheckedSendable(hashes)
+        let input = UncheckedSendable(bytes)
+        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+            let start = piece * checksumPiece
+            let end = min(start + checksumPiece, input.value.count)
+            output.value[piece] = XXHash64.hash(UnsafeRawBufferPointer(rebasing: input.value[start..<end]))
+        }
+        return XXHash64.hash(UnsafeRawBufferPointer(hashes))
+    }
+}
+
+/// Collects sections and writes a snapshot file atomically (a temporary file renamed over the
+/// target, so readers see the old snapshot or the new one, never half of one).
+final class SnapshotWriter {
+    private var sections: [(id: SectionID, bytes: [UInt8])] = []
+
+    func add(_ id: SectionID, bytes: [UInt8]) {
+        precondition(!sections.contains { $0.id == id }, "section \(id) added twice")
+        sections.append((id, bytes))
+    }
+
+    /// Adds an array of fixed-size values as raw bytes.
+    func add<T: BitwiseCopyable>(_ id: SectionID, array: [T]) {
+        add(id, bytes: array.withUnsafeBytes { Array($0) })
+    }
+
+    /// Total size the file will have.
+    var size: Int {
+        var offset = SnapshotFormat.headerSize + sections.count * SnapshotFormat.sectionEntrySize
+        for section in sections {
+            offset = (offset + SnapshotFormat.alignment - 1) / SnapshotFormat.alignment * SnapshotFormat.alignment
+            offset += section.bytes.count
+        }
+        return offset
+    }
+
+    func write(to path: String, buildTime: Timestamp) throws(IndexError) {
+        var table: [UInt8] = []
+        var offsets: [Int] = []
+        var offset = SnapshotFormat.headerSize + sections.count * SnapshotFormat.sectionEntrySize
+        for section in sections {
+            offset = (offset + SnapshotFormat.alignment - 1) / SnapshotFormat.alignment * SnapshotFormat.alignment
+            offsets.append(offset)
+            table.append(littleEndian: section.id.rawValue)
+            table.append(littleEndian: UInt32(0))
+            table.append(littleEndian: UInt64(offset))
+            table.append(littleEndian: UInt64(section.bytes.count))
+            table.append(littleEndian: section.bytes.withUnsafeBytes { SnapshotFormat.checksum($0) })
+            offset += section.bytes.count
+        }
+        var header: [UInt8] = SnapshotFormat.magic
+        header.append(littleEndian: SnapshotFormat.version)
+        header.append(littleEndian: UInt32(SnapshotFormat.headerSize))
+        header.append(littleEndian: buildTime.secondsSince1970)
+        header.append(littleEndian: UInt32(sections.count))
+        header.append(littleEndian: UInt32(0))
+        header.append(littleEndian: table.withUnsafeBytes { XXHash64.hash($0) })
+        header.append(littleEndian: UInt64(offset))
+        header += [UInt8](repeating: 0, count: SnapshotFormat.headerSize - header.count)
+
+        let temporary = path + ".tmp-\(getpid())"
+        guard let handle = fopen(temporary, "wb") else {
+            throw IndexError(.cannotWrite, "cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+        var written = 0
+        func put(_ bytes: [UInt8]) -> Bool {
+            let count = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, handle) }
+            written += count
+            return count == bytes.count
+        }
+        var ok = put(header) && put(table)
+        for (index, section) in sections.enumerated() where ok {
+            if offsets[index] > written { ok = put([UInt8](repeating: 0, count: offsets[index] - written)) }
+            ok = ok && put(section.bytes)
+        }
+        ok = fclose(handle) == 0 && ok
+        guard ok else {
+            unlink(temporary)
+            throw IndexError(.cannotWrite, "cannot write \(temporary): \(String(cString: strerror(errno)))")
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw IndexError(.cannotWrite, "cannot move the snapshot into \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+extension [UInt8] {
+    mutating func append<T: FixedWidthInteger>(littleEndian value: T) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+}
+
+/// A snapshot file mapped into memory, read-only.
+///
+/// `@unchecked Sendable`: the mapping is made read-only (`PROT_READ`), is never written after
+/// `init`, and lives until `deinit`; every view handed out points into it.
+final class Snapshot: @unchecked Sendable {
+    let path: String
+    let buildTime: Timestamp
+    let size: Int
+    private let base: UnsafeMutableRawPointer
+    private let sections: [SectionID: UnsafeRawBufferPointer]
+
+    /// Maps `path` and checks it: magic, format version, sizes, and the checksum of every
+    /// section (in parallel on all cores) unless `verify` is false.
+    init(path: String, verify: Bool = true) throws(IndexError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw IndexError(.cannotOpen, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw IndexError(.cannotOpen, "cannot stat \(path)") }
+        size = Int(info.st_size)
+        guard size >= SnapshotFormat.headerSize else {
+            throw IndexError(.notASnapshot, "\(path) is not a beian index snapshot (\(size) bytes)")
+        }
+        guard let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED else {
+            throw IndexError(.cannotOpen, "cannot map \(path): \(String(cString: strerror(errno)))")
+        }
+        base = mapping
+        let file = UnsafeRawBufferPointer(start: mapping, count: size)
+        do {
+            (buildTime, sections) = try Snapshot.validate(file, path: path, verify: verify)
+        } catch {
+            munmap(mapping, size)
+            throw error
+        }
+    }
+
+    deinit {
+        munmap(base, size)
+    }
+
+    private static func validate(_ file: UnsafeRawBufferPointer, path: String, verify: Bool) throws(IndexError) -> (
+        Timestamp, [SectionID: UnsafeRawBufferPointer]
+    ) {
+        guard Array(file[0..<8]) == SnapshotFormat.magic else {
+            throw IndexError(.notASnapshot, "\(path) is not a beian index snapshot (wrong magic)")
+        }
+        let version = file.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
+        guard version == SnapshotFormat.version else {
+            throw IndexError(
+                .wrongVersion,
+                "\(path) has snapshot format version \(version); this beian reads version \(SnapshotFormat.version): rebuild it with `beian index build`")
+        }
+        let buildTime = Timestamp(secondsSince1970: file.loadUnaligned(fromByteOffset: 16, as: Int64.self).littleEndian)
+        let count = Int(file.loadUnaligned(fromByteOffset: 24, as: UInt32.self).littleEndian)
+        let tableChecksum = file.loadUnaligned(fromByteOffset: 32, as: UInt64.self).littleEndian
+        let declaredSize = Int(file.loadUnaligned(fromByteOffset: 40, as: UInt64.self).littleEndian)
+        guard declaredSize == file.count else {
+            throw IndexError(
+                declaredSize > file.count ? .truncated : .corrupted,
+                "\(path) is \(file.count) bytes but its header says \(declaredSize): \(declaredSize > file.count ? "truncated" : "damaged")")
+        }
+        guard count <= SnapshotFormat.maximumSections, SnapshotFormat.headerSize + count * SnapshotFormat.sectionEntrySize <= file.count else {
+            throw IndexError(.corrupted, "\(path): damaged section table")
+        }
+        let table = UnsafeRawBufferPointer(rebasing: file[SnapshotFormat.headerSize..<(SnapshotFormat.headerSize + count * SnapshotFormat.sectionEntrySize)])
+        guard XXHash64.hash(table) == tableChecksum else {
+            throw IndexError(.corrupted, "\(path): the section table does not match its checksum (damaged file)")
+        }
+        var sections: [SectionID: UnsafeRawBufferPointer] = [:]
+        var checks: [(SectionID, UnsafeRawBufferPointer, UInt64)] = []
+        for index in 0..<count {
+            let entry = index * SnapshotFormat.sectionEntrySize
+            let id = SectionID(rawValue: table.loadUnaligned(fromByteOffset: entry, as: UInt32.self).littleEndian)
+            let offset = Int(table.loadUnaligned(fromByteOffset: entry + 8, as: UInt64.self).littleEndian)
+            let length = Int(table.loadUnaligned(fromByteOffset: entry + 16, as: UInt64.self).littleEndian)
+            let checksum = table.loadUnaligned(fromByteOffset: entry + 24, as: UInt64.self).littleEndian
+            guard offset >= 0, length >= 0, offset % SnapshotFormat.alignment == 0, offset <= file.count, length <= file.count - offset else {
+                throw IndexError(.corrupted, "\(path): section \(id) lies outside the file")
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: file[offset..<(offset + length)])
+            sections[id] = bytes
+            checks.append((id, bytes, checksum))
+        }
+        if verify {
+            let failures = Snapshot.verify(checks)
+            if let failed = failures.first {
+                throw IndexError(.corrupted, "\(path): section \(failed) does not match its checksum (damaged file)")
+            }
+        }
+        return (buildTime, sections)
+    }
+
+    /// The sections whose checksum does not match. Small sections are checked together on
+    /// all cores; large ones piece by piece, each on all cores.
+    private static func verify(_ checks: [(SectionID, UnsafeRawBufferPointer, UInt64)]) -> [SectionID] {
+        var failed: [SectionID] = []
+        let small = checks.filter { $0.1.count <= SnapshotFormat.checksumPiece }
+        let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(small.count, 1))
+        results.initialize(repeating: true)
+        defer { results.deallocate() }
+        let output = UncheckedSendable(results)
+        let input = UncheckedSendable(small)
+        DispatchQueue.concurrentPerform(iterations: small.count) { index in
+            let (_, bytes, expected) = input.value[index]
+            output.value[index] = XXHash64.hash(bytes) == expected
+        }
+        failed += small.indices.filter { !results[$0] }.map { small[$0].0 }
+        for (id, bytes, expected) in checks where bytes.count > SnapshotFormat.checksumPiece {
+            if SnapshotFormat.checksum(bytes) != expected { failed.append(id) }
+        }
+        return failed
+    }
+
+    func section(_ id: SectionID) throws(IndexError) -> UnsafeRawBufferPointer {
+        guard let bytes = sections[id] else {
+            throw IndexError(.corrupted, "\(path): section \(id) is missing")
+        }
+        return bytes
+    }
+
+    func has(_ id: SectionID) -> Bool { sections[id] != nil }
+
+    /// A section as an array of fixed-size values.
+    func array<T: BitwiseCopyable>(_ id: SectionID, of type: T.Type) throws(IndexError) -> UnsafeBufferPointer<T> {
+        let bytes = try section(id)
+        guard bytes.count % MemoryLayout<T>.stride == 0 else {
+            throw IndexError(.corrupted, "\(path): section \(id) is not a whole number of \(T.self) records")
+        }
+        guard bytes.isEmpty || Int(bitPattern: bytes.baseAddress) % MemoryLayout<T>.alignment == 0 else {
+            throw IndexError(.corrupted, "\(path): section \(id) is misaligned")
+        }
+        guard let base = bytes.baseAddress else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: base.assumingMemoryBound(to: T.self), count: bytes.count / MemoryLayout<T>.stride)
+    }
+
+    /// All section names with their sizes.
+    var sectionSizes: [(String, Int)] {
+        sections.map { ($0.key.description, $0.value.count) }.sorted { $0.0 < $1.0 }
+    }
+}
+
+/// Hands a value to concurrent work when the caller guarantees the accesses do not overlap.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    // Safe: used only for buffers whose elements each task writes alone.
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
