@@ -10,7 +10,10 @@ struct Beian: ParsableCommand {
             registrations, blacklists) and checks traffic, logs and homepages against them.
             """,
         version: BeianVersion.current,
-        subcommands: [RegistryCommand.self, IndexCommand.self, LookupCommand.self, CheckRegistryCommand.self, DomainCommand.self, PrefixesCommand.self, VersionCommand.self]
+        subcommands: [
+            RegistryCommand.self, IndexCommand.self, LookupCommand.self, CheckRegistryCommand.self, DomainCommand.self,
+            PrefixesCommand.self, VersionCommand.self,
+        ]
     )
 }
 

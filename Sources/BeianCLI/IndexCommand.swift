@@ -118,7 +118,8 @@ struct IndexStatsCommand: ParsableCommand {
         let loadTime = Date().timeIntervalSince(start)
         if json {
             let object: [String: Any] = [
-                "file": file, "bytes": index.fileSize, "build_time": index.buildTime.iso8601, "load_seconds": loadTime, "counts": index.counts,
+                "file": file, "bytes": index.fileSize, "build_time": index.buildTime.iso8601, "load_seconds": loadTime,
+                "counts": index.counts,
                 "unresolved": index.unresolved, "suffix_policy": index.suffixPolicy,
                 "sources": index.sources.map { ["path": $0.path, "bytes": $0.bytes, "digest": $0.digest] },
                 "sections": Dictionary(uniqueKeysWithValues: index.sectionSizes),
@@ -126,7 +127,9 @@ struct IndexStatsCommand: ParsableCommand {
             print(jsonText(object))
             return
         }
-        print("\(file): \(index.fileSize) bytes, built \(index.buildTime) (China time), loaded and checked in \(String(format: "%.3f", loadTime)) s")
+        print(
+            "\(file): \(index.fileSize) bytes, built \(index.buildTime) (China time), loaded and checked in \(String(format: "%.3f", loadTime)) s"
+        )
         print("public suffix policy: \(index.suffixPolicy)")
         for (name, count) in index.counts.sorted(by: { $0.key < $1.key }) { print("  \(name): \(count)") }
         for (what, count) in index.unresolved.sorted(by: { $0.key < $1.key }) { print("  unresolved: \(what): \(count)") }
@@ -139,7 +142,8 @@ struct IndexStatsCommand: ParsableCommand {
 
 /// Pretty, key-sorted JSON text of a JSON-compatible value.
 func jsonText(_ object: Any, pretty: Bool = true) -> String {
-    let options: JSONSerialization.WritingOptions = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+    let options: JSONSerialization.WritingOptions =
+        pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
     guard let data = try? JSONSerialization.data(withJSONObject: object, options: options) else { return "{}" }
     return String(decoding: data, as: UTF8.self)
 }

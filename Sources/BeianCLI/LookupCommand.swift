@@ -58,7 +58,10 @@ extension UnitInfo {
 extension AllocationLink {
     var json: [String: Any] {
         var object: [String: Any] = ["kind": kind.description, "id": id, "range": range.description, "unit_id": unitID]
-        if let mode { object["mode"] = mode.rawValue; object["mode_name"] = mode.chineseName }
+        if let mode {
+            object["mode"] = mode.rawValue
+            object["mode_name"] = mode.chineseName
+        }
         if let unit { object["unit"] = unit.json }
         if let targetID { object["target_unit_id"] = targetID }
         if let target { object["target"] = target.json }
@@ -85,7 +88,9 @@ extension FiledSite {
             "site_id": id, "site_number": number, "names": names, "active": isActive(at: time),
             "domains": domains.map { ["name": $0.name, "registration": String(describing: $0.registration)] },
             "access": access.map { record -> [String: Any] in
-                var item: [String: Any] = ["access_id": record.id, "provider_id": record.providerID, "ranges": record.ranges.map(\.description)]
+                var item: [String: Any] = [
+                    "access_id": record.id, "provider_id": record.providerID, "ranges": record.ranges.map(\.description),
+                ]
                 if let provider = record.provider { item["provider"] = provider.json }
                 if let cancelled = record.cancelled { item["cancelled"] = cancelled.description }
                 return item
@@ -163,7 +168,9 @@ struct LookupIPCommand: ParsableCommand {
             if chain.isEmpty { print("  no IP filing covers this address") }
             for (depth, link) in chain.enumerated() { print("  \(depth == 0 ? "allocated:" : "within:   ") \(link.text)") }
             for record in filed {
-                print("  filed for: \(index.site(Int(record.siteIndex)).text(at: now)) via \(record.provider?.text ?? "unit \(record.providerID)")")
+                print(
+                    "  filed for: \(index.site(Int(record.siteIndex)).text(at: now)) via \(record.provider?.text ?? "unit \(record.providerID)")"
+                )
             }
             for site in reached { print("  homepage of: \(site.text(at: now))") }
             for hit in illegal { print("  illegal-access list: entry \(hit.id) \(hit.domain ?? "")") }
@@ -220,7 +227,9 @@ struct LookupHostCommand: ParsableCommand {
             let active = sites.first { $0.isActive(at: time) }
             let blacklisted = index.blacklistedDomain(covering: name)
             let illegal = index.illegalAccess(covering: name)
-            let sponsorBlacklisted = sites.contains { $0.sponsor?.isBlacklistedByName == true || $0.sponsor?.isBlacklistedByIdentifier == true }
+            let sponsorBlacklisted = sites.contains {
+                $0.sponsor?.isBlacklistedByName == true || $0.sponsor?.isBlacklistedByIdentifier == true
+            }
             if json {
                 var object: [String: Any] = [
                     "host": name.ascii, "unicode": name.unicode, "filed": active != nil, "match": answer.match.rawValue,

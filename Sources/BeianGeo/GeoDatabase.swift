@@ -103,7 +103,7 @@ public final class GeoDatabase: @unchecked Sendable {
     private func value(_ entry: inout MMDB_entry_s, _ path: [String]) throws(GeoError) -> MMDB_entry_data_s? {
         var data = MMDB_entry_data_s()
         var cStrings = path.map { strdup($0) }
-        defer { cStrings.forEach { free($0) } }
+        defer { for string in cStrings { free(string) } }
         cStrings.append(nil)
         let status = cStrings.withUnsafeBufferPointer { pointers in
             pointers.withMemoryRebound(to: UnsafePointer<CChar>?.self) { rebound in
@@ -129,7 +129,9 @@ public final class GeoDatabase: @unchecked Sendable {
         guard let data = try value(&entry, path), data.type == UInt32(MMDB_DATA_TYPE_UTF8_STRING) else { return nil }
         let length = Int(data.data_size)
         guard length >= 0, length <= 4096, let bytes = data.utf8_string else { return nil }
-        return bytes.withMemoryRebound(to: UInt8.self, capacity: length) { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) }
+        return bytes.withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        }
     }
 
     private func unsigned(_ entry: inout MMDB_entry_s, _ path: [String]) throws(GeoError) -> UInt32? {

@@ -165,8 +165,10 @@ public final class IndexBuilder {
             if let id = sponsor.idNumber, blacklistedIDs.contains(IndexBuilder.identifierDigest(id.revealed, key: key)) { flags |= 2 }
             sponsorRows.append(
                 SponsorRow(
-                    id: sponsor.id, number: pool.add(sponsor.number.normalized), name: pool.add(sponsor.name), nature: UInt16(clamping: sponsor.nature ?? 0),
-                    province: UInt16(sponsor.province?.code ?? 0), flags: flags, approved: sponsor.approved?.secondsSince1970 ?? sponsor.firstFiled?.secondsSince1970 ?? unknownTime,
+                    id: sponsor.id, number: pool.add(sponsor.number.normalized), name: pool.add(sponsor.name),
+                    nature: UInt16(clamping: sponsor.nature ?? 0),
+                    province: UInt16(sponsor.province?.code ?? 0), flags: flags,
+                    approved: sponsor.approved?.secondsSince1970 ?? sponsor.firstFiled?.secondsSince1970 ?? unknownTime,
                     cancelled: cancelledSponsors.removeValue(forKey: sponsor.id) ?? never))
             sponsorRegistrantNames.append(IndexBuilder.normalisedName(sponsor.name))
         }
@@ -209,7 +211,8 @@ public final class IndexBuilder {
                 accessRows.append(
                     AccessRow(
                         id: access.id, site: UInt32(index), provider: unit(access.providerID, "access provider not in the code tables"),
-                        providerID: access.providerID, cancelled: cancelledAccess.removeValue(forKey: access.id) ?? never, rangeStart: rangeStart,
+                        providerID: access.providerID, cancelled: cancelledAccess.removeValue(forKey: access.id) ?? never,
+                        rangeStart: rangeStart,
                         rangeCount: UInt32(access.ranges.count)))
             }
             let domainStart = UInt32(siteDomainRows.count)
@@ -238,7 +241,8 @@ public final class IndexBuilder {
                 SiteRow(
                     id: site.id, sponsor: sponsor, siteIndex: UInt32(site.number.siteIndex ?? 0), number: pool.add(site.number.normalized),
                     names: pool.add(site.names.joined(separator: ";")), homepage: pool.add(site.homepage),
-                    firstFiled: site.firstFiled?.secondsSince1970 ?? unknownTime, cancelled: cancelledSites.removeValue(forKey: site.id) ?? never,
+                    firstFiled: site.firstFiled?.secondsSince1970 ?? unknownTime,
+                    cancelled: cancelledSites.removeValue(forKey: site.id) ?? never,
                     accessStart: accessStart, accessCount: UInt32(accessRows.count) - accessStart, domainStart: domainStart,
                     domainCount: UInt32(siteDomainRows.count) - domainStart))
         }
@@ -248,13 +252,17 @@ public final class IndexBuilder {
         // IP filing records and their chains.
         var ipRows: [IPRecordRow] = []
         var ipRanges: [(range: IPRange, record: UInt32)] = []
-        func addIP(_ id: Int64, _ range: IPRange, _ kind: IPRecordKind, mode: Int, unitID: Int64, targetID: Int64?, name: String?, nature: Int?, province: Province?, allocated: Timestamp?) {
+        func addIP(
+            _ id: Int64, _ range: IPRange, _ kind: IPRecordKind, mode: Int, unitID: Int64, targetID: Int64?, name: String?, nature: Int?,
+            province: Province?, allocated: Timestamp?
+        ) {
             ipRanges.append((range, UInt32(ipRows.count)))
             ipRows.append(
                 IPRecordRow(
                     id: id, range: RangeRow(range), kind: kind.rawValue, mode: UInt8(mode), userNature: UInt16(clamping: nature ?? 0),
                     province: UInt16(province?.code ?? 0), unit: unit(unitID, "IP filing unit not in the code tables"),
-                    target: targetID.map { unit($0, "IP allocation target not in the code tables") } ?? noValue, unitID: unitID, targetID: targetID ?? 0,
+                    target: targetID.map { unit($0, "IP allocation target not in the code tables") } ?? noValue, unitID: unitID,
+                    targetID: targetID ?? 0,
                     userName: pool.add(name), allocated: allocated?.secondsSince1970 ?? unknownTime))
         }
         for s in ipSources {
@@ -262,11 +270,14 @@ public final class IndexBuilder {
         }
         for a in allocations {
             addIP(
-                a.id, a.range, .allocation, mode: a.mode.rawValue, unitID: a.unitID, targetID: a.targetUnitID, name: a.userName, nature: a.userNature,
+                a.id, a.range, .allocation, mode: a.mode.rawValue, unitID: a.unitID, targetID: a.targetUnitID, name: a.userName,
+                nature: a.userNature,
                 province: a.province, allocated: a.allocated)
         }
         for e in selfBrought {
-            addIP(e.id, e.range, .selfBrought, mode: 0, unitID: e.unitID, targetID: nil, name: e.userName, nature: e.userNature, province: e.province, allocated: e.allocated)
+            addIP(
+                e.id, e.range, .selfBrought, mode: 0, unitID: e.unitID, targetID: nil, name: e.userName, nature: e.userNature,
+                province: e.province, allocated: e.allocated)
         }
         let rows = ipRows
         func rank(_ row: IPRecordRow) -> Int {
@@ -290,10 +301,12 @@ public final class IndexBuilder {
         }
         var ipChains = IntervalBuilder()
         let ipTable = AddressTableBuild(
-            v4: ipChains.intervals(family: .v4, ranges: ipRanges, precedes: precedes), v6: ipChains.intervals(family: .v6, ranges: ipRanges, precedes: precedes))
+            v4: ipChains.intervals(family: .v4, ranges: ipRanges, precedes: precedes),
+            v6: ipChains.intervals(family: .v6, ranges: ipRanges, precedes: precedes))
         var filedChains = IntervalBuilder()
         let filedTable = AddressTableBuild(
-            v4: filedChains.intervals(family: .v4, ranges: filedRanges, precedes: <), v6: filedChains.intervals(family: .v6, ranges: filedRanges, precedes: <))
+            v4: filedChains.intervals(family: .v4, ranges: filedRanges, precedes: <),
+            v6: filedChains.intervals(family: .v6, ranges: filedRanges, precedes: <))
         var bareChains = IntervalBuilder()
         let bareTable = AddressTableBuild(
             v4: bareChains.intervals(family: .v4, ranges: bareAddressSites, precedes: <),
@@ -318,12 +331,14 @@ public final class IndexBuilder {
             illegalRows.append(
                 IllegalAccessRow(
                     id: entry.id, domain: pool.add(entry.domain?.ascii), address: RangeRow(IPRange(entry.address ?? .v4(IPv4Address(0)))),
-                    hasAddress: entry.address == nil ? 0 : 1, provider: unit(entry.providerID, "illegal-access provider not in the code tables"),
+                    hasAddress: entry.address == nil ? 0 : 1,
+                    provider: unit(entry.providerID, "illegal-access provider not in the code tables"),
                     providerID: entry.providerID ?? 0, detected: entry.detected?.secondsSince1970 ?? unknownTime))
         }
         var illegalChains = IntervalBuilder()
         let illegalTable = AddressTableBuild(
-            v4: illegalChains.intervals(family: .v4, ranges: illegalRanges, precedes: <), v6: illegalChains.intervals(family: .v6, ranges: illegalRanges, precedes: <))
+            v4: illegalChains.intervals(family: .v4, ranges: illegalRanges, precedes: <),
+            v6: illegalChains.intervals(family: .v6, ranges: illegalRanges, precedes: <))
 
         // The public suffix rules travel with the index, so a scan judges as the build did.
         var rules = NameTableBuilder()
@@ -378,7 +393,8 @@ public final class IndexBuilder {
             "independent domains": filedIndependent.count, "IP filing records": ipRows.count, "IP chains": ipChains.chains.count,
             "IPv4 intervals": ipTable.v4Values.count, "IPv6 intervals": ipTable.v6Values.count, "domain registrations": registrations.count,
             "blacklisted sponsor names": blacklistedNames.count, "blacklisted sponsor IDs": blacklistedIDs.count,
-            "blacklisted domains": blacklistedDomains.count, "illegal-access entries": illegalRows.count, "sites reached by address": bareAddressSites.count,
+            "blacklisted domains": blacklistedDomains.count, "illegal-access entries": illegalRows.count,
+            "sites reached by address": bareAddressSites.count,
             "public suffix rules": suffixes.ruleCount, "unfiled-list entries (not indexed)": unfiledEntries, "provinces": provinces.count,
         ]
         report.unresolved = report.unresolved.filter { $0.value > 0 }

@@ -98,7 +98,8 @@ public struct RegistryChecks {
                 for other in open where other.unitID != record.unitID && other.range.overlaps(record.range) {
                     var finding = Finding(
                         kind: .ipConflict,
-                        detail: "\(wanted == 0 ? "source" : "allocation") records of units \(other.unitID) and \(record.unitID) claim overlapping ranges",
+                        detail:
+                            "\(wanted == 0 ? "source" : "allocation") records of units \(other.unitID) and \(record.unitID) claim overlapping ranges",
                         evidence: [evidence(other), evidence(record)])
                     finding.address = record.range.description
                     finding.provider = unit(record.unitID, record.unit)
@@ -125,13 +126,16 @@ public struct RegistryChecks {
             }
             // This allocation and the re-allocations (再次分配) above it: the levels below the source.
             let chain = index.allocationLinks(record.range.first).filter { $0.kind == .allocation && $0.range.contains(record.range) }
-            let above = chain.filter { $0.index != record.index && $0.mode == .reallocated && $0.range.spanMinusOne >= record.range.spanMinusOne }
+            let above = chain.filter {
+                $0.index != record.index && $0.mode == .reallocated && $0.range.spanMinusOne >= record.range.spanMinusOne
+            }
             let depth = above.count + 1
             if depth > options.maximumAllocationDepth {
                 reasons.append("allocation \(depth) levels below its source block (at most \(options.maximumAllocationDepth) allowed)")
             }
             guard !reasons.isEmpty else { continue }
-            var finding = Finding(kind: .subLeasing, detail: reasons.joined(separator: "; "), evidence: (above.reversed() + [record]).map(evidence))
+            var finding = Finding(
+                kind: .subLeasing, detail: reasons.joined(separator: "; "), evidence: (above.reversed() + [record]).map(evidence))
             finding.address = record.range.description
             finding.provider = unit(record.unitID, record.unit)
             finding.province = record.province.map { String($0.abbreviation) }
@@ -160,12 +164,18 @@ public struct RegistryChecks {
             let siteEvidence = Finding.Evidence(source: "registry", location: "site record \(site.id)", seen: site.number)
             let access = site.access.filter { $0.cancelled.map { $0 > options.at } ?? true }
             if access.isEmpty {
-                findings.append(finding(.emptyShell, site.access.isEmpty ? "filed site with no access record" : "every access record of the site is cancelled", [siteEvidence]))
+                findings.append(
+                    finding(
+                        .emptyShell,
+                        site.access.isEmpty ? "filed site with no access record" : "every access record of the site is cancelled",
+                        [siteEvidence]))
             }
             for record in access {
                 for range in record.ranges {
                     let chain = index.allocationLinks(range.first)
-                    let held = chain.contains { $0.range.contains(range) && ($0.unitID == record.providerID || $0.targetID == record.providerID) }
+                    let held = chain.contains {
+                        $0.range.contains(range) && ($0.unitID == record.providerID || $0.targetID == record.providerID)
+                    }
                     guard !held else { continue }
                     let owner = chain.first
                     var item = finding(
@@ -173,7 +183,10 @@ public struct RegistryChecks {
                         chain.isEmpty
                             ? "access record lists \(range), which no IP filing covers"
                             : "access record of provider \(record.providerID) lists \(range), allocated to unit \(owner.map { String($0.targetID ?? $0.unitID) } ?? "?")",
-                        [siteEvidence, Finding.Evidence(source: "registry", location: "access record \(record.id)", seen: range.description)] + chain.map(evidence))
+                        [
+                            siteEvidence,
+                            Finding.Evidence(source: "registry", location: "access record \(record.id)", seen: range.description),
+                        ] + chain.map(evidence))
                     item.address = range.description
                     item.provider = unit(record.providerID, record.provider)
                     if let owner { item.operatorUnit = unit(owner.unitID, owner.unit) }
@@ -183,7 +196,8 @@ public struct RegistryChecks {
             for domain in site.domains {
                 switch domain.registration {
                 case .registeredToOther:
-                    var item = finding(.registrantMismatch, "\(domain.name) is registered to someone other than the sponsor", [siteEvidence])
+                    var item = finding(
+                        .registrantMismatch, "\(domain.name) is registered to someone other than the sponsor", [siteEvidence])
                     item.host = domain.name
                     findings.append(item)
                 case .unregistered:
@@ -225,7 +239,10 @@ public struct RegistryChecks {
             if piece.last.bits < cursor { continue }
             if piece.first.bits > end { break }
             if piece.first.bits > cursor {
-                outside.append(IPRange(uncheckedFirst: IPAddress(family: range.family, bits: cursor), last: IPAddress(family: range.family, bits: piece.first.bits - 1)))
+                outside.append(
+                    IPRange(
+                        uncheckedFirst: IPAddress(family: range.family, bits: cursor),
+                        last: IPAddress(family: range.family, bits: piece.first.bits - 1)))
             }
             if piece.last.bits >= end {
                 done = true
@@ -234,7 +251,8 @@ public struct RegistryChecks {
             }
         }
         if !done && cursor <= end {
-            outside.append(IPRange(uncheckedFirst: IPAddress(family: range.family, bits: cursor), last: IPAddress(family: range.family, bits: end)))
+            outside.append(
+                IPRange(uncheckedFirst: IPAddress(family: range.family, bits: cursor), last: IPAddress(family: range.family, bits: end)))
         }
         return outside
     }

@@ -171,10 +171,13 @@ public final class RegistryIndex: @unchecked Sendable {
         illegalRows = try snapshot.array(Sections.illegalAccess, of: IllegalAccessRow.self)
         func table(_ id: Character) throws(IndexError) -> (AddressTable, Chains) {
             let table = AddressTable(
-                v4Buckets: try snapshot.array(Sections.table(id, "b"), of: UInt32.self), v4Starts: try snapshot.array(Sections.table(id, "s"), of: UInt16.self),
-                v4Values: try snapshot.array(Sections.table(id, "v"), of: UInt32.self), v6Buckets: try snapshot.array(Sections.table(id, "B"), of: UInt32.self),
+                v4Buckets: try snapshot.array(Sections.table(id, "b"), of: UInt32.self),
+                v4Starts: try snapshot.array(Sections.table(id, "s"), of: UInt16.self),
+                v4Values: try snapshot.array(Sections.table(id, "v"), of: UInt32.self),
+                v6Buckets: try snapshot.array(Sections.table(id, "B"), of: UInt32.self),
                 v6StartsHigh: try snapshot.array(Sections.table(id, "H"), of: UInt64.self),
-                v6StartsLow: try snapshot.array(Sections.table(id, "L"), of: UInt64.self), v6Values: try snapshot.array(Sections.table(id, "V"), of: UInt32.self))
+                v6StartsLow: try snapshot.array(Sections.table(id, "L"), of: UInt64.self),
+                v6Values: try snapshot.array(Sections.table(id, "V"), of: UInt32.self))
             guard table.v4Buckets.count == 65537, table.v6Buckets.count == 65537, table.v4Starts.count == table.v4Values.count,
                 table.v6StartsHigh.count == table.v6Values.count, table.v6StartsLow.count == table.v6Values.count,
                 let lastV4 = table.v4Buckets.last, Int(lastV4) == table.v4Values.count, let lastV6 = table.v6Buckets.last,
@@ -182,7 +185,9 @@ public final class RegistryIndex: @unchecked Sendable {
             else {
                 throw IndexError(.corrupted, "\(snapshot.path): address table \(id) is inconsistent")
             }
-            let chains = Chains(starts: try snapshot.array(Sections.table(id, "c"), of: UInt32.self), entries: try snapshot.array(Sections.table(id, "e"), of: UInt32.self))
+            let chains = Chains(
+                starts: try snapshot.array(Sections.table(id, "c"), of: UInt32.self),
+                entries: try snapshot.array(Sections.table(id, "e"), of: UInt32.self))
             return (table, chains)
         }
         (ipTable, ipChains) = try table("I")
@@ -213,19 +218,23 @@ public final class RegistryIndex: @unchecked Sendable {
         self.unitIndex = unitIndex
         // Every cross-reference must land inside its table: a damaged file is refused here,
         // not met later as an out-of-bounds read.
-        for site in sites where !(site.sponsor == noValue || Int(site.sponsor) < sponsors.count)
-            || Int(site.accessStart) + Int(site.accessCount) > access.count || Int(site.domainStart) + Int(site.domainCount) > siteDomains.count
+        for site in sites
+        where !(site.sponsor == noValue || Int(site.sponsor) < sponsors.count)
+            || Int(site.accessStart) + Int(site.accessCount) > access.count
+            || Int(site.domainStart) + Int(site.domainCount) > siteDomains.count
         {
             throw IndexError(.corrupted, "\(snapshot.path): site \(site.id) points outside the tables")
         }
-        for row in access where Int(row.site) >= sites.count || Int(row.rangeStart) + Int(row.rangeCount) > accessRanges.count
+        for row in access
+        where Int(row.site) >= sites.count || Int(row.rangeStart) + Int(row.rangeCount) > accessRanges.count
             || !(row.provider == noValue || Int(row.provider) < units.count)
         {
             throw IndexError(.corrupted, "\(snapshot.path): access record \(row.id) points outside the tables")
         }
-        for (table, chains, count) in [(ipTable, ipChains, ipRecords.count), (filedTable, filedChains, access.count), (bareTable, bareChains, sites.count),
-            (illegalTable, illegalChains, illegalRows.count)]
-        {
+        for (table, chains, count) in [
+            (ipTable, ipChains, ipRecords.count), (filedTable, filedChains, access.count), (bareTable, bareChains, sites.count),
+            (illegalTable, illegalChains, illegalRows.count),
+        ] {
             guard chains.entries.allSatisfy({ Int($0) < count }), chains.starts.first == 0 || chains.starts.isEmpty,
                 table.v4Values.allSatisfy({ $0 == noValue || Int($0) + 1 < chains.starts.count }),
                 table.v6Values.allSatisfy({ $0 == noValue || Int($0) + 1 < chains.starts.count })
@@ -304,7 +313,9 @@ public final class RegistryIndex: @unchecked Sendable {
     /// down to its independent domain; failing that, the sites with a filed domain under the
     /// same independent domain. Sites are indices; cancelled ones included (judge them with
     /// `site(_:)` and the observation time).
-    public func filedSites(forHost host: DomainName) -> (match: HostMatch, matchedName: String?, independentDomain: String?, sites: UnsafeBufferPointer<UInt32>) {
+    public func filedSites(forHost host: DomainName) -> (
+        match: HostMatch, matchedName: String?, independentDomain: String?, sites: UnsafeBufferPointer<UInt32>
+    ) {
         let ascii = host.ascii
         let independent = independentDomain(of: ascii)
         var candidate = Substring(ascii)
@@ -392,11 +403,13 @@ public final class RegistryIndex: @unchecked Sendable {
     public func site(_ index: Int) -> FiledSite {
         let row = sites[index]
         let domains = (Int(row.domainStart)..<Int(row.domainStart + row.domainCount)).map { i in
-            FiledDomain(name: pool.string(siteDomains[i].name), registration: RegistrationStatus(rawValue: siteDomains[i].registration) ?? .unknown)
+            FiledDomain(
+                name: pool.string(siteDomains[i].name), registration: RegistrationStatus(rawValue: siteDomains[i].registration) ?? .unknown)
         }
         let homepage = pool.string(row.homepage)
         return FiledSite(
-            index: UInt32(index), id: row.id, number: pool.string(row.number), names: pool.string(row.names).split(separator: ";").map(String.init),
+            index: UInt32(index), id: row.id, number: pool.string(row.number),
+            names: pool.string(row.names).split(separator: ";").map(String.init),
             homepage: homepage.isEmpty ? nil : homepage, firstFiled: time(row.firstFiled), cancelled: cancellation(row.cancelled),
             sponsor: row.sponsor == noValue ? nil : sponsor(Int(row.sponsor)), domains: domains,
             access: (Int(row.accessStart)..<Int(row.accessStart + row.accessCount)).map(accessRecord))
@@ -407,10 +420,12 @@ public final class RegistryIndex: @unchecked Sendable {
         let kind = IPRecordKind(rawValue: row.kind) ?? .allocation
         let name = pool.string(row.userName)
         return AllocationLink(
-            index: index, kind: kind, id: row.id, range: row.range.range, mode: kind == .allocation ? AllocationMode(rawValue: Int(row.mode)) : nil,
+            index: index, kind: kind, id: row.id, range: row.range.range,
+            mode: kind == .allocation ? AllocationMode(rawValue: Int(row.mode)) : nil,
             unitID: row.unitID, unit: row.unit == noValue ? nil : unit(Int(row.unit)), targetID: row.targetID == 0 ? nil : row.targetID,
             target: row.target == noValue ? nil : unit(Int(row.target)), userName: name.isEmpty ? nil : name,
-            userNature: row.userNature == 0 ? nil : Int(row.userNature), province: Province.coded(Int(row.province)), allocated: time(row.allocated))
+            userNature: row.userNature == 0 ? nil : Int(row.userNature), province: Province.coded(Int(row.province)),
+            allocated: time(row.allocated))
     }
 
     func illegal(_ index: Int) -> IllegalAccessHit {

@@ -238,7 +238,8 @@ final class Snapshot: @unchecked Sendable {
         guard version == SnapshotFormat.version else {
             throw IndexError(
                 .wrongVersion,
-                "\(path) has snapshot format version \(version); this beian reads version \(SnapshotFormat.version): rebuild it with `beian index build`")
+                "\(path) has snapshot format version \(version); this beian reads version \(SnapshotFormat.version): rebuild it with `beian index build`"
+            )
         }
         let buildTime = Timestamp(secondsSince1970: file.loadUnaligned(fromByteOffset: 16, as: Int64.self).littleEndian)
         let count = Int(file.loadUnaligned(fromByteOffset: 24, as: UInt32.self).littleEndian)
@@ -247,12 +248,15 @@ final class Snapshot: @unchecked Sendable {
         guard declaredSize == file.count else {
             throw IndexError(
                 declaredSize > file.count ? .truncated : .corrupted,
-                "\(path) is \(file.count) bytes but its header says \(declaredSize): \(declaredSize > file.count ? "truncated" : "damaged")")
+                "\(path) is \(file.count) bytes but its header says \(declaredSize): \(declaredSize > file.count ? "truncated" : "damaged")"
+            )
         }
-        guard count <= SnapshotFormat.maximumSections, SnapshotFormat.headerSize + count * SnapshotFormat.sectionEntrySize <= file.count else {
+        guard count <= SnapshotFormat.maximumSections, SnapshotFormat.headerSize + count * SnapshotFormat.sectionEntrySize <= file.count
+        else {
             throw IndexError(.corrupted, "\(path): damaged section table")
         }
-        let table = UnsafeRawBufferPointer(rebasing: file[SnapshotFormat.headerSize..<(SnapshotFormat.headerSize + count * SnapshotFormat.sectionEntrySize)])
+        let table = UnsafeRawBufferPointer(
+            rebasing: file[SnapshotFormat.headerSize..<(SnapshotFormat.headerSize + count * SnapshotFormat.sectionEntrySize)])
         guard XXHash64.hash(table) == tableChecksum else {
             throw IndexError(.corrupted, "\(path): the section table does not match its checksum (damaged file)")
         }
@@ -264,7 +268,8 @@ final class Snapshot: @unchecked Sendable {
             let offset = Int(table.loadUnaligned(fromByteOffset: entry + 8, as: UInt64.self).littleEndian)
             let length = Int(table.loadUnaligned(fromByteOffset: entry + 16, as: UInt64.self).littleEndian)
             let checksum = table.loadUnaligned(fromByteOffset: entry + 24, as: UInt64.self).littleEndian
-            guard offset >= 0, length >= 0, offset % SnapshotFormat.alignment == 0, offset <= file.count, length <= file.count - offset else {
+            guard offset >= 0, length >= 0, offset % SnapshotFormat.alignment == 0, offset <= file.count, length <= file.count - offset
+            else {
                 throw IndexError(.corrupted, "\(path): section \(id) lies outside the file")
             }
             let bytes = UnsafeRawBufferPointer(rebasing: file[offset..<(offset + length)])

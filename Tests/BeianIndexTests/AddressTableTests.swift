@@ -1,0 +1,163 @@
+import BeianCore
+import Testing
+
+@testable import BeianIndex
+
+/// A deterministic generator for the property tests.
+struct TestRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Builds a table from ranges and looks addresses up the way the index does.
+struct TableUnderTest {
+    let chains: [[UInt32]]
+    let build: AddressTableBuild
+
+    init(ranges: [IPRange], precedes: (UInt32, UInt32) -> Bool) {
+        var builder = IntervalBuilder()
+        let pairs = ranges.enumerated().map { ($1, UInt32($0)) }
+        let v4 = builder.intervals(family: .v4, ranges: pairs, precedes: precedes)
+        let v6 = builder.intervals(family: .v6, ranges: pairs, precedes: precedes)
+        build = AddressTableBuild(v4: v4, v6: v6)
+        chains = builder.chains
+    }
+
+    func chain(_ address: IPAddress) -> [UInt32] {
+        build.v4Buckets.withUnsafeBufferPointer { b4 in
+            build.v4Starts.withUnsafeBufferPointer { s4 in
+                build.v4Values.withUnsafeBufferPointer { v4 in
+                    build.v6Buckets.withUnsafeBufferPointer { b6 in
+                        build.v6StartsHigh.withUnsafeBufferPointer { h6 in
+                            build.v6StartsLow.withUnsafeBufferPointer { l6 in
+                                build.v6Values.withUnsafeBufferPointer { v6 in
+                                    let table = AddressTable(
+                                        v4Buckets: b4, v4Starts: s4, v4Values: v4, v6Buckets: b6, v6StartsHigh: h6, v6StartsLow: l6,
+                                        v6Values: v6)
+                                    let value = table.value(address)
+                                    return value == noValue ? [] : chains[Int(value)]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+@Suite struct AddressTableTests {
+    /// Most specific first: smaller ranges before larger, then later records first.
+    static func precedes(_ ranges: [IPRange]) -> (UInt32, UInt32) -> Bool {
+        { a, b in
+            let x = ranges[Int(a)].spanMinusOne
+            let y = ranges[Int(b)].spanMinusOne
+            return x != y ? x < y : a > b
+        }
+    }
+
+    /// The chain by brute force: every range that contains the address, ordered the same way.
+    static func bruteForce(_ ranges: [IPRange], _ address: IPAddress) -> [UInt32] {
+        ranges.indices.filter { ranges[$0].contains(address) }.map(UInt32.init).sorted(by: precedes(ranges))
+    }
+
+    /// Random nested, adjacent and overlapping ranges of one family.
+    static func randomRanges(_ family: IPAddress.Family, count: Int, seed: UInt64) -> [IPRange] {
+        var random = TestRandom(state: seed)
+        let width = family.bitWidth
+        var ranges: [IPRange] = []
+        func address(_ bits: UInt128) -> IPAddress { IPAddress(family: family, bits: bits & family.allOnes) }
+        // A few fixed extremes: the whole space, single addresses at both ends.
+        ranges.append(IPPrefix(containing: address(0), length: 0).range)
+        ranges.append(IPRange(address(0)))
+        ranges.append(IPRange(address(family.allOnes)))
+        for _ in 0..<count {
+            let base = UInt128(random.next()) << 64 | UInt128(random.next())
+            switch random.next() % 4 {
+            case 0:
+                // A prefix, from /1 to a host route.
+                let length = Int(random.next() % UInt64(width)) + 1
+                ranges.append(IPPrefix(containing: address(base), length: length).range)
+            case 1:
+                // Nested inside an earlier range.
+                let parent = ranges[Int(random.next() % UInt64(ranges.count))]
+                let span = parent.spanMinusOne
+                let offset = span == 0 ? 0 : UInt128(random.next()) % span
+                let first = parent.first.bits + offset
+                let length = span - offset == 0 ? 0 : UInt128(random.next()) % (span - offset + 1)
+                ranges.append(try! IPRange(first: address(first), last: address(first + length)))
+            case 2:
+                // Adjacent to an earlier range (just after it), when there is room.
+                let before = ranges[Int(random.next() % UInt64(ranges.count))]
+                guard before.last.bits < family.allOnes else { continue }
+                let first = before.last.bits + 1
+                let room = family.allOnes - first
+                let length = UInt128(random.next() % 4096) % (room + 1)
+                ranges.append(try! IPRange(first: address(first), last: address(first + length)))
+            default:
+                // Overlapping an earlier range's end.
+                let other = ranges[Int(random.next() % UInt64(ranges.count))]
+                let first = other.last.bits - (other.spanMinusOne / 2)
+                let room = family.allOnes - first
+                let (sum, overflow) = other.spanMinusOne.addingReportingOverflow(UInt128(random.next() % 1000))
+                let length = overflow ? room : min(room, sum)
+                ranges.append(try! IPRange(first: address(first), last: address(first + length)))
+            }
+        }
+        return ranges
+    }
+
+    @Test(arguments: [(IPAddress.Family.v4, UInt64(1)), (.v4, 2), (.v4, 3), (.v6, 4), (.v6, 5), (.v6, 6)])
+    func matchesBruteForce(family: IPAddress.Family, seed: UInt64) {
+        let ranges = Self.randomRanges(family, count: 300, seed: seed)
+        let table = TableUnderTest(ranges: ranges, precedes: Self.precedes(ranges))
+        var probes: [IPAddress] = []
+        for range in ranges {
+            probes.append(range.first)
+            probes.append(range.last)
+            if range.first.bits > 0 { probes.append(IPAddress(family: family, bits: range.first.bits - 1)) }
+            if range.last.bits < family.allOnes { probes.append(IPAddress(family: family, bits: range.last.bits + 1)) }
+        }
+        var random = TestRandom(state: seed * 31)
+        for _ in 0..<2000 {
+            probes.append(IPAddress(family: family, bits: (UInt128(random.next()) << 64 | UInt128(random.next())) & family.allOnes))
+        }
+        var mismatches = 0
+        for probe in probes where table.chain(probe) != Self.bruteForce(ranges, probe) {
+            mismatches += 1
+            if mismatches <= 3 { Issue.record("\(probe): table \(table.chain(probe)), brute force \(Self.bruteForce(ranges, probe))") }
+        }
+        #expect(mismatches == 0)
+    }
+
+    @Test func extremesAndEmptyTables() throws {
+        let whole = try IPPrefix.parse("0.0.0.0/0").range
+        let host = try IPPrefix.parse("255.255.255.255/32").range
+        let v6whole = try IPPrefix.parse("::/0").range
+        let v6host = try IPPrefix.parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128").range
+        let ranges = [whole, host, v6whole, v6host]
+        let table = TableUnderTest(ranges: ranges, precedes: Self.precedes(ranges))
+        #expect(table.chain(try IPAddress.parse("255.255.255.255")) == [1, 0])
+        #expect(table.chain(try IPAddress.parse("0.0.0.0")) == [0])
+        #expect(table.chain(try IPAddress.parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")) == [3, 2])
+        #expect(table.chain(try IPAddress.parse("::")) == [2])
+        let empty = TableUnderTest(ranges: [], precedes: { $0 < $1 })
+        #expect(empty.chain(try IPAddress.parse("1.2.3.4")).isEmpty)
+        #expect(empty.chain(try IPAddress.parse("2001:db8::1")).isEmpty)
+    }
+
+    @Test func xxhashMatchesReferenceVectors() {
+        // Reference values of XXH64 with seed 0 (from the xxHash test suite).
+        #expect(XXHash64.hash(UnsafeRawBufferPointer(start: nil, count: 0)) == 0xEF46_DB37_51D8_E999)
+        let abc = Array("abc".utf8)
+        #expect(abc.withUnsafeBytes { XXHash64.hash($0) } == 0x44BC_2CF5_AD77_0999)
+        let long = Array("Nobody inspects the spammish repetition".utf8)
+        #expect(long.withUnsafeBytes { XXHash64.hash($0) } == 0xFBCE_A83C_8A37_8BF1)
+    }
+}
