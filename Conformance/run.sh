@@ -79,5 +79,70 @@ sys.exit(0 if agree == total else 1)
 PY
 cat "$work/domains.md" >> "$report"
 
+# 3. MaxMind databases: MaxMind's own test databases answered as their source data say; every
+#    deliberately broken database refused with a message, never a crash; real databases open.
+mmdb="$realdata/mmdb"
+"$beian" index build "$root"/Datasets/sample/registry/xml/*.xml -o "$work/sample.beianidx" > /dev/null 2>&1
+python3 - "$beian" "$work/sample.beianidx" "$mmdb" > "$work/mmdb.md" <<'PY' || failed=1
+import ipaddress, json, os, subprocess, sys
+beian, index, root = sys.argv[1:4]
+def lookup(db, addresses, flag="--geoip"):
+    run = subprocess.run([beian, "lookup", "ip", "--index", index, flag, db, "--json", *addresses], capture_output=True, text=True)
+    return run, [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+print("## MaxMind databases (`beian lookup ip --geoip/--asn`)")
+print()
+ok = True
+for name, field in [("GeoIP2-Country-Test", "country"), ("GeoLite2-Country-Test", "country"), ("GeoIP2-City-Test", "country"),
+                    ("GeoLite2-City-Test", "country"), ("GeoLite2-ASN-Test", "asn")]:
+    source = json.load(open(f"{root}/maxmind-test-data/source-data/{name}.json"))
+    expected = {}
+    for entry in source:
+        for network, data in entry.items():
+            first = str(ipaddress.ip_network(network, strict=False).network_address)
+            if ":" in first and first.startswith("::ffff:"):
+                continue
+            if field == "country":
+                code = (data.get("country") or data.get("registered_country") or {}).get("iso_code")
+                expected[first] = code
+            else:
+                expected[first] = (data.get("autonomous_system_number"), data.get("autonomous_system_organization"))
+    addresses = sorted(expected)
+    run, answers = lookup(f"{root}/maxmind-test-data/test-data/{name}.mmdb", addresses, "--asn" if field == "asn" else "--geoip")
+    got = {a["address"]: (a.get("country") if field == "country" else (a.get("asn"), a.get("organisation"))) for a in answers}
+    normalise = lambda x: str(ipaddress.ip_address(x))
+    agree = sum(1 for a in addresses if got.get(normalise(a)) == expected[a])
+    ok &= agree == len(addresses)
+    print(f"- {name}: {agree}/{len(addresses)} networks answered as the source data say (exit {run.returncode})")
+    for a in addresses:
+        if got.get(normalise(a)) != expected[a]:
+            print(f"  - {a}: beian {got.get(normalise(a))}, source {expected[a]}")
+crashed = []
+refused = 0
+opened = 0
+for folder in ["maxmind-test-data/test-data", "maxmind-test-data/bad-data/libmaxminddb", "maxmind-test-data/bad-data/maxminddb-golang",
+               "maxmind-test-data/bad-data/maxminddb-python", "geolite2", "hackl0us-geoip2-cn", "openipdb"]:
+    for file in sorted(os.listdir(f"{root}/{folder}")):
+        if not file.endswith(".mmdb"):
+            continue
+        run, answers = lookup(f"{root}/{folder}/{file}", ["1.0.1.1", "8.8.8.8", "2001:218::1", "81.2.69.160"])
+        if run.returncode < 0 or run.returncode > 1:
+            crashed.append(f"{folder}/{file} (exit {run.returncode})")
+        elif run.returncode == 1:
+            refused += 1
+            if not run.stderr.strip():
+                crashed.append(f"{folder}/{file} (refused without a message)")
+        else:
+            opened += 1
+print(f"- every database file: {opened} answered, {refused} refused with a message, {len(crashed)} crashed or silent")
+for item in crashed:
+    print(f"  - {item}")
+real = lookup(f"{root}/geolite2/GeoLite2-Country.mmdb", ["1.0.1.1", "8.8.8.8"])[1]
+print(f"- GeoLite2-Country (2017): 1.0.1.1 → {real[0].get('country')}, 8.8.8.8 → {real[1].get('country')}")
+ok &= not crashed and real[0].get("country") == "CN" and real[1].get("country") == "US"
+print()
+sys.exit(0 if ok else 1)
+PY
+cat "$work/mmdb.md" >> "$report"
+
 cat "$report"
 exit $failed

@@ -22,7 +22,7 @@ struct IndexFlags: ParsableArguments {
         do {
             return try RegistryIndex(path: index)
         } catch {
-            throw ValidationError(error.message)
+            throw CommandFailure(error.message)
         }
     }
 }
@@ -39,7 +39,7 @@ struct GeoFlags: ParsableArguments {
         do {
             return (try geoip.map { try GeoDatabase(path: $0) }, try asn.map { try GeoDatabase(path: $0) })
         } catch {
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
     }
 }

@@ -35,3 +35,12 @@ struct RegistryReadFlags: ParsableArguments {
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// A failure of a command's work (not of its usage): printed as the message, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ message: String) {
+        description = message
+    }
+}

@@ -11,6 +11,11 @@ public struct GeoError: Error, Hashable, Sendable, CustomStringConvertible {
     public let file: String
     public let message: String
 
+    public init(file: String, message: String) {
+        self.file = file
+        self.message = message
+    }
+
     public var description: String { "\(file): \(message)" }
 }
 
@@ -21,6 +26,12 @@ public struct GeoAnswer: Hashable, Sendable {
     public var country: String?
     public var asn: UInt32?
     public var organisation: String?
+
+    public init(country: String? = nil, asn: UInt32? = nil, organisation: String? = nil) {
+        self.country = country
+        self.asn = asn
+        self.organisation = organisation
+    }
 }
 
 /// A MaxMind DB file (GeoIP2/GeoLite2 Country, City, ASN, or any database with the same
