@@ -32,9 +32,10 @@ var targets: [Target] = [
         dependencies: ["BeianCore", "CLibXML2", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
         swiftSettings: settings
     ),
+    .target(name: "CBeianPrefetch", path: "Sources/CBeianPrefetch"),
     .target(
         name: "BeianIndex",
-        dependencies: ["BeianCore", "BeianRegistry", .product(name: "Crypto", package: "swift-crypto")],
+        dependencies: ["BeianCore", "BeianRegistry", "CBeianPrefetch", .product(name: "Crypto", package: "swift-crypto")],
         swiftSettings: settings
     ),
     .target(name: "BeianCapture", dependencies: ["BeianCore", "CPcap"], swiftSettings: settings),
@@ -88,6 +89,21 @@ if ProcessInfo.processInfo.environment["BEIAN_BENCHMARKS"] != nil {
     dependencies.append(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"])
     )
+    targets += [
+        .target(
+            name: "BenchmarkSupport", dependencies: ["BeianCore", "BeianRegistry", "BeianIndex"], path: "Benchmarks/BenchmarkSupport",
+            swiftSettings: settings),
+        .executableTarget(
+            name: "index-scale", dependencies: ["BenchmarkSupport", "BeianIndex", "BeianGeo"], path: "Benchmarks/IndexScale",
+            swiftSettings: settings),
+        .executableTarget(
+            name: "Index",
+            dependencies: ["BenchmarkSupport", "BeianIndex", "BeianGeo", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/Index",
+            swiftSettings: settings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
 }
 
 let package = Package(

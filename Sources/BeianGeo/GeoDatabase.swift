@@ -88,6 +88,20 @@ public final class GeoDatabase: @unchecked Sendable {
         return answer
     }
 
+    /// Whether the database has an entry for `address` (the search alone, no data decoded):
+    /// the cost of a longest-prefix match in libmaxminddb.
+    public func hasEntry(_ address: IPAddress) -> Bool {
+        var storage = sockaddr_storage()
+        var error: Int32 = 0
+        let result: MMDB_lookup_result_s = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                fill(sa, address)
+                return MMDB_lookup_sockaddr(&database, sa, &error)
+            }
+        }
+        return error == MMDB_SUCCESS && result.found_entry
+    }
+
     /// Whether the database puts `address` in mainland China (`CN`). Nil when it does not
     /// know the address.
     public func isDomestic(_ address: IPAddress) throws(GeoError) -> Bool? {

@@ -1,4 +1,5 @@
 import BeianCore
+internal import CBeianPrefetch
 
 /// "No value" in address maps and tables.
 let noValue = UInt32.max
@@ -71,12 +72,16 @@ struct IntervalBuilder {
     }
 }
 
-/// An address → value table in the style of DXR: the top 16 bits index a direct table of
+/// An address → value table in the style of DXR: the top bits index a direct table of
 /// buckets; a bucket with one interval answers at once, others by binary search over the
-/// starts of its intervals (16-bit keys for IPv4, 128-bit for IPv6). Two memory accesses
-/// for most IPv4 addresses; O(log k) for a bucket of k intervals.
+/// starts of its intervals (16-bit keys for IPv4, 128-bit for IPv6). IPv4 tables with many
+/// intervals use 2²⁰ buckets of 4,096 addresses (4 MiB of boundaries), small ones 2¹⁶: most
+/// IPv4 lookups then read two adjacent boundaries and one interval, O(log k) for a bucket of
+/// k intervals.
 struct AddressTableBuild {
-    /// 65,537 bucket boundaries into the interval arrays.
+    /// Bits of an IPv4 address below the bucket number (16 or 12).
+    var v4KeyBits = 16
+    /// Bucket boundaries into the interval arrays (2^(32 − keyBits) + 1 of them).
     var v4Buckets: [UInt32] = []
     var v4Starts: [UInt16] = []
     var v4Values: [UInt32] = []
@@ -85,31 +90,44 @@ struct AddressTableBuild {
     var v6StartsLow: [UInt64] = []
     var v6Values: [UInt32] = []
 
-    init(v4: [IntervalBuilder.Interval], v6: [IntervalBuilder.Interval]) {
-        (v4Buckets, v4Starts, v4Values) = AddressTableBuild.bucketsV4(v4)
+    /// The IPv4 interval starts paired with a 32-bit payload each (`start << 32 | payload`),
+    /// so that the interval found and its payload share a cache line.
+    func v4Pairs(payload: (UInt32) -> UInt32) -> [UInt64] {
+        zip(v4Starts, v4Values).map { UInt64($0) << 32 | UInt64(payload($1)) }
+    }
+
+    /// Intervals from which the wider direct table pays off.
+    static let wideTableThreshold = 100_000
+
+    /// A table of the intervals; `wide` forces (or forbids) the 2²⁰-bucket IPv4 table.
+    init(v4: [IntervalBuilder.Interval], v6: [IntervalBuilder.Interval], wide: Bool? = nil) {
+        v4KeyBits = wide ?? (v4.count >= AddressTableBuild.wideTableThreshold) ? 12 : 16
+        (v4Buckets, v4Starts, v4Values) = AddressTableBuild.bucketsV4(v4, keyBits: v4KeyBits)
         (v6Buckets, v6StartsHigh, v6StartsLow, v6Values) = AddressTableBuild.bucketsV6(v6)
     }
 
-    private static func bucketsV4(_ intervals: [IntervalBuilder.Interval]) -> ([UInt32], [UInt16], [UInt32]) {
-        var buckets = [UInt32](repeating: 0, count: 65537)
+    private static func bucketsV4(_ intervals: [IntervalBuilder.Interval], keyBits: Int) -> ([UInt32], [UInt16], [UInt32]) {
+        let bucketCount = 1 << (32 - keyBits)
+        var buckets = [UInt32](repeating: 0, count: bucketCount + 1)
         var starts: [UInt16] = []
         var values: [UInt32] = []
         var index = 0  // the interval covering the current bucket's first address
-        for bucket in 0..<65536 {
-            let bucketStart = UInt128(bucket) << 16
-            let bucketEnd = bucketStart | 0xFFFF
+        let keyMask = UInt128(1 << keyBits) - 1
+        for bucket in 0..<bucketCount {
+            let bucketStart = UInt128(bucket) << keyBits
+            let bucketEnd = bucketStart | keyMask
             while index + 1 < intervals.count && intervals[index + 1].start <= bucketStart { index += 1 }
             buckets[bucket] = UInt32(starts.count)
             starts.append(0)
             values.append(intervals[index].value)
             var next = index + 1
             while next < intervals.count && intervals[next].start <= bucketEnd {
-                starts.append(UInt16(truncatingIfNeeded: intervals[next].start))
+                starts.append(UInt16(truncatingIfNeeded: intervals[next].start & keyMask))
                 values.append(intervals[next].value)
                 next += 1
             }
         }
-        buckets[65536] = UInt32(starts.count)
+        buckets[bucketCount] = UInt32(starts.count)
         return (buckets, starts, values)
     }
 
@@ -143,8 +161,11 @@ struct AddressTableBuild {
 /// The lookup side of an address table, over memory of a snapshot (or of a build).
 struct AddressTable: @unchecked Sendable {
     // @unchecked: plain pointers into an immutable mapping that outlives the table.
+    /// Bits of an IPv4 address below the bucket number.
+    let v4KeyBits: Int
     let v4Buckets: UnsafeBufferPointer<UInt32>
-    let v4Starts: UnsafeBufferPointer<UInt16>
+    /// Interval starts (within their bucket) in the high 32 bits, the payload in the low 32.
+    let v4Pairs: UnsafeBufferPointer<UInt64>
     let v4Values: UnsafeBufferPointer<UInt32>
     let v6Buckets: UnsafeBufferPointer<UInt32>
     let v6StartsHigh: UnsafeBufferPointer<UInt64>
@@ -154,17 +175,29 @@ struct AddressTable: @unchecked Sendable {
     /// The value of the interval holding `address` (`noValue` when none).
     @inline(__always)
     func value(v4 address: UInt32) -> UInt32 {
-        let bucket = Int(address >> 16)
+        v4Values[position(v4: address)]
+    }
+
+    /// The payload of the interval holding `address` (the most specific record).
+    @inline(__always)
+    func payload(v4 address: UInt32) -> UInt32 {
+        UInt32(truncatingIfNeeded: v4Pairs[position(v4: address)])
+    }
+
+    /// The index of the interval holding `address` in the IPv4 interval arrays.
+    @inline(__always)
+    func position(v4 address: UInt32) -> Int {
+        let bucket = Int(address >> UInt32(v4KeyBits))
         var low = Int(v4Buckets[bucket])
         var count = Int(v4Buckets[bucket + 1]) - low
-        let key = UInt16(truncatingIfNeeded: address)
+        let key = UInt16(truncatingIfNeeded: address & ((1 << UInt32(v4KeyBits)) - 1))
         // Branch-light binary search for the last start ≤ key (the first start is 0).
         while count > 1 {
             let half = count >> 1
-            if v4Starts[low + half] <= key { low += half }
+            if UInt16(truncatingIfNeeded: v4Pairs[low + half] >> 32) <= key { low += half }
             count -= half
         }
-        return v4Values[low]
+        return low
     }
 
     @inline(__always)
@@ -182,6 +215,58 @@ struct AddressTable: @unchecked Sendable {
             count -= half
         }
         return v6Values[low]
+    }
+
+    /// The interval positions of many IPv4 addresses at once. For each group of addresses the
+    /// bucket boundaries are prefetched first, then each bucket's intervals, then the searches
+    /// run on cached lines: the memory reads of a group overlap instead of queueing one
+    /// behind another.
+    func positions(v4 addresses: UnsafeBufferPointer<UInt32>, into output: UnsafeMutableBufferPointer<UInt32>) {
+        let shift = UInt32(v4KeyBits)
+        guard let buckets = v4Buckets.baseAddress, let pairs = v4Pairs.baseAddress, !addresses.isEmpty else { return }
+        let group = AddressTable.batchGroup
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * group) { scratch in
+            guard let lows = scratch.baseAddress else { return }
+            let counts = lows + group
+            // Software pipeline: while one group is searched, the next group's buckets are
+            // already on their way.
+            for j in 0..<min(group, addresses.count) { beian_prefetch(buckets + Int(addresses[j] >> shift)) }
+            var base = 0
+            while base < addresses.count {
+                let size = min(group, addresses.count - base)
+                for j in 0..<size {
+                    let bucket = Int(addresses[base + j] >> shift)
+                    let low = Int(buckets[bucket])
+                    lows[j] = low
+                    counts[j] = Int(buckets[bucket + 1]) - low
+                    beian_prefetch(pairs + low)
+                    if counts[j] > 8 { beian_prefetch(pairs + low + counts[j] / 2) }
+                }
+                let next = base + size
+                for j in next..<min(next + group, addresses.count) { beian_prefetch(buckets + Int(addresses[j] >> shift)) }
+                for j in 0..<size {
+                    output[base + j] = UInt32(truncatingIfNeeded: search(low: lows[j], count: counts[j], address: addresses[base + j]))
+                }
+                base = next
+            }
+        }
+    }
+
+    /// Addresses handled together by the batched lookup.
+    static let batchGroup = 32
+
+    /// The binary search of `position(v4:)` inside one bucket.
+    @inline(__always)
+    private func search(low start: Int, count total: Int, address: UInt32) -> Int {
+        var low = start
+        var count = total
+        let key = UInt16(truncatingIfNeeded: address & ((1 << UInt32(v4KeyBits)) - 1))
+        while count > 1 {
+            let half = count >> 1
+            if UInt16(truncatingIfNeeded: v4Pairs[low + half] >> 32) <= key { low += half }
+            count -= half
+        }
+        return low
     }
 
     func value(_ address: IPAddress) -> UInt32 {

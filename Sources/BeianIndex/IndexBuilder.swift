@@ -358,8 +358,11 @@ public final class IndexBuilder {
         addNames("L", illegalDomains)
         addNames("P", rules)
         func addTable(_ id: Character, _ table: AddressTableBuild, _ chains: IntervalBuilder) {
+            writer.add(Sections.table(id, "k"), array: [UInt32(table.v4KeyBits)])
             writer.add(Sections.table(id, "b"), array: table.v4Buckets)
-            writer.add(Sections.table(id, "s"), array: table.v4Starts)
+            // Per IPv4 interval, its start and its chain's first record: a most-specific lookup
+            // reads the bucket and one line of pairs, no chain.
+            writer.add(Sections.table(id, "p"), array: table.v4Pairs { $0 == noValue ? noValue : chains.chains[Int($0)].first ?? noValue })
             writer.add(Sections.table(id, "v"), array: table.v4Values)
             writer.add(Sections.table(id, "B"), array: table.v6Buckets)
             writer.add(Sections.table(id, "H"), array: table.v6StartsHigh)
@@ -373,6 +376,8 @@ public final class IndexBuilder {
             }
             writer.add(Sections.table(id, "c"), array: starts)
             writer.add(Sections.table(id, "e"), array: entries)
+            // The first record of each chain, for lookups that want only the most specific one.
+            writer.add(Sections.table(id, "f"), array: chains.chains.map { $0.first ?? noValue })
         }
         addTable("I", ipTable, ipChains)
         addTable("F", filedTable, filedChains)

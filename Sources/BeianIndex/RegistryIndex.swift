@@ -141,6 +141,13 @@ public final class RegistryIndex: @unchecked Sendable {
         // @unchecked: views of the immutable mapping.
         let starts: UnsafeBufferPointer<UInt32>
         let entries: UnsafeBufferPointer<UInt32>
+        /// The first entry of each chain.
+        let first: UnsafeBufferPointer<UInt32>
+
+        @inline(__always)
+        func firstEntry(_ id: UInt32) -> UInt32 {
+            id == noValue || Int(id) >= first.count ? noValue : first[Int(id)]
+        }
 
         @inline(__always)
         func chain(_ id: UInt32) -> UnsafeBufferPointer<UInt32> {
@@ -170,15 +177,21 @@ public final class RegistryIndex: @unchecked Sendable {
         ipRecords = try snapshot.array(Sections.ipRecords, of: IPRecordRow.self)
         illegalRows = try snapshot.array(Sections.illegalAccess, of: IllegalAccessRow.self)
         func table(_ id: Character) throws(IndexError) -> (AddressTable, Chains) {
+            let keyBits = try snapshot.array(Sections.table(id, "k"), of: UInt32.self)
+            guard keyBits.count == 1, keyBits[0] == 12 || keyBits[0] == 16 else {
+                throw IndexError(.corrupted, "\(snapshot.path): address table \(id) has no valid bucket width")
+            }
             let table = AddressTable(
+                v4KeyBits: Int(keyBits[0]),
                 v4Buckets: try snapshot.array(Sections.table(id, "b"), of: UInt32.self),
-                v4Starts: try snapshot.array(Sections.table(id, "s"), of: UInt16.self),
+                v4Pairs: try snapshot.array(Sections.table(id, "p"), of: UInt64.self),
                 v4Values: try snapshot.array(Sections.table(id, "v"), of: UInt32.self),
                 v6Buckets: try snapshot.array(Sections.table(id, "B"), of: UInt32.self),
                 v6StartsHigh: try snapshot.array(Sections.table(id, "H"), of: UInt64.self),
                 v6StartsLow: try snapshot.array(Sections.table(id, "L"), of: UInt64.self),
                 v6Values: try snapshot.array(Sections.table(id, "V"), of: UInt32.self))
-            guard table.v4Buckets.count == 65537, table.v6Buckets.count == 65537, table.v4Starts.count == table.v4Values.count,
+            guard table.v4Buckets.count == (1 << (32 - table.v4KeyBits)) + 1, table.v6Buckets.count == 65537,
+                table.v4Pairs.count == table.v4Values.count,
                 table.v6StartsHigh.count == table.v6Values.count, table.v6StartsLow.count == table.v6Values.count,
                 let lastV4 = table.v4Buckets.last, Int(lastV4) == table.v4Values.count, let lastV6 = table.v6Buckets.last,
                 Int(lastV6) == table.v6Values.count
@@ -187,7 +200,11 @@ public final class RegistryIndex: @unchecked Sendable {
             }
             let chains = Chains(
                 starts: try snapshot.array(Sections.table(id, "c"), of: UInt32.self),
-                entries: try snapshot.array(Sections.table(id, "e"), of: UInt32.self))
+                entries: try snapshot.array(Sections.table(id, "e"), of: UInt32.self),
+                first: try snapshot.array(Sections.table(id, "f"), of: UInt32.self))
+            guard chains.first.count + 1 == chains.starts.count else {
+                throw IndexError(.corrupted, "\(snapshot.path): chain table \(id) is inconsistent")
+            }
             return (table, chains)
         }
         (ipTable, ipChains) = try table("I")
@@ -235,7 +252,10 @@ public final class RegistryIndex: @unchecked Sendable {
             (ipTable, ipChains, ipRecords.count), (filedTable, filedChains, access.count), (bareTable, bareChains, sites.count),
             (illegalTable, illegalChains, illegalRows.count),
         ] {
-            guard chains.entries.allSatisfy({ Int($0) < count }), chains.starts.first == 0 || chains.starts.isEmpty,
+            guard chains.entries.allSatisfy({ Int($0) < count }),
+                table.v4Pairs.allSatisfy({ UInt32(truncatingIfNeeded: $0) == noValue || Int(UInt32(truncatingIfNeeded: $0)) < count }),
+                chains.first.allSatisfy({ $0 == noValue || Int($0) < count }),
+                chains.starts.first == 0 || chains.starts.isEmpty,
                 table.v4Values.allSatisfy({ $0 == noValue || Int($0) + 1 < chains.starts.count }),
                 table.v6Values.allSatisfy({ $0 == noValue || Int($0) + 1 < chains.starts.count })
             else { throw IndexError(.corrupted, "\(snapshot.path): an address table points outside its records") }
@@ -267,8 +287,15 @@ public final class RegistryIndex: @unchecked Sendable {
     /// The most specific IP filing record covering an IPv4 address, or `UInt32.max`.
     @inline(__always)
     public func mostSpecificAllocation(v4 address: UInt32) -> UInt32 {
-        let chain = ipChains.chain(ipTable.value(v4: address))
-        return chain.first ?? noValue
+        ipTable.payload(v4: address)
+    }
+
+    /// The most specific IP filing record of each IPv4 address (`UInt32.max` where none),
+    /// looked up in groups whose memory reads overlap: the fast path for batches of packets.
+    public func mostSpecificAllocations(v4 addresses: UnsafeBufferPointer<UInt32>, into output: UnsafeMutableBufferPointer<UInt32>) {
+        precondition(output.count >= addresses.count, "the output holds one value per address")
+        ipTable.positions(v4: addresses, into: output)
+        for i in 0..<addresses.count { output[i] = UInt32(truncatingIfNeeded: ipTable.v4Pairs[Int(output[i])]) }
     }
 
     /// The chain as records.
@@ -302,37 +329,136 @@ public final class RegistryIndex: @unchecked Sendable {
     /// The independent domain (独立域名) of a name in lookup form, by the rules the index was
     /// built with; nil when the name is itself a public suffix.
     public func independentDomain(of ascii: String) -> String? {
-        let suffix = PublicSuffixList.publicSuffix(of: ascii) { candidate in
-            var copy = String(candidate)
-            return copy.withUTF8 { suffixRules.slot(UnsafeRawBufferPointer($0))?.start ?? 0 }
+        var copy = ascii
+        return copy.withUTF8 { bytes in
+            independentStart(UnsafeRawBufferPointer(bytes)).map {
+                String(decoding: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[$0...]), as: UTF8.self)
+            }
         }
-        return PublicSuffixList.independentDomain(of: ascii, suffix: suffix)
     }
 
-    /// The filed sites that cover `host`: the longest filed name among the host and its parents
-    /// down to its independent domain; failing that, the sites with a filed domain under the
-    /// same independent domain. Sites are indices; cancelled ones included (judge them with
-    /// `site(_:)` and the observation time).
+    /// Where the independent domain starts in `name` (lookup-form bytes), or nil when the name
+    /// is a public suffix. The public suffix algorithm over the index's rule table, on bytes.
+    @inline(__always)
+    func independentStart(_ name: UnsafeRawBufferPointer) -> Int? {
+        // Label starts, leftmost first (at most 127 labels in a valid name).
+        var starts: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var labels = 0
+        var extra: [Int] = []
+        func label(_ k: Int) -> Int {
+            switch k {
+            case 0: starts.0
+            case 1: starts.1
+            case 2: starts.2
+            case 3: starts.3
+            case 4: starts.4
+            case 5: starts.5
+            case 6: starts.6
+            case 7: starts.7
+            default: extra[k - 8]
+            }
+        }
+        func add(_ position: Int) {
+            switch labels {
+            case 0: starts.0 = position
+            case 1: starts.1 = position
+            case 2: starts.2 = position
+            case 3: starts.3 = position
+            case 4: starts.4 = position
+            case 5: starts.5 = position
+            case 6: starts.6 = position
+            case 7: starts.7 = position
+            default: extra.append(position)
+            }
+            labels += 1
+        }
+        add(0)
+        for i in 0..<name.count where name[i] == 0x2E { add(i + 1) }
+        func flags(_ start: Int) -> UInt32 {
+            suffixRules.slot(UnsafeRawBufferPointer(rebasing: name[start...]))?.start ?? 0
+        }
+        // From the longest candidate to the TLD; the first rule that matches prevails. Each
+        // candidate's flags serve twice (as itself, and as the parent of the one before).
+        var suffix = label(labels - 1)
+        var own = flags(label(0))
+        for k in 0..<labels {
+            if own & PublicSuffixList.exceptionRule != 0 {
+                suffix = k + 1 < labels ? label(k + 1) : label(k)
+                break
+            }
+            if own & PublicSuffixList.plainRule != 0 {
+                suffix = label(k)
+                break
+            }
+            guard k + 1 < labels else { break }
+            let parent = flags(label(k + 1))
+            if parent & PublicSuffixList.wildcardRule != 0 {
+                suffix = label(k)
+                break
+            }
+            own = parent
+        }
+        guard suffix > 0 else { return nil }
+        // The label just before the suffix.
+        var k = labels - 1
+        while k > 0 && label(k) != suffix { k -= 1 }
+        return k > 0 ? label(k - 1) : nil
+    }
+
+    /// The answer of a host lookup, as offsets into the host name (no strings made).
+    public struct HostLookup {
+        public let match: HostMatch
+        /// Indices of the sites (see `site(_:)`).
+        public let sites: UnsafeBufferPointer<UInt32>
+        /// Where the matched filed name starts in the host, when one matched.
+        public let matchedStart: Int?
+        /// Where the independent domain starts, when the host has one.
+        public let independentStart: Int?
+    }
+
+    /// The filed sites that cover `host` (lookup-form bytes): the longest filed name among the
+    /// host and its parents down to its independent domain; failing that, the sites with a
+    /// filed domain under the same independent domain. A handful of hash probes, no
+    /// allocation: the per-observation path of a scan.
+    @inline(__always)
+    public func filedSites(hostBytes name: UnsafeRawBufferPointer) -> HostLookup {
+        let independent = independentStart(name)
+        let stop = independent ?? name.count
+        var start = 0
+        while start <= stop && start < name.count {
+            if let slot = filedNames.slot(UnsafeRawBufferPointer(rebasing: name[start...])) {
+                return HostLookup(
+                    match: .filedName, sites: filedNames.postings(of: slot), matchedStart: start, independentStart: independent)
+            }
+            // The next label.
+            var next = start
+            while next < name.count && name[next] != 0x2E { next += 1 }
+            start = next + 1
+        }
+        if let independent, let slot = independentNames.slot(UnsafeRawBufferPointer(rebasing: name[independent...])) {
+            let sites = independentNames.postings(of: slot)
+            if !sites.isEmpty {
+                return HostLookup(match: .independentDomain, sites: sites, matchedStart: independent, independentStart: independent)
+            }
+        }
+        return HostLookup(match: .none, sites: UnsafeBufferPointer(start: nil, count: 0), matchedStart: nil, independentStart: independent)
+    }
+
+    /// The filed sites that cover `host`, with the matched name and independent domain as text
+    /// (see `filedSites(hostBytes:)`). Sites are indices; cancelled ones included (judge them
+    /// with `site(_:)` and the observation time).
     public func filedSites(forHost host: DomainName) -> (
         match: HostMatch, matchedName: String?, independentDomain: String?, sites: UnsafeBufferPointer<UInt32>
     ) {
-        let ascii = host.ascii
-        let independent = independentDomain(of: ascii)
-        var candidate = Substring(ascii)
-        while true {
-            var copy = String(candidate)
-            if let slot = copy.withUTF8({ filedNames.slot(UnsafeRawBufferPointer($0)) }) {
-                return (.filedName, String(candidate), independent, filedNames.postings(of: slot))
+        var ascii = host.ascii
+        return ascii.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            let answer = filedSites(hostBytes: bytes)
+            func text(_ start: Int?) -> String? {
+                start.map { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[$0...]), as: UTF8.self) }
             }
-            // Stop at the independent domain (or at the TLD when there is none).
-            if let independent, candidate.count <= independent.count { break }
-            guard let dot = candidate.firstIndex(of: ".") else { break }
-            candidate = candidate[candidate.index(after: dot)...]
+            return (answer.match, text(answer.matchedStart), text(answer.independentStart), answer.sites)
         }
-        if let independent, let sites = independentNames.postings(independent), !sites.isEmpty {
-            return (.independentDomain, independent, independent, sites)
-        }
-        return (.none, nil, independent, UnsafeBufferPointer(start: nil, count: 0))
     }
 
     /// The blacklisted domain covering `host` (itself or a parent), if any.

@@ -205,9 +205,9 @@ final class Snapshot: @unchecked Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw IndexError(.cannotOpen, "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw IndexError(.cannotOpen, "cannot stat \(path)") }
-        size = Int(info.st_size)
+        let end = lseek(fd, 0, SEEK_END)
+        guard end >= 0 else { throw IndexError(.cannotOpen, "cannot read the size of \(path): \(String(cString: strerror(errno)))") }
+        size = Int(end)
         guard size >= SnapshotFormat.headerSize else {
             throw IndexError(.notASnapshot, "\(path) is not a beian index snapshot (\(size) bytes)")
         }

@@ -19,29 +19,38 @@ struct TestRandom: RandomNumberGenerator {
 struct TableUnderTest {
     let chains: [[UInt32]]
     let build: AddressTableBuild
+    let pairs: [UInt64]
 
-    init(ranges: [IPRange], precedes: (UInt32, UInt32) -> Bool) {
+    init(ranges: [IPRange], precedes: (UInt32, UInt32) -> Bool, wide: Bool? = nil) {
         var builder = IntervalBuilder()
-        let pairs = ranges.enumerated().map { ($1, UInt32($0)) }
-        let v4 = builder.intervals(family: .v4, ranges: pairs, precedes: precedes)
-        let v6 = builder.intervals(family: .v6, ranges: pairs, precedes: precedes)
-        build = AddressTableBuild(v4: v4, v6: v6)
+        let numbered = ranges.enumerated().map { ($1, UInt32($0)) }
+        let v4 = builder.intervals(family: .v4, ranges: numbered, precedes: precedes)
+        let v6 = builder.intervals(family: .v6, ranges: numbered, precedes: precedes)
+        build = AddressTableBuild(v4: v4, v6: v6, wide: wide)
         chains = builder.chains
+        let chainList = builder.chains
+        self.pairs = build.v4Pairs { $0 == noValue ? noValue : chainList[Int($0)].first ?? noValue }
     }
 
     func chain(_ address: IPAddress) -> [UInt32] {
         build.v4Buckets.withUnsafeBufferPointer { b4 in
-            build.v4Starts.withUnsafeBufferPointer { s4 in
+            pairs.withUnsafeBufferPointer { s4 in
                 build.v4Values.withUnsafeBufferPointer { v4 in
                     build.v6Buckets.withUnsafeBufferPointer { b6 in
                         build.v6StartsHigh.withUnsafeBufferPointer { h6 in
                             build.v6StartsLow.withUnsafeBufferPointer { l6 in
                                 build.v6Values.withUnsafeBufferPointer { v6 in
                                     let table = AddressTable(
-                                        v4Buckets: b4, v4Starts: s4, v4Values: v4, v6Buckets: b6, v6StartsHigh: h6, v6StartsLow: l6,
+                                        v4KeyBits: build.v4KeyBits, v4Buckets: b4, v4Pairs: s4, v4Values: v4, v6Buckets: b6,
+                                        v6StartsHigh: h6, v6StartsLow: l6,
                                         v6Values: v6)
                                     let value = table.value(address)
-                                    return value == noValue ? [] : chains[Int(value)]
+                                    let chain = value == noValue ? [] : chains[Int(value)]
+                                    // The paired payload is the chain's first record.
+                                    if case .v4(let a) = address {
+                                        precondition(table.payload(v4: a.value) == (chain.first ?? noValue), "payload and chain disagree")
+                                    }
+                                    return chain
                                 }
                             }
                         }
@@ -113,10 +122,13 @@ struct TableUnderTest {
         return ranges
     }
 
-    @Test(arguments: [(IPAddress.Family.v4, UInt64(1)), (.v4, 2), (.v4, 3), (.v6, 4), (.v6, 5), (.v6, 6)])
-    func matchesBruteForce(family: IPAddress.Family, seed: UInt64) {
+    @Test(arguments: [
+        (IPAddress.Family.v4, UInt64(1), false), (.v4, 2, false), (.v4, 3, true), (.v4, 7, true), (.v6, 4, false), (.v6, 5, false),
+        (.v6, 6, false),
+    ])
+    func matchesBruteForce(family: IPAddress.Family, seed: UInt64, wide: Bool) {
         let ranges = Self.randomRanges(family, count: 300, seed: seed)
-        let table = TableUnderTest(ranges: ranges, precedes: Self.precedes(ranges))
+        let table = TableUnderTest(ranges: ranges, precedes: Self.precedes(ranges), wide: wide)
         var probes: [IPAddress] = []
         for range in ranges {
             probes.append(range.first)
@@ -159,5 +171,27 @@ struct TableUnderTest {
         #expect(abc.withUnsafeBytes { XXHash64.hash($0) } == 0x44BC_2CF5_AD77_0999)
         let long = Array("Nobody inspects the spammish repetition".utf8)
         #expect(long.withUnsafeBytes { XXHash64.hash($0) } == 0xFBCE_A83C_8A37_8BF1)
+    }
+}
+
+@Suite struct BatchLookupTests {
+    @Test func batchesAgreeWithSingleLookups() throws {
+        let index = try RegistryIndex(path: SnapshotTests.built.path)
+        var random = TestRandom(state: 5)
+        var addresses = (0..<5000).map { _ in UInt32(truncatingIfNeeded: random.next()) }
+        // Plus addresses inside the filed space.
+        for link in index.allIPRecords where link.range.family == .v4 {
+            addresses.append(UInt32(truncatingIfNeeded: link.range.first.bits))
+            addresses.append(UInt32(truncatingIfNeeded: link.range.last.bits))
+        }
+        var output = [UInt32](repeating: 0, count: addresses.count)
+        addresses.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { index.mostSpecificAllocations(v4: input, into: $0) }
+        }
+        for (address, value) in zip(addresses, output) {
+            #expect(value == index.mostSpecificAllocation(v4: address))
+            #expect(value == (index.allocationChain(.v4(IPv4Address(address))).first ?? UInt32.max))
+        }
+        #expect(output.contains { $0 != UInt32.max })
     }
 }
