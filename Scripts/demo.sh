@@ -11,3 +11,16 @@ echo
 echo "== the same records as CSV (GBK and UTF-8) and JSON Lines"
 "$beian" registry validate Datasets/sample/registry/csv/*.csv | tail -1
 "$beian" registry validate Datasets/sample/registry/jsonl/*.jsonl | tail -1
+
+echo
+echo "== beian index build: the sample registry into one snapshot"
+index="$(mktemp -d)/sample.beianidx"
+"$beian" index build Datasets/sample/registry/xml/*.xml -o "$index" 2> /dev/null | head -1
+echo
+echo "== beian check-registry: inconsistencies inside the registry itself"
+"$beian" check-registry --index "$index" --at 2026-06-30 > /dev/null
+echo
+echo "== beian lookup: an address and two hosts"
+"$beian" lookup ip 101.69.16.1 --index "$index"
+host=$("$beian" lookup ip 101.69.16.1 --index "$index" --json | sed -n 's/.*"domains":\[{"name":"\([^"]*\)".*/\1/p')
+"$beian" lookup host "www.$host" no-such-site.example.cn --index "$index"
