@@ -1,6 +1,6 @@
 public import BeianCore
 public import BeianIndex
-public import BeianRegistry
+import BeianRegistry
 import Foundation
 
 /// A deterministic generator for benchmark data.

@@ -166,26 +166,81 @@ row(
     "IPv6 longest-prefix match, \(world.v6Ranges / 1000) k prefixes", String(format: "%.1f M lookups/s", Double(v6.count) / best / 1e6),
     "≥ 15 M/s")
 
-// Hosts: 2 M names, half under filed domains (www.…), half unfiled.
-var hosts: [DomainName] = []
+let now = Timestamp(secondsSince1970: 1_780_000_000)
+// Hosts: 2 M names, half under filed domains (www.…), half unfiled, back to back in one
+// buffer as a scan finds them in packets (not as 2 M heap strings, which would add a cache miss
+// of their own to every lookup).
+var hostBytes: [UInt8] = []
+var hostEnds: [Int] = []
 for i in 0..<2_000_000 {
     let site = Int(random.next() % UInt64(world.sites))
     let name = i % 2 == 0 ? "www." + world.domain(site: site, k: i % world.domainsPerSite) : "x\(i).unfiled-\(site).com.cn"
-    hosts.append(DomainName(uncheckedASCII: name))
+    hostBytes += name.utf8
+    hostEnds.append(hostBytes.count)
 }
 best = .infinity
 for _ in 0..<2 {
     let time = seconds {
-        for host in hosts {
-            var name = host.ascii
-            sink &+= UInt64(name.withUTF8 { index.filedSites(hostBytes: UnsafeRawBufferPointer($0)).sites.count })
+        hostBytes.withUnsafeBytes { bytes in
+            var start = 0
+            for end in hostEnds {
+                // The filing's status at the observation time: the site row is read too.
+                let answer = index.filedSites(hostBytes: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                sink &+= answer.sites.first.map { index.isSiteActive($0, at: now) ? 1 : 2 } ?? 0
+                start = end
+            }
         }
     }
     best = min(best, time)
 }
+// Batched, 64 hosts at a time, as a scan worker would.
+var hostBuffers: [UnsafeRawBufferPointer] = []
+let hostStorage = UnsafeMutableRawBufferPointer.allocate(byteCount: hostBytes.count, alignment: 64)
+hostStorage.copyBytes(from: hostBytes)
+var previousEnd = 0
+for end in hostEnds {
+    hostBuffers.append(UnsafeRawBufferPointer(rebasing: hostStorage[previousEnd..<end]))
+    previousEnd = end
+}
+var bestBatched = Double.infinity
+var answers: [RegistryIndex.HostLookup] = []
+answers.reserveCapacity(64)
+for _ in 0..<2 {
+    let time = seconds {
+        hostBuffers.withUnsafeBufferPointer { all in
+            var start = 0
+            while start < all.count {
+                let end = min(start + 64, all.count)
+                answers.removeAll(keepingCapacity: true)
+                index.filedSites(hosts: UnsafeBufferPointer(rebasing: all[start..<end]), into: &answers)
+                for answer in answers { sink &+= answer.sites.first.map { index.isSiteActive($0, at: now) ? 1 : 2 } ?? 0 }
+                start = end
+            }
+        }
+    }
+    bestBatched = min(bestBatched, time)
+}
+// The same lookups over the first 1,000 hosts again and again: the instruction cost.
+let hotEnds = Array(hostEnds.prefix(1000))
+let hotHosts = seconds {
+    hostBytes.withUnsafeBytes { bytes in
+        for _ in 0..<1000 {
+            var start = 0
+            for end in hotEnds {
+                let answer = index.filedSites(hostBytes: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                sink &+= answer.sites.first.map { index.isSiteActive($0, at: now) ? 1 : 2 } ?? 0
+                start = end
+            }
+        }
+    }
+}
+row("host lookups, 1,000 hosts in cache (instruction cost)", String(format: "%.1f M lookups/s", 1e6 / hotHosts / 1e6), "—")
 row(
     "host → independent domain → filing, \(world.sites * world.domainsPerSite / 1_000_000) M filed domains",
-    String(format: "%.2f M lookups/s", Double(hosts.count) / best / 1e6), "≥ 3 M/s")
+    String(format: "%.2f M lookups/s", Double(hostEnds.count) / best / 1e6), "≥ 3 M/s")
+row(
+    "host → independent domain → filing, batched",
+    String(format: "%.2f M lookups/s", Double(hostEnds.count) / bestBatched / 1e6), "≥ 3 M/s")
 row("resident memory holding the index (after the lookups)", String(format: "%.0f MB", currentResidentMB()), "< 4 GB")
 
 // The same IPv4 prefixes through libmaxminddb.

@@ -16,9 +16,24 @@ struct IntervalBuilder {
         var value: UInt32
     }
 
-    /// Chains by id: records covering an interval, most specific first.
-    private(set) var chains: [[UInt32]] = []
+    /// Chains by id, back to back: records covering an interval, most specific first. Chain
+    /// `i` is `chainEntries[chainStarts[i] ..< chainStarts[i + 1]]`.
+    private(set) var chainStarts: [UInt32] = [0]
+    private(set) var chainEntries: [UInt32] = []
+    private var singleChains: [UInt32: UInt32] = [:]
     private var chainIDs: [[UInt32]: UInt32] = [:]
+
+    var chainCount: Int { chainStarts.count - 1 }
+
+    /// The most specific record of chain `id`.
+    func first(ofChain id: UInt32) -> UInt32 {
+        id == noValue ? noValue : chainEntries[Int(chainStarts[Int(id)])]
+    }
+
+    /// Every chain as an array (for tests).
+    var chains: [[UInt32]] {
+        (0..<chainCount).map { Array(chainEntries[Int(chainStarts[$0])..<Int(chainStarts[$0 + 1])]) }
+    }
 
     /// Elementary intervals covering the whole address space of `family` (value `noValue` where
     /// no range covers), sorted, adjacent intervals with the same value merged.
@@ -47,7 +62,7 @@ struct IntervalBuilder {
                 }
                 index += 1
             }
-            let value = active.isEmpty ? noValue : chain(for: active.sorted(by: precedes))
+            let value = active.isEmpty ? noValue : chain(for: active.count == 1 ? active : active.sorted(by: precedes))
             if intervals[intervals.count - 1].start == position {
                 intervals[intervals.count - 1].value = value
             } else if intervals[intervals.count - 1].value != value {
@@ -64,10 +79,12 @@ struct IntervalBuilder {
     }
 
     private mutating func chain(for records: [UInt32]) -> UInt32 {
-        if let id = chainIDs[records] { return id }
-        let id = UInt32(chains.count)
-        chains.append(records)
-        chainIDs[records] = id
+        if records.count == 1, let id = singleChains[records[0]] { return id }
+        if records.count > 1, let id = chainIDs[records] { return id }
+        let id = UInt32(chainCount)
+        chainEntries += records
+        chainStarts.append(UInt32(chainEntries.count))
+        if records.count == 1 { singleChains[records[0]] = id } else { chainIDs[records] = id }
         return id
     }
 }

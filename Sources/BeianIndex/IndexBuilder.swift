@@ -101,7 +101,7 @@ public final class IndexBuilder {
             throw IndexError(.invalidInput, error.reason)
         }
         var pool = StringPoolBuilder()
-        let writer = SnapshotWriter()
+        let writer = try SnapshotWriter(path: path)
 
         // Units.
         var unitIndex: [Int64: UInt32] = [:]
@@ -165,7 +165,7 @@ public final class IndexBuilder {
             if let id = sponsor.idNumber, blacklistedIDs.contains(IndexBuilder.identifierDigest(id.revealed, key: key)) { flags |= 2 }
             sponsorRows.append(
                 SponsorRow(
-                    id: sponsor.id, number: pool.add(sponsor.number.normalized), name: pool.add(sponsor.name),
+                    id: sponsor.id, number: pool.addUnique(sponsor.number.normalized), name: pool.addUnique(sponsor.name),
                     nature: UInt16(clamping: sponsor.nature ?? 0),
                     province: UInt16(sponsor.province?.code ?? 0), flags: flags,
                     approved: sponsor.approved?.secondsSince1970 ?? sponsor.firstFiled?.secondsSince1970 ?? unknownTime,
@@ -193,8 +193,7 @@ public final class IndexBuilder {
         var accessRows: [AccessRow] = []
         var accessRanges: [RangeRow] = []
         var siteDomainRows: [SiteDomainRow] = []
-        var filedDomains = NameTableBuilder()
-        var filedIndependent = NameTableBuilder()
+        var domains = NameTableBuilder()
         var filedRanges: [(range: IPRange, record: UInt32)] = []
         var bareAddressSites: [(range: IPRange, record: UInt32)] = []
         let registrationsLoaded = !registrations.isEmpty
@@ -217,9 +216,12 @@ public final class IndexBuilder {
             }
             let domainStart = UInt32(siteDomainRows.count)
             for domain in site.domains {
-                filedDomains.add(domain.ascii, posting: UInt32(index))
                 let independent = suffixes.independentDomain(of: domain)
-                if let independent { filedIndependent.add(independent.ascii, posting: UInt32(index)) }
+                domains.add(domain.ascii, posting: UInt32(index), flags: DomainFlags.filed, rank: 1)
+                if let independent {
+                    let flags = independent == domain ? DomainFlags.independent : DomainFlags.independent | DomainFlags.filedBelow
+                    domains.add(independent.ascii, posting: UInt32(index), flags: flags, rank: 0)
+                }
                 var status = RegistrationStatus.unknown
                 if independent != domain {
                     status = .notApplicable
@@ -232,19 +234,22 @@ public final class IndexBuilder {
                         status = .unregistered
                     }
                 }
-                siteDomainRows.append(SiteDomainRow(name: pool.add(domain.ascii), site: UInt32(index), registration: status.rawValue))
+                siteDomainRows.append(SiteDomainRow(name: pool.addUnique(domain.ascii), site: UInt32(index), registration: status.rawValue))
             }
             if let homepage = site.homepage, let address = IndexBuilder.address(inURL: homepage) {
                 bareAddressSites.append((IPRange(address), UInt32(index)))
             }
+            let siteCancelled = cancelledSites.removeValue(forKey: site.id) ?? never
             siteRows.append(
                 SiteRow(
-                    id: site.id, sponsor: sponsor, siteIndex: UInt32(site.number.siteIndex ?? 0), number: pool.add(site.number.normalized),
-                    names: pool.add(site.names.joined(separator: ";")), homepage: pool.add(site.homepage),
+                    id: site.id, sponsor: sponsor, siteIndex: UInt32(site.number.siteIndex ?? 0),
+                    number: pool.addUnique(site.number.normalized),
+                    names: pool.addUnique(site.names.joined(separator: ";")), homepage: pool.addUnique(site.homepage),
                     firstFiled: site.firstFiled?.secondsSince1970 ?? unknownTime,
-                    cancelled: cancelledSites.removeValue(forKey: site.id) ?? never,
+                    cancelled: siteCancelled,
                     accessStart: accessStart, accessCount: UInt32(accessRows.count) - accessStart, domainStart: domainStart,
-                    domainCount: UInt32(siteDomainRows.count) - domainStart))
+                    domainCount: UInt32(siteDomainRows.count) - domainStart,
+                    inForceUntil: min(siteCancelled, sponsor == noValue ? never : sponsorRows[Int(sponsor)].cancelled)))
         }
         report.unresolved["cancelled site not in the filings", default: 0] += cancelledSites.count
         report.unresolved["cancelled access record not in the filings", default: 0] += cancelledAccess.count
@@ -342,16 +347,33 @@ public final class IndexBuilder {
 
         // The public suffix rules travel with the index, so a scan judges as the build did.
         var rules = NameTableBuilder()
-        for (name, flags) in suffixes.ruleFlags { rules.flag(name, flags) }
+        // Each proper suffix of a rule is marked as having longer rules, so that lookups walk
+        // from the top-level domain leftwards and stop at the first name without any.
+        for (name, flags) in suffixes.ruleFlags {
+            rules.flag(name, UInt8(truncatingIfNeeded: flags))
+            var rest = Substring(name)
+            while let dot = rest.firstIndex(of: ".") {
+                rest = rest[rest.index(after: dot)...]
+                rules.flag(String(rest), SuffixRuleFlags.longer)
+            }
+        }
 
         // Tables into sections.
-        func addNames(_ id: Character, _ table: NameTableBuilder) {
-            let (slots, postings) = table.build(pool: &pool)
-            writer.add(Sections.names(id, "S"), array: slots)
-            writer.add(Sections.names(id, "P"), array: postings)
+        var domainTable = domains.build()
+        domains = NameTableBuilder()
+        func addNames(_ id: Character, _ table: BuiltNameTable) {
+            writer.add(Sections.names(id, "S"), array: table.slots)
+            writer.add(Sections.names(id, "P"), array: table.postings)
+            writer.add(Sections.names(id, "N"), array: table.longNames)
         }
-        addNames("F", filedDomains)
-        addNames("I", filedIndependent)
+        func addNames(_ id: Character, _ table: NameTableBuilder) {
+            var table = table
+            addNames(id, table.build())
+        }
+        addNames("D", domainTable)
+        let filedNameCount = domainTable.flagCounts[0]
+        let independentCount = domainTable.flagCounts[2]
+        domainTable = BuiltNameTable()
         addNames("B", blacklistTable)
         addNames("S", sponsorNames)
         addNames("K", sponsorIDs)
@@ -362,22 +384,16 @@ public final class IndexBuilder {
             writer.add(Sections.table(id, "b"), array: table.v4Buckets)
             // Per IPv4 interval, its start and its chain's first record: a most-specific lookup
             // reads the bucket and one line of pairs, no chain.
-            writer.add(Sections.table(id, "p"), array: table.v4Pairs { $0 == noValue ? noValue : chains.chains[Int($0)].first ?? noValue })
+            writer.add(Sections.table(id, "p"), array: table.v4Pairs { chains.first(ofChain: $0) })
             writer.add(Sections.table(id, "v"), array: table.v4Values)
             writer.add(Sections.table(id, "B"), array: table.v6Buckets)
             writer.add(Sections.table(id, "H"), array: table.v6StartsHigh)
             writer.add(Sections.table(id, "L"), array: table.v6StartsLow)
             writer.add(Sections.table(id, "V"), array: table.v6Values)
-            var starts: [UInt32] = [0]
-            var entries: [UInt32] = []
-            for chain in chains.chains {
-                entries += chain
-                starts.append(UInt32(entries.count))
-            }
-            writer.add(Sections.table(id, "c"), array: starts)
-            writer.add(Sections.table(id, "e"), array: entries)
+            writer.add(Sections.table(id, "c"), array: chains.chainStarts)
+            writer.add(Sections.table(id, "e"), array: chains.chainEntries)
             // The first record of each chain, for lookups that want only the most specific one.
-            writer.add(Sections.table(id, "f"), array: chains.chains.map { $0.first ?? noValue })
+            writer.add(Sections.table(id, "f"), array: (0..<chains.chainCount).map { chains.first(ofChain: UInt32($0)) })
         }
         addTable("I", ipTable, ipChains)
         addTable("F", filedTable, filedChains)
@@ -394,8 +410,8 @@ public final class IndexBuilder {
 
         report.counts = [
             "reporting units": unitRows.count, "sponsors": sponsorRows.count, "sites": siteRows.count, "access records": accessRows.count,
-            "filed ranges": accessRanges.count, "filed domains": siteDomainRows.count, "filed domain names": filedDomains.count,
-            "independent domains": filedIndependent.count, "IP filing records": ipRows.count, "IP chains": ipChains.chains.count,
+            "filed ranges": accessRanges.count, "filed domains": siteDomainRows.count, "filed domain names": filedNameCount,
+            "independent domains": independentCount, "IP filing records": ipRows.count, "IP chains": ipChains.chainCount,
             "IPv4 intervals": ipTable.v4Values.count, "IPv6 intervals": ipTable.v6Values.count, "domain registrations": registrations.count,
             "blacklisted sponsor names": blacklistedNames.count, "blacklisted sponsor IDs": blacklistedIDs.count,
             "blacklisted domains": blacklistedDomains.count, "illegal-access entries": illegalRows.count,
@@ -410,7 +426,7 @@ public final class IndexBuilder {
             sources: report.sources.map { IndexInfo.Source(path: $0.path, bytes: $0.bytes, digest: $0.digest) })
         writer.add(Sections.info, bytes: Array((try JSONEncoder().encode(info))))
         writer.add(Sections.strings, bytes: pool.bytes)
-        try writer.write(to: path, buildTime: buildTime)
+        try writer.finish(buildTime: buildTime)
         return report
     }
 

@@ -67,6 +67,9 @@ struct SiteRow: BitwiseCopyable {
     /// The site's domains are `siteDomains[domainStart ..< domainStart + domainCount]`.
     var domainStart: UInt32
     var domainCount: UInt32
+    /// The earlier of the site's and its sponsor's cancellation (`never`, `unknownTime` or a
+    /// time): whether the filing is in force is read from this row alone.
+    var inForceUntil: Int64
 }
 
 /// An access record (接入).
@@ -140,14 +143,52 @@ struct IPRecordRow: BitwiseCopyable {
     var allocated: Int64
 }
 
-/// One slot of a name hash table (open addressing, linear probing, power-of-two size).
-struct NameSlot: BitwiseCopyable {
-    /// 0 for an empty slot.
-    var hash: UInt64
-    var name: StringRef
-    /// The name's postings are `postings[start ..< start + count]`.
-    var start: UInt32
-    var count: UInt32
+/// The layout of one slot of a name hash table: 32 bytes, so that a slot never straddles two
+/// cache lines and a lookup of a short name touches one line.
+///
+/// ```
+/// 0   tag: the high 32 bits of the name's hash, with the low bit set (0 = empty slot)
+/// 4   value: the only posting when count is 1, the first posting's index when count > 1,
+///     flag bits in tables without postings
+/// 8   count of postings (low 24 bits) and flags (high 8 bits)
+/// 12  name length in bytes (UInt16)
+/// 14  the name, when at most 18 bytes; otherwise, at 16, its offset (UInt32) in the table's
+///     long-name section
+/// ```
+///
+/// Slots are found by "fast range" reduction of the hash's low 32 bits (`low × capacity >> 32`),
+/// so a table can be sized for a load of two thirds instead of the next power of two.
+/// Flags of the suffix rule table's entries: `PublicSuffixList`'s rule kinds, and one more.
+enum SuffixRuleFlags {
+    static let plain = UInt8(PublicSuffixList.plainRule)
+    static let wildcard = UInt8(PublicSuffixList.wildcardRule)
+    static let exception = UInt8(PublicSuffixList.exceptionRule)
+    /// Some rule is longer than this name and ends with it (`com.cn` for `cn`).
+    static let longer: UInt8 = 8
+}
+
+/// Flags of the domain table's entries.
+enum DomainFlags {
+    /// Sites file this exact name (the entry's postings are theirs).
+    static let filed: UInt8 = 1
+    /// Names strictly below this one are filed (look for a longer filed suffix).
+    static let filedBelow: UInt8 = 2
+    /// This name is the independent domain of filed names; when it is not filed itself, the
+    /// postings are the sites filing names below it.
+    static let independent: UInt8 = 4
+}
+
+enum NameSlotLayout {
+    static let size = 32
+    static let nameOffset = 14
+    static let inlineCapacity = 18
+    static let countMask: UInt32 = 0xFF_FFFF
+    /// Most postings under one name.
+    static let maximumPostings = Int(countMask)
+    /// Longest name a table holds (longer ones are refused and counted by the builder).
+    static let maximumNameLength = Int(UInt16.max)
+    /// Most bytes of long names in one table (their offsets are 32-bit).
+    static let maximumLongNameBytes = Int(UInt32.max)
 }
 
 /// One entry of the illegal-access list.

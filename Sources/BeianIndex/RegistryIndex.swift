@@ -1,5 +1,6 @@
 public import BeianCore
 public import BeianRegistry
+internal import CBeianPrefetch
 import Foundation
 
 /// A reporting unit as the index knows it.
@@ -126,8 +127,8 @@ public final class RegistryIndex: @unchecked Sendable {
     let bareChains: Chains
     let illegalTable: AddressTable
     let illegalChains: Chains
-    let filedNames: NameTable
-    let independentNames: NameTable
+    /// Filed names and their independent domains (`DomainFlags`).
+    let domains: NameTable
     let blacklistedDomains: NameTable
     let blacklistedSponsorNames: NameTable
     let blacklistedSponsorIDs: NameTable
@@ -212,12 +213,15 @@ public final class RegistryIndex: @unchecked Sendable {
         (bareTable, bareChains) = try table("H")
         (illegalTable, illegalChains) = try table("L")
         func names(_ id: Character) throws(IndexError) -> NameTable {
-            let slots = try snapshot.array(Sections.names(id, "S"), of: NameSlot.self)
-            guard slots.count.nonzeroBitCount == 1 else { throw IndexError(.corrupted, "\(snapshot.path): name table \(id) is damaged") }
-            return NameTable(slots: slots, postings: try snapshot.array(Sections.names(id, "P"), of: UInt32.self), pool: stringPool)
+            guard
+                let table = NameTable(
+                    slots: try snapshot.section(Sections.names(id, "S")),
+                    postings: try snapshot.array(Sections.names(id, "P"), of: UInt32.self),
+                    longNames: try snapshot.section(Sections.names(id, "N")))
+            else { throw IndexError(.corrupted, "\(snapshot.path): name table \(id) is damaged") }
+            return table
         }
-        filedNames = try names("F")
-        independentNames = try names("I")
+        domains = try names("D")
         blacklistedDomains = try names("B")
         blacklistedSponsorNames = try names("S")
         blacklistedSponsorIDs = try names("K")
@@ -338,71 +342,41 @@ public final class RegistryIndex: @unchecked Sendable {
     }
 
     /// Where the independent domain starts in `name` (lookup-form bytes), or nil when the name
-    /// is a public suffix. The public suffix algorithm over the index's rule table, on bytes.
+    /// is a public suffix. The public suffix algorithm over the index's rule table, walking
+    /// from the top-level domain leftwards: `example.com.cn` costs two probes (`cn`, `com.cn`),
+    /// and the walk stops at the first suffix no longer rule ends with.
     @inline(__always)
     func independentStart(_ name: UnsafeRawBufferPointer) -> Int? {
-        // Label starts, leftmost first (at most 127 labels in a valid name).
-        var starts: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
-        var labels = 0
-        var extra: [Int] = []
-        func label(_ k: Int) -> Int {
-            switch k {
-            case 0: starts.0
-            case 1: starts.1
-            case 2: starts.2
-            case 3: starts.3
-            case 4: starts.4
-            case 5: starts.5
-            case 6: starts.6
-            case 7: starts.7
-            default: extra[k - 8]
-            }
-        }
-        func add(_ position: Int) {
-            switch labels {
-            case 0: starts.0 = position
-            case 1: starts.1 = position
-            case 2: starts.2 = position
-            case 3: starts.3 = position
-            case 4: starts.4 = position
-            case 5: starts.5 = position
-            case 6: starts.6 = position
-            case 7: starts.7 = position
-            default: extra.append(position)
-            }
-            labels += 1
-        }
-        add(0)
-        for i in 0..<name.count where name[i] == 0x2E { add(i + 1) }
-        func flags(_ start: Int) -> UInt32 {
-            suffixRules.slot(UnsafeRawBufferPointer(rebasing: name[start...]))?.start ?? 0
-        }
-        // From the longest candidate to the TLD; the first rule that matches prevails. Each
-        // candidate's flags serve twice (as itself, and as the parent of the one before).
-        var suffix = label(labels - 1)
-        var own = flags(label(0))
-        for k in 0..<labels {
-            if own & PublicSuffixList.exceptionRule != 0 {
-                suffix = k + 1 < labels ? label(k + 1) : label(k)
+        let count = name.count
+        guard count > 0 else { return nil }
+        // `start` is the start of the candidate suffix, `previous` that of the one before (one
+        // label shorter); the public suffix starts at `suffix` (the top-level domain by the
+        // default rule "*").
+        var previous = count + 1
+        var suffix = -1
+        var wildcard = false
+        while previous > 0 {
+            var i = previous - 2
+            while i >= 0 && name[i] != 0x2E { i -= 1 }
+            let start = i + 1
+            if suffix < 0 || wildcard { suffix = start }
+            wildcard = false
+            guard let entry = suffixRules.find(UnsafeRawBufferPointer(rebasing: name[start...])) else { break }
+            if entry.flags & SuffixRuleFlags.exception != 0 {
+                // "!www.ck": the public suffix is the candidate without its first label.
+                suffix = previous <= count ? previous : start
                 break
             }
-            if own & PublicSuffixList.plainRule != 0 {
-                suffix = label(k)
-                break
-            }
-            guard k + 1 < labels else { break }
-            let parent = flags(label(k + 1))
-            if parent & PublicSuffixList.wildcardRule != 0 {
-                suffix = label(k)
-                break
-            }
-            own = parent
+            if entry.flags & SuffixRuleFlags.plain != 0 { suffix = start }
+            wildcard = entry.flags & SuffixRuleFlags.wildcard != 0
+            if !wildcard && entry.flags & SuffixRuleFlags.longer == 0 { break }
+            previous = start
         }
         guard suffix > 0 else { return nil }
-        // The label just before the suffix.
-        var k = labels - 1
-        while k > 0 && label(k) != suffix { k -= 1 }
-        return k > 0 ? label(k - 1) : nil
+        // The label before the public suffix.
+        var i = suffix - 2
+        while i >= 0 && name[i] != 0x2E { i -= 1 }
+        return i + 1
     }
 
     /// The answer of a host lookup, as offsets into the host name (no strings made).
@@ -423,23 +397,88 @@ public final class RegistryIndex: @unchecked Sendable {
     @inline(__always)
     public func filedSites(hostBytes name: UnsafeRawBufferPointer) -> HostLookup {
         let independent = independentStart(name)
-        let stop = independent ?? name.count
-        var start = 0
-        while start <= stop && start < name.count {
-            if let slot = filedNames.slot(UnsafeRawBufferPointer(rebasing: name[start...])) {
-                return HostLookup(
-                    match: .filedName, sites: filedNames.postings(of: slot), matchedStart: start, independentStart: independent)
-            }
-            // The next label.
-            var next = start
-            while next < name.count && name[next] != 0x2E { next += 1 }
-            start = next + 1
+        guard let independent else {
+            // The host is a public suffix itself: only an exact filing of one of its suffixes
+            // can cover it.
+            return longestFiledSuffix(name, before: name.count, independent: nil)
         }
-        if let independent, let slot = independentNames.slot(UnsafeRawBufferPointer(rebasing: name[independent...])) {
-            let sites = independentNames.postings(of: slot)
-            if !sites.isEmpty {
-                return HostLookup(match: .independentDomain, sites: sites, matchedStart: independent, independentStart: independent)
+        return answer(name, independent: independent, entry: domains.find(UnsafeRawBufferPointer(rebasing: name[independent...])))
+    }
+
+    /// Host lookups for a batch of names, as a scan worker holds them: the same answers as
+    /// `filedSites(hostBytes:)` one by one, appended to `output`, with the table slots of a
+    /// whole group of names, then their first sites' rows, fetched into the cache together
+    /// instead of one miss after another.
+    public func filedSites(hosts: UnsafeBufferPointer<UnsafeRawBufferPointer>, into output: inout [HostLookup]) {
+        let group = 16
+        output.reserveCapacity(output.count + hosts.count)
+        withUnsafeTemporaryAllocation(of: (start: Int, hash: UInt64).self, capacity: group) { pending in
+            var base = 0
+            while base < hosts.count {
+                let end = min(base + group, hosts.count)
+                for i in base..<end {
+                    let name = hosts[i]
+                    let independent = independentStart(name) ?? -1
+                    var hash: UInt64 = 0
+                    if independent >= 0 {
+                        hash = nameHash(UnsafeRawBufferPointer(rebasing: name[independent...]))
+                        domains.prefetch(hash)
+                    }
+                    pending[i - base] = (independent, hash)
+                }
+                let first = output.count
+                for i in base..<end {
+                    let name = hosts[i]
+                    let (independent, hash) = pending[i - base]
+                    if independent < 0 {
+                        output.append(longestFiledSuffix(name, before: name.count, independent: nil))
+                    } else {
+                        let own = UnsafeRawBufferPointer(rebasing: name[independent...])
+                        output.append(answer(name, independent: independent, entry: domains.find(own, hash: hash)))
+                    }
+                }
+                if let rows = sites.baseAddress {
+                    for k in first..<output.count {
+                        if let site = output[k].sites.first, Int(site) < sites.count { beian_prefetch(rows + Int(site)) }
+                    }
+                }
+                base = end
             }
+        }
+    }
+
+    /// The answer for a host whose independent domain starts at `independent` and has `entry`
+    /// in the domain table (or none).
+    @inline(__always)
+    private func answer(_ name: UnsafeRawBufferPointer, independent: Int, entry: NameHit?) -> HostLookup {
+        guard let entry else {
+            return HostLookup(
+                match: .none, sites: UnsafeBufferPointer(start: nil, count: 0), matchedStart: nil, independentStart: independent)
+        }
+        // One probe answers most hosts: only when names below the independent domain are
+        // filed may a longer suffix of the host be.
+        if entry.flags & DomainFlags.filedBelow != 0 && independent > 0 {
+            let longer = longestFiledSuffix(name, before: independent, independent: independent)
+            if longer.match != .none { return longer }
+        }
+        let sites = domains.postings(of: entry)
+        if entry.flags & DomainFlags.filed != 0 {
+            return HostLookup(match: .filedName, sites: sites, matchedStart: independent, independentStart: independent)
+        }
+        return HostLookup(
+            match: sites.isEmpty ? .none : .independentDomain, sites: sites, matchedStart: sites.isEmpty ? nil : independent,
+            independentStart: independent)
+    }
+
+    /// The longest suffix of `name` starting before `limit` that is filed exactly.
+    private func longestFiledSuffix(_ name: UnsafeRawBufferPointer, before limit: Int, independent: Int?) -> HostLookup {
+        var start = 0
+        while start < limit && start < name.count {
+            if let entry = domains.find(UnsafeRawBufferPointer(rebasing: name[start...])), entry.flags & DomainFlags.filed != 0 {
+                return HostLookup(match: .filedName, sites: domains.postings(of: entry), matchedStart: start, independentStart: independent)
+            }
+            while start < name.count && name[start] != 0x2E { start += 1 }
+            start += 1
         }
         return HostLookup(match: .none, sites: UnsafeBufferPointer(start: nil, count: 0), matchedStart: nil, independentStart: independent)
     }
@@ -466,7 +505,7 @@ public final class RegistryIndex: @unchecked Sendable {
         var candidate = Substring(host.ascii)
         while true {
             var copy = String(candidate)
-            if copy.withUTF8({ blacklistedDomains.slot(UnsafeRawBufferPointer($0)) }) != nil { return String(candidate) }
+            if copy.withUTF8({ blacklistedDomains.find(UnsafeRawBufferPointer($0)) }) != nil { return String(candidate) }
             guard let dot = candidate.firstIndex(of: ".") else { return nil }
             candidate = candidate[candidate.index(after: dot)...]
         }
@@ -523,6 +562,15 @@ public final class RegistryIndex: @unchecked Sendable {
         return FiledAccess(
             id: row.id, siteIndex: row.site, provider: row.provider == noValue ? nil : unit(Int(row.provider)), providerID: row.providerID,
             ranges: ranges, cancelled: cancellation(row.cancelled))
+    }
+
+    /// Whether the filing of site `index` was in force at `time` (the site and its sponsor not
+    /// cancelled by then), read from the mapped rows without building a `FiledSite`: the
+    /// question a scan asks for every observation of a filed host.
+    public func isSiteActive(_ index: UInt32, at time: Timestamp) -> Bool {
+        guard Int(index) < sites.count else { return false }
+        let until = sites[Int(index)].inForceUntil
+        return until == never || (until != unknownTime && time.secondsSince1970 < until)
     }
 
     /// The site at `index` (as given by the lookups), with its sponsor, domains and access.

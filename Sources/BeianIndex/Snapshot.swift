@@ -70,19 +70,21 @@ struct SectionID: Hashable, Sendable, CustomStringConvertible {
 /// 48  reserved                  16 bytes
 /// 64  section table: per section id UInt32, reserved UInt32, offset UInt64,
 ///     length UInt64, XXH64 of the bytes UInt64 (32 bytes each)
-/// …   sections, each at a 64-byte aligned offset
+/// …   sections, each at a 64-byte aligned offset after room for 256 table entries
 /// ```
 ///
 /// Sections hold flat arrays of fixed-size records: loading maps the file and points into it,
 /// with no parsing. The format version changes whenever a record layout does.
 enum SnapshotFormat {
     static let magic: [UInt8] = Array("BEIANIDX".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let headerSize = 64
     static let sectionEntrySize = 32
     static let alignment = 64
     /// Most sections a snapshot may declare.
     static let maximumSections = 256
+    /// Where the first section may start: after the header and a full section table.
+    static let sectionsStart = headerSize + maximumSections * sectionEntrySize
     /// Sections are checksummed in pieces of this size, so that loading checks them on all
     /// cores.
     static let checksumPiece = 32 << 20
@@ -105,74 +107,92 @@ enum SnapshotFormat {
     }
 }
 
-/// Collects sections and writes a snapshot file atomically (a temporary file renamed over the
-/// target, so readers see the old snapshot or the new one, never half of one).
+/// Writes a snapshot file section by section, atomically: sections go to a temporary file as
+/// they are added (so the builder never holds a second copy of its tables), the header and
+/// section table are written last, and the file is renamed over the target, so readers see the
+/// old snapshot or the new one, never half of one. The section table has room for
+/// `SnapshotFormat.maximumSections` entries before the first section.
 final class SnapshotWriter {
-    private var sections: [(id: SectionID, bytes: [UInt8])] = []
+    private let path: String
+    private let temporary: String
+    private var handle: UnsafeMutablePointer<FILE>?
+    private var table: [UInt8] = []
+    private var ids: Set<SectionID> = []
+    private var offset: Int
+    private var failure: Int32 = 0
+
+    init(path: String) throws(IndexError) {
+        self.path = path
+        temporary = path + ".tmp-\(getpid())"
+        guard let handle = fopen(temporary, "wb") else {
+            throw IndexError(.cannotWrite, "cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+        self.handle = handle
+        offset = 0
+        put(UnsafeRawBufferPointer(start: nil, count: 0), padTo: SnapshotFormat.sectionsStart)
+    }
+
+    deinit {
+        if let handle {
+            fclose(handle)
+            unlink(temporary)
+        }
+    }
+
+    private func put(_ bytes: UnsafeRawBufferPointer, padTo position: Int? = nil) {
+        guard let handle, failure == 0 else { return }
+        if let position, position > offset {
+            let zeros = [UInt8](repeating: 0, count: position - offset)
+            if fwrite(zeros, 1, zeros.count, handle) != zeros.count { failure = errno }
+            offset = position
+        }
+        if !bytes.isEmpty, fwrite(bytes.baseAddress, 1, bytes.count, handle) != bytes.count { failure = errno }
+        offset += bytes.count
+    }
+
+    func add(_ id: SectionID, bytes: UnsafeRawBufferPointer) {
+        precondition(!ids.contains(id), "section \(id) added twice")
+        precondition(ids.count < SnapshotFormat.maximumSections, "too many sections")
+        ids.insert(id)
+        let start = (offset + SnapshotFormat.alignment - 1) / SnapshotFormat.alignment * SnapshotFormat.alignment
+        table.append(littleEndian: id.rawValue)
+        table.append(littleEndian: UInt32(0))
+        table.append(littleEndian: UInt64(start))
+        table.append(littleEndian: UInt64(bytes.count))
+        table.append(littleEndian: SnapshotFormat.checksum(bytes))
+        put(bytes, padTo: start)
+    }
 
     func add(_ id: SectionID, bytes: [UInt8]) {
-        precondition(!sections.contains { $0.id == id }, "section \(id) added twice")
-        sections.append((id, bytes))
+        bytes.withUnsafeBytes { add(id, bytes: $0) }
     }
 
     /// Adds an array of fixed-size values as raw bytes.
     func add<T: BitwiseCopyable>(_ id: SectionID, array: [T]) {
-        add(id, bytes: array.withUnsafeBytes { Array($0) })
+        array.withUnsafeBytes { add(id, bytes: $0) }
     }
 
-    /// Total size the file will have.
-    var size: Int {
-        var offset = SnapshotFormat.headerSize + sections.count * SnapshotFormat.sectionEntrySize
-        for section in sections {
-            offset = (offset + SnapshotFormat.alignment - 1) / SnapshotFormat.alignment * SnapshotFormat.alignment
-            offset += section.bytes.count
-        }
-        return offset
-    }
-
-    func write(to path: String, buildTime: Timestamp) throws(IndexError) {
-        var table: [UInt8] = []
-        var offsets: [Int] = []
-        var offset = SnapshotFormat.headerSize + sections.count * SnapshotFormat.sectionEntrySize
-        for section in sections {
-            offset = (offset + SnapshotFormat.alignment - 1) / SnapshotFormat.alignment * SnapshotFormat.alignment
-            offsets.append(offset)
-            table.append(littleEndian: section.id.rawValue)
-            table.append(littleEndian: UInt32(0))
-            table.append(littleEndian: UInt64(offset))
-            table.append(littleEndian: UInt64(section.bytes.count))
-            table.append(littleEndian: section.bytes.withUnsafeBytes { SnapshotFormat.checksum($0) })
-            offset += section.bytes.count
-        }
+    /// Writes the header and the section table and moves the file into place.
+    func finish(buildTime: Timestamp) throws(IndexError) {
+        guard let handle else { throw IndexError(.cannotWrite, "\(path): snapshot already written") }
         var header: [UInt8] = SnapshotFormat.magic
         header.append(littleEndian: SnapshotFormat.version)
         header.append(littleEndian: UInt32(SnapshotFormat.headerSize))
         header.append(littleEndian: buildTime.secondsSince1970)
-        header.append(littleEndian: UInt32(sections.count))
+        header.append(littleEndian: UInt32(ids.count))
         header.append(littleEndian: UInt32(0))
         header.append(littleEndian: table.withUnsafeBytes { XXHash64.hash($0) })
         header.append(littleEndian: UInt64(offset))
         header += [UInt8](repeating: 0, count: SnapshotFormat.headerSize - header.count)
-
-        let temporary = path + ".tmp-\(getpid())"
-        guard let handle = fopen(temporary, "wb") else {
-            throw IndexError(.cannotWrite, "cannot create \(temporary): \(String(cString: strerror(errno)))")
+        header += table
+        if failure == 0 && (fseek(handle, 0, SEEK_SET) != 0 || fwrite(header, 1, header.count, handle) != header.count) {
+            failure = errno
         }
-        var written = 0
-        func put(_ bytes: [UInt8]) -> Bool {
-            let count = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, handle) }
-            written += count
-            return count == bytes.count
-        }
-        var ok = put(header) && put(table)
-        for (index, section) in sections.enumerated() where ok {
-            if offsets[index] > written { ok = put([UInt8](repeating: 0, count: offsets[index] - written)) }
-            ok = ok && put(section.bytes)
-        }
-        ok = fclose(handle) == 0 && ok
-        guard ok else {
+        if fclose(handle) != 0 && failure == 0 { failure = errno }
+        self.handle = nil
+        guard failure == 0 else {
             unlink(temporary)
-            throw IndexError(.cannotWrite, "cannot write \(temporary): \(String(cString: strerror(errno)))")
+            throw IndexError(.cannotWrite, "cannot write \(temporary): \(String(cString: strerror(failure)))")
         }
         guard rename(temporary, path) == 0 else {
             unlink(temporary)

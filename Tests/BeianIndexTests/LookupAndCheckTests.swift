@@ -33,6 +33,55 @@ import Testing
         }
     }
 
+    /// The row-only status check agrees with the full record at times before, between and
+    /// after the cancellations of the sample.
+    @Test func siteStatusFromTheRowAlone() throws {
+        let index = try index
+        var cancelled = 0
+        for i in 0..<index.siteCount {
+            let site = index.site(i)
+            if site.cancelled != nil || site.sponsor?.cancelled != nil { cancelled += 1 }
+            let times = [site.cancelled, site.sponsor?.cancelled, Self.now, try Timestamp.parse("2000-01-01")].compactMap { $0 }
+            for time in times.flatMap({ [$0, Timestamp(secondsSince1970: $0.secondsSince1970 - 1)] }) {
+                #expect(index.isSiteActive(UInt32(i), at: time) == site.isActive(at: time), "site \(site.id) at \(time)")
+            }
+        }
+        #expect(cancelled > 0)
+        #expect(!index.isSiteActive(UInt32(index.siteCount), at: Self.now))
+    }
+
+    /// Batched host lookups give the answers of single ones, whatever the mix and batch size.
+    @Test func batchedHostLookupsAgree() throws {
+        let index = try index
+        let sites = records { if case .site(let s) = $0 { s } else { nil } }
+        var names: [String] = ["com.cn", "cn", "a.b.c.unfiled.example.com", "x.y.bj.cn"]
+        for site in sites {
+            for domain in site.domains { names += [domain.ascii, "www." + domain.ascii, "a.b." + domain.ascii, "x" + domain.ascii] }
+        }
+        let buffers = names.map { name -> UnsafeRawBufferPointer in
+            let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: name.utf8.count, alignment: 1)
+            bytes.copyBytes(from: name.utf8)
+            return UnsafeRawBufferPointer(bytes)
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        for size in [1, 7, 16, 100, buffers.count] {
+            var output: [RegistryIndex.HostLookup] = []
+            var start = 0
+            while start < buffers.count {
+                let end = min(start + size, buffers.count)
+                buffers[start..<end].withUnsafeBufferPointer { index.filedSites(hosts: $0, into: &output) }
+                start = end
+            }
+            #expect(output.count == buffers.count)
+            for (name, batched) in zip(buffers, output) {
+                let single = index.filedSites(hostBytes: name)
+                #expect(batched.match == single.match)
+                #expect(Array(batched.sites) == Array(single.sites))
+                #expect(batched.matchedStart == single.matchedStart && batched.independentStart == single.independentStart)
+            }
+        }
+    }
+
     @Test func everyFiledRangeFindsItsAccessRecord() throws {
         let index = try index
         let access = records { if case .access(let a) = $0 { a } else { nil } }
@@ -221,5 +270,28 @@ import Testing
         let leasing = try #require(findings.first { $0.kind == .subLeasing })
         #expect(leasing.provider?.id == 200)
         #expect(leasing.detail.contains("no operating licence") && leasing.detail.contains("3 levels"))
+    }
+}
+
+@Suite struct IndexSuffixRuleTests {
+    /// The index's leftward walk over its rule table agrees with the core Public Suffix List on
+    /// every rule of the system list: the rule itself, names one and two labels below it,
+    /// below wildcards, and the exceptions to them.
+    @Test func agreesWithTheCoreListOnEveryRule() throws {
+        let list = try PublicSuffixList.load()
+        let index = try RegistryIndex(path: SampleLookupTests.built.path)
+        var checked = 0
+        for (rule, _) in list.ruleFlags {
+            for name in [rule, "a." + rule, "b.a." + rule, "www." + rule, "c.www." + rule] {
+                guard let domain = try? DomainName(name) else { continue }
+                #expect(index.independentDomain(of: domain.ascii) == list.independentDomain(of: domain)?.ascii, "\(name)")
+                checked += 1
+            }
+        }
+        #expect(checked > 30_000)
+        for name in ["example.unknowntld", "unknowntld", "a.b.c.d.e.f.g.h.i.j.k.com.cn", "x.bj.cn", "中国移动.中国"] {
+            let domain = try DomainName(name)
+            #expect(index.independentDomain(of: domain.ascii) == list.independentDomain(of: domain)?.ascii, "\(name)")
+        }
     }
 }
