@@ -63,7 +63,7 @@ import Testing
             bytes.copyBytes(from: name.utf8)
             return UnsafeRawBufferPointer(bytes)
         }
-        defer { buffers.forEach { $0.deallocate() } }
+        defer { for buffer in buffers { buffer.deallocate() } }
         for size in [1, 7, 16, 100, buffers.count] {
             var output: [RegistryIndex.HostLookup] = []
             var start = 0
