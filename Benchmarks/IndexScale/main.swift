@@ -165,6 +165,28 @@ for _ in 0..<3 {
 row(
     "IPv6 longest-prefix match, \(world.v6Ranges / 1000) k prefixes", String(format: "%.1f M lookups/s", Double(v6.count) / best / 1e6),
     "≥ 15 M/s")
+let v6Bits = v6.map(\.bits)
+var v6Results = [UInt32](repeating: 0, count: 4096)
+var bestV6Batched = Double.infinity
+for _ in 0..<3 {
+    let time = seconds {
+        v6Bits.withUnsafeBufferPointer { addresses in
+            v6Results.withUnsafeMutableBufferPointer { output in
+                var start = 0
+                while start < addresses.count {
+                    let end = min(start + 4096, addresses.count)
+                    index.mostSpecificAllocations(v6: UnsafeBufferPointer(rebasing: addresses[start..<end]), into: output)
+                    sink &+= UInt64(output[0])
+                    start = end
+                }
+            }
+        }
+    }
+    bestV6Batched = min(bestV6Batched, time)
+}
+row(
+    "IPv6 longest-prefix match, \(world.v6Ranges / 1000) k prefixes, batched",
+    String(format: "%.1f M lookups/s", Double(v6.count) / bestV6Batched / 1e6), "≥ 15 M/s")
 
 let now = Timestamp(secondsSince1970: 1_780_000_000)
 // Hosts: 2 M names, half under filed domains (www.…), half unfiled, back to back in one

@@ -113,6 +113,10 @@ struct AddressTableBuild {
         zip(v4Starts, v4Values).map { UInt64($0) << 32 | UInt64(payload($1)) }
     }
 
+    /// Every `v6SampleStride`-th IPv6 start's high half.
+    var v6Samples: [UInt64] { stride(from: 0, to: v6StartsHigh.count, by: AddressTableBuild.v6SampleStride).map { v6StartsHigh[$0] } }
+    static let v6SampleStride = 16
+
     /// Intervals from which the wider direct table pays off.
     static let wideTableThreshold = 100_000
 
@@ -188,6 +192,8 @@ struct AddressTable: @unchecked Sendable {
     let v6StartsHigh: UnsafeBufferPointer<UInt64>
     let v6StartsLow: UnsafeBufferPointer<UInt64>
     let v6Values: UnsafeBufferPointer<UInt32>
+    /// `v6StartsHigh[k * 16]` for every k.
+    let v6Samples: UnsafeBufferPointer<UInt64>
 
     /// The value of the interval holding `address` (`noValue` when none).
     @inline(__always)
@@ -205,25 +211,92 @@ struct AddressTable: @unchecked Sendable {
     @inline(__always)
     func position(v4 address: UInt32) -> Int {
         let bucket = Int(address >> UInt32(v4KeyBits))
-        var low = Int(v4Buckets[bucket])
-        var count = Int(v4Buckets[bucket + 1]) - low
+        let low = Int(v4Buckets[bucket])
+        let count = Int(v4Buckets[bucket + 1]) - low
         let key = UInt16(truncatingIfNeeded: address & ((1 << UInt32(v4KeyBits)) - 1))
         // Branch-light binary search for the last start ≤ key (the first start is 0).
-        while count > 1 {
-            let half = count >> 1
-            if UInt16(truncatingIfNeeded: v4Pairs[low + half] >> 32) <= key { low += half }
-            count -= half
-        }
-        return low
+        guard count > 1, let pairs = v4Pairs.baseAddress else { return low }
+        return beian_search_starts16(UnsafeRawPointer(pairs).assumingMemoryBound(to: CUnsignedLongLong.self), low, count, UInt32(key))
     }
 
     @inline(__always)
     func value(v6 address: UInt128) -> UInt32 {
+        let (low, windowEnd, end) = window(v6: address)
+        return v6Values[search(v6: address, low, windowEnd, end)]
+    }
+
+    /// Where the interval holding `address` lies: `low ..< windowEnd`, in the bucket that ends
+    /// at `end`. Large buckets are narrowed through the samples (every 16th start's high half,
+    /// a table small enough to stay cached) to a window of at most 17 starts, 2 or 3 lines.
+    @inline(__always)
+    private func window(v6 address: UInt128) -> (low: Int, windowEnd: Int, end: Int) {
         let bucket = Int(address >> 112)
         var low = Int(v6Buckets[bucket])
-        var count = Int(v6Buckets[bucket + 1]) - low
+        let end = Int(v6Buckets[bucket + 1])
+        var windowEnd = end
+        let stride = AddressTableBuild.v6SampleStride
+        if end - low > 2 * stride, let samples = v6Samples.baseAddress {
+            let first = (low + stride - 1) / stride
+            let last = min((end - 1) / stride, v6Samples.count - 1)
+            let below = beian_search_below64(
+                UnsafeRawPointer(samples).assumingMemoryBound(to: CUnsignedLongLong.self), first, last - first + 1,
+                CUnsignedLongLong(truncatingIfNeeded: address >> 64))
+            if below >= first { low = below * stride }
+            // The start after the window has a high half ≥ the address's: the answer lies
+            // before it, unless the two are equal (then the search goes on past the window).
+            windowEnd = min(end, (below >= first ? below + 1 : first) * stride + 1)
+        }
+        return (low, windowEnd, end)
+    }
+
+    /// The position of the interval holding `address`, searched in its window.
+    @inline(__always)
+    private func search(v6 address: UInt128, _ low: Int, _ windowEnd: Int, _ end: Int) -> Int {
         let high = UInt64(truncatingIfNeeded: address >> 64)
         let lowBits = UInt64(truncatingIfNeeded: address)
+        var found = search(v6: low, windowEnd, high, lowBits)
+        if found == windowEnd - 1 && windowEnd < end && v6StartsHigh[windowEnd] == high {
+            found = search(v6: found, end, high, lowBits)
+        }
+        return found
+    }
+
+    /// The values of many IPv6 addresses at once, in groups whose memory reads overlap (the
+    /// windows of a whole group are fetched before any is searched).
+    func values(v6 addresses: UnsafeBufferPointer<UInt128>, into output: UnsafeMutableBufferPointer<UInt32>) {
+        guard let high = v6StartsHigh.baseAddress, let lowBits = v6StartsLow.baseAddress, let values = v6Values.baseAddress else { return }
+        let group = AddressTable.batchGroup
+        withUnsafeTemporaryAllocation(of: (low: Int, windowEnd: Int, end: Int).self, capacity: group) { windows in
+            var base = 0
+            while base < addresses.count {
+                let size = min(group, addresses.count - base)
+                for j in 0..<size {
+                    let window = window(v6: addresses[base + j])
+                    windows[j] = window
+                    var line = window.low
+                    while line < window.windowEnd {
+                        beian_prefetch(high + line)
+                        beian_prefetch(lowBits + line)
+                        line += 8
+                    }
+                }
+                for j in 0..<size {
+                    let (low, windowEnd, end) = windows[j]
+                    let found = search(v6: addresses[base + j], low, windowEnd, end)
+                    windows[j].low = found
+                    beian_prefetch(values + found)
+                }
+                for j in 0..<size { output[base + j] = values[windows[j].low] }
+                base += size
+            }
+        }
+    }
+
+    /// The last start in `low ..< end` that is ≤ the address (`low` when none after it is).
+    @inline(__always)
+    private func search(v6 start: Int, _ end: Int, _ high: UInt64, _ lowBits: UInt64) -> Int {
+        var low = start
+        var count = end - start
         while count > 1 {
             let half = count >> 1
             let probe = low + half
@@ -231,7 +304,7 @@ struct AddressTable: @unchecked Sendable {
             if startHigh < high || (startHigh == high && v6StartsLow[probe] <= lowBits) { low = probe }
             count -= half
         }
-        return v6Values[low]
+        return low
     }
 
     /// The interval positions of many IPv4 addresses at once. For each group of addresses the
@@ -256,8 +329,22 @@ struct AddressTable: @unchecked Sendable {
                     let low = Int(buckets[bucket])
                     lows[j] = low
                     counts[j] = Int(buckets[bucket + 1]) - low
-                    beian_prefetch(pairs + low)
-                    if counts[j] > 8 { beian_prefetch(pairs + low + counts[j] / 2) }
+                    // Every line of a bucket of up to 128 intervals (the searches then run on
+                    // cached lines; bandwidth is plentiful, latency is not), the middle of
+                    // larger ones.
+                    let count = counts[j]
+                    if count <= 128 {
+                        var line = 0
+                        while line < count {
+                            beian_prefetch(pairs + low + line)
+                            line += 8
+                        }
+                        beian_prefetch(pairs + low + count - 1)
+                    } else {
+                        beian_prefetch(pairs + low + count / 2)
+                        beian_prefetch(pairs + low + count / 4)
+                        beian_prefetch(pairs + low + 3 * count / 4)
+                    }
                 }
                 let next = base + size
                 for j in next..<min(next + group, addresses.count) { beian_prefetch(buckets + Int(addresses[j] >> shift)) }
@@ -275,15 +362,11 @@ struct AddressTable: @unchecked Sendable {
     /// The binary search of `position(v4:)` inside one bucket.
     @inline(__always)
     private func search(low start: Int, count total: Int, address: UInt32) -> Int {
-        var low = start
-        var count = total
+        let low = start
+        let count = total
         let key = UInt16(truncatingIfNeeded: address & ((1 << UInt32(v4KeyBits)) - 1))
-        while count > 1 {
-            let half = count >> 1
-            if UInt16(truncatingIfNeeded: v4Pairs[low + half] >> 32) <= key { low += half }
-            count -= half
-        }
-        return low
+        guard count > 1, let pairs = v4Pairs.baseAddress else { return low }
+        return beian_search_starts16(UnsafeRawPointer(pairs).assumingMemoryBound(to: CUnsignedLongLong.self), low, count, UInt32(key))
     }
 
     func value(_ address: IPAddress) -> UInt32 {

@@ -157,11 +157,15 @@ public final class IndexBuilder {
         for id in blacklistedIDs.sorted() { sponsorIDs.flag(id, 1) }
         var sponsorIndex: [Int64: UInt32] = [:]
         var sponsorRows: [SponsorRow] = []
+        sponsorRows.reserveCapacity(sponsors.count)
+        // Normalised names (NFKC) cost; they are made only when something compares them.
+        let compareNames = !registrations.isEmpty || !blacklistedNames.isEmpty
         var sponsorRegistrantNames: [String] = []
         for sponsor in sponsors where sponsorIndex[sponsor.id] == nil {
             sponsorIndex[sponsor.id] = UInt32(sponsorRows.count)
             var flags: UInt32 = 0
-            if blacklistedNames.contains(IndexBuilder.normalisedName(sponsor.name)) { flags |= 1 }
+            let normalised = compareNames ? IndexBuilder.normalisedName(sponsor.name) : ""
+            if compareNames && blacklistedNames.contains(normalised) { flags |= 1 }
             if let id = sponsor.idNumber, blacklistedIDs.contains(IndexBuilder.identifierDigest(id.revealed, key: key)) { flags |= 2 }
             sponsorRows.append(
                 SponsorRow(
@@ -170,7 +174,7 @@ public final class IndexBuilder {
                     province: UInt16(sponsor.province?.code ?? 0), flags: flags,
                     approved: sponsor.approved?.secondsSince1970 ?? sponsor.firstFiled?.secondsSince1970 ?? unknownTime,
                     cancelled: cancelledSponsors.removeValue(forKey: sponsor.id) ?? never))
-            sponsorRegistrantNames.append(IndexBuilder.normalisedName(sponsor.name))
+            if compareNames { sponsorRegistrantNames.append(normalised) }
         }
         report.unresolved["cancelled sponsor not in the filings", default: 0] += cancelledSponsors.count
 
@@ -193,6 +197,10 @@ public final class IndexBuilder {
         var accessRows: [AccessRow] = []
         var accessRanges: [RangeRow] = []
         var siteDomainRows: [SiteDomainRow] = []
+        siteRows.reserveCapacity(orderedSites.count)
+        accessRows.reserveCapacity(accesses.count)
+        accessRanges.reserveCapacity(accesses.count)
+        siteDomainRows.reserveCapacity(orderedSites.count * 2)
         var domains = NameTableBuilder()
         var filedRanges: [(range: IPRange, record: UInt32)] = []
         var bareAddressSites: [(range: IPRange, record: UInt32)] = []
@@ -227,7 +235,7 @@ public final class IndexBuilder {
                     status = .notApplicable
                 } else if registrationsLoaded {
                     if let registration = registrations[domain] {
-                        let owner = sponsor == noValue ? nil : sponsorRegistrantNames[Int(sponsor)]
+                        let owner = sponsor == noValue || !compareNames ? nil : sponsorRegistrantNames[Int(sponsor)]
                         let names = [registration.name, registration.organisation].compactMap { $0 }.map(IndexBuilder.normalisedName)
                         status = owner.map { names.contains($0) } == true ? .registeredToSponsor : .registeredToOther
                     } else {
@@ -388,6 +396,7 @@ public final class IndexBuilder {
             writer.add(Sections.table(id, "v"), array: table.v4Values)
             writer.add(Sections.table(id, "B"), array: table.v6Buckets)
             writer.add(Sections.table(id, "H"), array: table.v6StartsHigh)
+            writer.add(Sections.table(id, "S"), array: table.v6Samples)
             writer.add(Sections.table(id, "L"), array: table.v6StartsLow)
             writer.add(Sections.table(id, "V"), array: table.v6Values)
             writer.add(Sections.table(id, "c"), array: chains.chainStarts)

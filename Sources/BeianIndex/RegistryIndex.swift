@@ -190,10 +190,12 @@ public final class RegistryIndex: @unchecked Sendable {
                 v6Buckets: try snapshot.array(Sections.table(id, "B"), of: UInt32.self),
                 v6StartsHigh: try snapshot.array(Sections.table(id, "H"), of: UInt64.self),
                 v6StartsLow: try snapshot.array(Sections.table(id, "L"), of: UInt64.self),
-                v6Values: try snapshot.array(Sections.table(id, "V"), of: UInt32.self))
+                v6Values: try snapshot.array(Sections.table(id, "V"), of: UInt32.self),
+                v6Samples: try snapshot.array(Sections.table(id, "S"), of: UInt64.self))
             guard table.v4Buckets.count == (1 << (32 - table.v4KeyBits)) + 1, table.v6Buckets.count == 65537,
                 table.v4Pairs.count == table.v4Values.count,
                 table.v6StartsHigh.count == table.v6Values.count, table.v6StartsLow.count == table.v6Values.count,
+                table.v6Samples.count == (table.v6Values.count + AddressTableBuild.v6SampleStride - 1) / AddressTableBuild.v6SampleStride,
                 let lastV4 = table.v4Buckets.last, Int(lastV4) == table.v4Values.count, let lastV6 = table.v6Buckets.last,
                 Int(lastV6) == table.v6Values.count
             else {
@@ -300,6 +302,16 @@ public final class RegistryIndex: @unchecked Sendable {
         precondition(output.count >= addresses.count, "the output holds one value per address")
         ipTable.positions(v4: addresses, into: output)
         for i in 0..<addresses.count { output[i] = UInt32(truncatingIfNeeded: ipTable.v4Pairs[Int(output[i])]) }
+    }
+
+    /// The most specific IP filing record of each IPv6 address (`UInt32.max` where none), in
+    /// groups whose memory reads overlap.
+    public func mostSpecificAllocations(v6 addresses: UnsafeBufferPointer<UInt128>, into output: UnsafeMutableBufferPointer<UInt32>) {
+        precondition(output.count >= addresses.count, "the output holds one value per address")
+        ipTable.values(v6: addresses, into: output)
+        for i in 0..<addresses.count where output[i] != noValue {
+            output[i] = Int(output[i]) < ipChains.first.count ? ipChains.first[Int(output[i])] : noValue
+        }
     }
 
     /// The chain as records.

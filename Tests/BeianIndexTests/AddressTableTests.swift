@@ -20,6 +20,7 @@ struct TableUnderTest {
     let chains: [[UInt32]]
     let build: AddressTableBuild
     let pairs: [UInt64]
+    let samples: [UInt64]
 
     init(ranges: [IPRange], precedes: (UInt32, UInt32) -> Bool, wide: Bool? = nil) {
         var builder = IntervalBuilder()
@@ -30,6 +31,7 @@ struct TableUnderTest {
         chains = builder.chains
         let chainList = builder.chains
         self.pairs = build.v4Pairs { $0 == noValue ? noValue : chainList[Int($0)].first ?? noValue }
+        samples = build.v6Samples
     }
 
     func chain(_ address: IPAddress) -> [UInt32] {
@@ -40,17 +42,20 @@ struct TableUnderTest {
                         build.v6StartsHigh.withUnsafeBufferPointer { h6 in
                             build.v6StartsLow.withUnsafeBufferPointer { l6 in
                                 build.v6Values.withUnsafeBufferPointer { v6 in
-                                    let table = AddressTable(
-                                        v4KeyBits: build.v4KeyBits, v4Buckets: b4, v4Pairs: s4, v4Values: v4, v6Buckets: b6,
-                                        v6StartsHigh: h6, v6StartsLow: l6,
-                                        v6Values: v6)
-                                    let value = table.value(address)
-                                    let chain = value == noValue ? [] : chains[Int(value)]
-                                    // The paired payload is the chain's first record.
-                                    if case .v4(let a) = address {
-                                        precondition(table.payload(v4: a.value) == (chain.first ?? noValue), "payload and chain disagree")
+                                    samples.withUnsafeBufferPointer { s6 in
+                                        let table = AddressTable(
+                                            v4KeyBits: build.v4KeyBits, v4Buckets: b4, v4Pairs: s4, v4Values: v4, v6Buckets: b6,
+                                            v6StartsHigh: h6, v6StartsLow: l6,
+                                            v6Values: v6, v6Samples: s6)
+                                        let value = table.value(address)
+                                        let chain = value == noValue ? [] : chains[Int(value)]
+                                        // The paired payload is the chain's first record.
+                                        if case .v4(let a) = address {
+                                            precondition(
+                                                table.payload(v4: a.value) == (chain.first ?? noValue), "payload and chain disagree")
+                                        }
+                                        return chain
                                     }
-                                    return chain
                                 }
                             }
                         }
@@ -148,6 +153,37 @@ struct TableUnderTest {
         #expect(mismatches == 0)
     }
 
+    /// IPv6 buckets of thousands of intervals (searched through the samples), with runs of
+    /// host routes that share their high half across sample boundaries.
+    @Test(arguments: [UInt64(8), 9])
+    func denseIPv6BucketsMatchBruteForce(seed: UInt64) throws {
+        var random = TestRandom(state: seed)
+        var ranges: [IPRange] = [try IPPrefix.parse("2400::/12").range]
+        let base = UInt128(0x2408) << 112
+        for _ in 0..<1500 {
+            let bits = base | (UInt128(random.next() & 0xFFFF_FFFF) << 64) | UInt128(random.next())
+            let length = [32, 40, 48, 56, 64, 64, 96, 128, 128][Int(random.next() % 9)]
+            ranges.append(IPPrefix(containing: .v6(IPv6Address(bits)), length: length).range)
+        }
+        // 60 host routes in one /64: equal high halves across several samples.
+        let shared = base | (UInt128(0x1234_5678) << 64)
+        for k in 0..<60 { ranges.append(IPRange(.v6(IPv6Address(shared | UInt128(k * 7 + 1))))) }
+        let table = TableUnderTest(ranges: ranges, precedes: Self.precedes(ranges))
+        #expect(table.build.v6Values.count > 2000)
+        var probes: [IPAddress] = []
+        for range in ranges {
+            probes += [range.first, range.last, IPAddress(family: .v6, bits: range.first.bits - 1)]
+            if range.last.bits < IPAddress.Family.v6.allOnes { probes.append(IPAddress(family: .v6, bits: range.last.bits + 1)) }
+        }
+        for _ in 0..<2000 { probes.append(.v6(IPv6Address(base | UInt128(random.next()) << 48 | UInt128(random.next())))) }
+        var mismatches = 0
+        for probe in probes where table.chain(probe) != Self.bruteForce(ranges, probe) {
+            mismatches += 1
+            if mismatches <= 3 { Issue.record("\(probe): table \(table.chain(probe)), brute force \(Self.bruteForce(ranges, probe))") }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test func extremesAndEmptyTables() throws {
         let whole = try IPPrefix.parse("0.0.0.0/0").range
         let host = try IPPrefix.parse("255.255.255.255/32").range
@@ -193,5 +229,16 @@ struct TableUnderTest {
             #expect(value == (index.allocationChain(.v4(IPv4Address(address))).first ?? UInt32.max))
         }
         #expect(output.contains { $0 != UInt32.max })
+        // IPv6 the same way.
+        var v6: [UInt128] = (0..<3000).map { _ in UInt128(random.next()) << 64 | UInt128(random.next()) }
+        for link in index.allIPRecords where link.range.family == .v6 { v6 += [link.range.first.bits, link.range.last.bits] }
+        var output6 = [UInt32](repeating: 0, count: v6.count)
+        v6.withUnsafeBufferPointer { input in
+            output6.withUnsafeMutableBufferPointer { index.mostSpecificAllocations(v6: input, into: $0) }
+        }
+        for (address, value) in zip(v6, output6) {
+            #expect(value == (index.allocationChain(.v6(IPv6Address(address))).first ?? UInt32.max))
+        }
+        #expect(output6.contains { $0 != UInt32.max })
     }
 }
