@@ -32,10 +32,10 @@ var targets: [Target] = [
         dependencies: ["BeianCore", "CLibXML2", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
         swiftSettings: settings
     ),
-    .target(name: "CBeianPrefetch", path: "Sources/CBeianPrefetch"),
+    .target(name: "CBeianKernels", path: "Sources/CBeianKernels"),
     .target(
         name: "BeianIndex",
-        dependencies: ["BeianCore", "BeianRegistry", "CBeianPrefetch", .product(name: "Crypto", package: "swift-crypto")],
+        dependencies: ["BeianCore", "BeianRegistry", "CBeianKernels", .product(name: "Crypto", package: "swift-crypto")],
         swiftSettings: settings
     ),
     .target(name: "BeianCapture", dependencies: ["BeianCore", "CPcap"], swiftSettings: settings),

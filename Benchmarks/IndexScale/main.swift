@@ -61,6 +61,7 @@ if mode == "all" {
     // 1. Build (records in memory: this measures the index, not the parsing of exports).
     var options = IndexBuildOptions()
     options.buildTime = Timestamp(secondsSince1970: 1_780_000_000)
+    IndexBuilder.tuneAllocatorForLargeBuilds()
     let builder = IndexBuilder(options: options)
     let feed = try seconds { try world.feed(builder) }
     let write = try seconds { try builder.write(to: snapshot) }

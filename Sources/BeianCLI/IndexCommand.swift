@@ -70,6 +70,7 @@ struct IndexBuildCommand: ParsableCommand {
             }
             options.identifierKey = Array(key)
         }
+        IndexBuilder.tuneAllocatorForLargeBuilds()
         let builder = IndexBuilder(options: options)
         let reader = RegistryReader(options: try read.options())
         let start = Date()

@@ -1,5 +1,5 @@
 import BeianCore
-internal import CBeianPrefetch
+internal import CBeianKernels
 
 /// "No value" in address maps and tables.
 let noValue = UInt32.max

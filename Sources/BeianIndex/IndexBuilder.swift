@@ -1,7 +1,12 @@
 public import BeianCore
 public import BeianRegistry
+internal import CBeianKernels
 import Crypto
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// How an index is built.
 public struct IndexBuildOptions: Sendable {
@@ -179,20 +184,28 @@ public final class IndexBuilder {
         report.unresolved["cancelled sponsor not in the filings", default: 0] += cancelledSponsors.count
 
         // Sites, grouped with their access records and domains.
+        // (Positions into `sites` and `accesses`, not copies: at national scale the records
+        // are gigabytes.)
         var siteIndex: [Int64: UInt32] = [:]
-        var orderedSites: [Site] = []
-        for site in sites where siteIndex[site.id] == nil {
+        siteIndex.reserveCapacity(sites.count)
+        var orderedSites: [Int] = []
+        orderedSites.reserveCapacity(sites.count)
+        for (position, site) in sites.enumerated() where siteIndex[site.id] == nil {
             siteIndex[site.id] = UInt32(orderedSites.count)
-            orderedSites.append(site)
+            orderedSites.append(position)
         }
-        var accessBySite = [[AccessRecord]](repeating: [], count: orderedSites.count)
-        for access in accesses {
+        // Access records by site: (site, position) pairs sorted, then each site's run.
+        var accessOrder: [(site: UInt32, position: UInt32)] = []
+        accessOrder.reserveCapacity(accesses.count)
+        for (position, access) in accesses.enumerated() {
             guard let site = siteIndex[access.siteID] else {
                 unresolved("access record of a site not in the filings")
                 continue
             }
-            accessBySite[Int(site)].append(access)
+            accessOrder.append((site, UInt32(position)))
         }
+        accessOrder.sort { $0.site != $1.site ? $0.site < $1.site : $0.position < $1.position }
+        var nextAccess = 0
         var siteRows: [SiteRow] = []
         var accessRows: [AccessRow] = []
         var accessRanges: [RangeRow] = []
@@ -205,11 +218,14 @@ public final class IndexBuilder {
         var filedRanges: [(range: IPRange, record: UInt32)] = []
         var bareAddressSites: [(range: IPRange, record: UInt32)] = []
         let registrationsLoaded = !registrations.isEmpty
-        for (index, site) in orderedSites.enumerated() {
+        for (index, position) in orderedSites.enumerated() {
+            let site = sites[position]
             let sponsor = sponsorIndex[site.sponsorID] ?? noValue
             if sponsor == noValue { unresolved("site of a sponsor not in the filings") }
             let accessStart = UInt32(accessRows.count)
-            for access in accessBySite[index] {
+            while nextAccess < accessOrder.count && accessOrder[nextAccess].site == UInt32(index) {
+                let access = accesses[Int(accessOrder[nextAccess].position)]
+                nextAccess += 1
                 let rangeStart = UInt32(accessRanges.count)
                 for range in access.ranges {
                     filedRanges.append((range, UInt32(accessRows.count)))
@@ -261,6 +277,10 @@ public final class IndexBuilder {
         }
         report.unresolved["cancelled site not in the filings", default: 0] += cancelledSites.count
         report.unresolved["cancelled access record not in the filings", default: 0] += cancelledAccess.count
+
+        // The domain table is sorted and laid out on another core while this one builds the
+        // address tables.
+        let domainBuild = BackgroundWork(taking: &domains, leaving: NameTableBuilder()) { builder in builder.build() }
 
         // IP filing records and their chains.
         var ipRows: [IPRecordRow] = []
@@ -367,8 +387,7 @@ public final class IndexBuilder {
         }
 
         // Tables into sections.
-        var domainTable = domains.build()
-        domains = NameTableBuilder()
+        var domainTable = domainBuild.wait()
         func addNames(_ id: Character, _ table: BuiltNameTable) {
             writer.add(Sections.names(id, "S"), array: table.slots)
             writer.add(Sections.names(id, "P"), array: table.postings)
@@ -439,6 +458,14 @@ public final class IndexBuilder {
         return report
     }
 
+    /// Tunes the C allocator of this process for a large build: memory freed by one stage is
+    /// kept for the next instead of being returned to the kernel and faulted in again, zeroed,
+    /// page by page (which costs a national build a third of its time). Process-wide: for
+    /// commands whose whole job is the build.
+    public static func tuneAllocatorForLargeBuilds() {
+        beian_tune_allocator_for_large_builds()
+    }
+
     /// Names compared across sources (sponsor blacklist, registrants): NFKC, no spaces,
     /// Latin letters folded to lowercase.
     static func normalisedName(_ name: String) -> String {
@@ -483,4 +510,35 @@ struct IndexInfo: Codable {
     var counts: [String: Int]
     var unresolved: [String: Int]
     var sources: [Source]
+}
+
+/// Work handed to another thread with its input, whose result the caller collects later.
+final class BackgroundWork<Input, Output>: @unchecked Sendable {
+    // @unchecked: `input` is read only by the worker, `output` written only by it, and read by
+    // `wait()` only after the semaphore orders the two.
+    private var input: Input?
+    private var output: Output?
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Runs `work` on the value of `input`, which is moved out (`empty` takes its place), so
+    /// that `work` mutates it in place instead of copying it.
+    init(taking input: inout Input, leaving empty: Input, _ work: @escaping (inout Input) -> Output) {
+        self.input = input
+        input = empty
+        let box = UncheckedSendable(work)
+        DispatchQueue.global().async {
+            if var value = self.input {
+                self.input = nil
+                self.output = box.value(&value)
+            }
+            self.done.signal()
+        }
+    }
+
+    /// The result, once the work is done.
+    func wait() -> Output {
+        done.wait()
+        guard let output else { preconditionFailure("background work produced nothing") }
+        return output
+    }
 }

@@ -1,5 +1,5 @@
 import BeianCore
-internal import CBeianPrefetch
+internal import CBeianKernels
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,6 @@
 public import BeianCore
 public import BeianRegistry
-internal import CBeianPrefetch
+internal import CBeianKernels
 import Foundation
 
 /// A reporting unit as the index knows it.

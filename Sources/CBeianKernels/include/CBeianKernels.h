@@ -1,5 +1,23 @@
-#ifndef C_BEIAN_PREFETCH_H
-#define C_BEIAN_PREFETCH_H
+#ifndef C_BEIAN_KERNELS_H
+#define C_BEIAN_KERNELS_H
+
+// The few lines of C the Swift code needs: prefetches, branch-free searches, and the C
+// allocator's tuning (not reachable from Swift's Glibc module).
+
+#if defined(__linux__) && defined(__GLIBC__)
+#include <malloc.h> 
+/// Keeps memory freed by one stage of a large build for the next, instead of returning it to
+/// the kernel and faulting it in again, zeroed, page by page.
+static inline void beian_tune_allocator_for_large_builds(void) {
+#if defined(__linux__) && defined(__GLIBC__)
+    // The largest threshold glibc accepts (blocks above it are mapped, and zeroed, afresh).
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 0x7fffffff);
+    mallopt(M_TOP_PAD, 256 << 20);
+#endif
+}
+
+#endif
 
 /// Asks the processor to bring the cache line holding `address` closer, for reading soon.
 /// Batched table lookups issue these for a group of keys before touching any of them, so
@@ -33,6 +51,17 @@ static inline long beian_search_below64(const unsigned long long *values, long l
         count -= half;
     }
     return low;
+}
+
+/// Keeps memory freed by one stage of a large build for the next, instead of returning it to
+/// the kernel and faulting it in again, zeroed, page by page.
+static inline void beian_tune_allocator_for_large_builds(void) {
+#if defined(__linux__) && defined(__GLIBC__)
+    // The largest threshold glibc accepts (blocks above it are mapped, and zeroed, afresh).
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 0x7fffffff);
+    mallopt(M_TOP_PAD, 256 << 20);
+#endif
 }
 
 #endif
