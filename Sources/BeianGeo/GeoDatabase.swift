@@ -67,7 +67,6 @@ public final class GeoDatabase: @unchecked Sendable {
     /// The country and network owner of `address`; nil fields where the database has none.
     public func lookup(_ address: IPAddress) throws(GeoError) -> GeoAnswer {
         var storage = sockaddr_storage()
-        var gaiError: Int32 = 0
         var mmdbError: Int32 = 0
         let result: MMDB_lookup_result_s = withUnsafeMutablePointer(to: &storage) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
@@ -75,7 +74,6 @@ public final class GeoDatabase: @unchecked Sendable {
                 return MMDB_lookup_sockaddr(&database, sa, &mmdbError)
             }
         }
-        _ = gaiError
         guard mmdbError == MMDB_SUCCESS else {
             throw GeoError(file: path, message: "lookup of \(address) failed: \(String(cString: MMDB_strerror(mmdbError)))")
         }
