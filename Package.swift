@@ -53,6 +53,8 @@ var targets: [Target] = [
         dependencies: [
             "BeianCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
         ],
         swiftSettings: settings
     ),

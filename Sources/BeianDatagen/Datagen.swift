@@ -5,13 +5,22 @@ import Foundation
 struct Datagen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beian-datagen",
-        abstract: "Writes a consistent synthetic filing world.",
+        abstract: "Writes a consistent synthetic filing world with its ground truth, and scores findings against it.",
+        subcommands: [Generate.self, Score.self],
+        defaultSubcommand: Generate.self
+    )
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Writes a world: registry, traffic, truth.",
         discussion: """
             The registry of one province (Zhejiang): reporting units, operator blocks \
             sub-allocated to access providers and on to customers, sponsors, sites, domains, \
             access records, cancellations, domain registrations, blacklists and code tables, in \
-            V3.0 XML (GBK), CSV and JSON Lines that load to the same records. The same seed \
-            writes the same bytes.
+            V3.0 XML (GBK), CSV and JSON Lines that load to the same records. Then the traffic of \
+            the same world (a pcap and a pcapng), and the truth: every observation the traffic \
+            holds and every finding a scan must report. The same seed writes the same bytes.
             """
     )
 
@@ -27,24 +36,50 @@ struct Datagen: ParsableCommand {
     @Option(help: "Output directory.")
     var out: String
 
+    @Flag(help: "Write the registry only.")
+    var registryOnly = false
+
     func run() throws {
         var chosen: RegistryPreset
+        var traffic: ScenarioPreset
         switch preset {
-        case "sample": chosen = .sample
-        case "province": chosen = .province
-        case "national": chosen = .national
+        case "sample": (chosen, traffic) = (.sample, .sample)
+        case "province": (chosen, traffic) = (.province, .province)
+        case "national": (chosen, traffic) = (.national, .national)
         default: throw ValidationError("--preset must be sample, province or national")
         }
         if let sponsors {
             guard sponsors > 0 else { throw ValidationError("--sponsors must be positive") }
             chosen.sponsors = sponsors
         }
-        let world = RegistryWorldBuilder.build(seed: seed, preset: chosen)
-        let files = try RegistryEmitter(world: world).write(to: URL(fileURLWithPath: out))
+        let directory = URL(fileURLWithPath: out)
+        var world = RegistryWorldBuilder.build(seed: seed, preset: chosen)
+        let geo = GeoPlan(world: world)
+        let scenario = ScenarioBuilder.build(world: world, geo: geo, preset: traffic, seed: seed)
+        if !registryOnly { ScenarioBuilder.plantMidnightCancellation(in: &world, scenario: scenario) }
+        var files = try RegistryEmitter(world: world).write(to: directory)
         print(
             "\(chosen.name) world, seed \(seed): \(world.sponsors.count) sponsors, \(world.sites.count) sites, "
                 + "\(world.sites.reduce(0) { $0 + $1.domains.count }) domains, \(world.accesses.count) access records, "
                 + "\(world.sources.count) source blocks, \(world.allocations.count) allocations")
+        if !registryOnly {
+            var writer = TrafficWriter(scenario: scenario, seed: seed)
+            let (observations, packets, bytes) = try writer.write(to: directory)
+            files += TrafficWriter.files
+            let judge = Judge(world: world, geo: geo, scenario: scenario)
+            let findings = judge.findings(observations)
+            try TruthWriter.write(observations.map(TruthWriter.line), to: directory.appendingPathComponent("truth/observations.jsonl"))
+            try TruthWriter.write(findings.map(TruthWriter.line), to: directory.appendingPathComponent("truth/findings.jsonl"))
+            try TruthWriter.write(scenario.coverage.map(\.text), to: directory.appendingPathComponent("truth/coverage.txt"))
+            files += ["truth/observations.jsonl", "truth/findings.jsonl", "truth/coverage.txt"]
+            var kinds: [String: Int] = [:]
+            for finding in findings { kinds[finding.kind, default: 0] += 1 }
+            print(
+                "traffic: \(scenario.visits.count) visits, \(packets) packets, \(bytes) bytes; \(observations.count) observations; "
+                    + "\(findings.count) findings ("
+                    + kinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    + ")")
+        }
         for file in files { print("  \(out)/\(file)") }
     }
 }

@@ -54,7 +54,7 @@ struct RegistryWorld {
         var updated: String
     }
 
-    struct Address: Comparable {
+    struct Address: Hashable, Comparable {
         /// IPv4 in the low 32 bits when `v6` is false.
         var value: UInt128
         var v6: Bool
@@ -66,7 +66,24 @@ struct RegistryWorld {
                 let v = UInt32(truncatingIfNeeded: value)
                 return "\(v >> 24).\(v >> 16 & 0xFF).\(v >> 8 & 0xFF).\(v & 0xFF)"
             }
-            return (0..<8).map { String(UInt16(truncatingIfNeeded: value >> (112 - 16 * $0)), radix: 16) }.joined(separator: ":")
+            // RFC 5952: lowercase, no leading zeros, the longest run of two or more zero groups
+            // (the first of equal runs) as "::".
+            let groups = (0..<8).map { UInt16(truncatingIfNeeded: value >> (112 - 16 * $0)) }
+            var best = (start: -1, length: 0)
+            var run = (start: -1, length: 0)
+            for (index, group) in groups.enumerated() {
+                if group == 0 {
+                    run = run.start < 0 ? (index, 1) : (run.start, run.length + 1)
+                    if run.length > best.length { best = run }
+                } else {
+                    run = (-1, 0)
+                }
+            }
+            let hex = groups.map { String($0, radix: 16) }
+            guard best.length >= 2 else { return hex.joined(separator: ":") }
+            let head = hex[..<best.start].joined(separator: ":")
+            let tail = hex[(best.start + best.length)...].joined(separator: ":")
+            return head + "::" + tail
         }
 
         /// The V3.0 form: an integer for IPv4, text for IPv6 (beian's extension).

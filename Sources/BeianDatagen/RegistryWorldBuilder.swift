@@ -63,6 +63,7 @@ struct RegistryWorldBuilder {
         builder.makeCancellations()
         builder.makeRegistrations()
         builder.makeBlacklists()
+        builder.plantPaperMismatches()
         return builder.world
     }
 
@@ -380,6 +381,16 @@ struct RegistryWorldBuilder {
                         registered: date(year: year), expires: date(year: year + random.int(1...10)),
                         email: "dns\(random.int(1...9999))@mail.example.cn", phone: "+86.571\(random.digits(8))"))
             }
+        }
+    }
+
+    /// Access records naming a provider other than the one whose space their addresses are in
+    /// (接入商不符 on paper, and in traffic when the site is served there).
+    mutating func plantPaperMismatches() {
+        for index in world.accesses.indices where index % 41 == 7 {
+            let current = world.accesses[index].provider
+            guard let position = customerBlockOrder.firstIndex(of: current) else { continue }
+            world.accesses[index].provider = customerBlockOrder[(position + 3) % customerBlockOrder.count]
         }
     }
 
