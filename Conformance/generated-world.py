@@ -8,6 +8,9 @@
   truth/observations.jsonl for that capture exactly: packet number, time, protocol, host,
   server address and port, ECH and proxy marks.
 
+- mmdblookup answers every network of truth/geo.tsv from geo/country.mmdb with the country,
+  ASN and organisation the truth gives.
+
 Exit status 1 on any difference, with the differences listed.
 """
 import collections
@@ -115,7 +118,34 @@ def main():
         for item in sorted(extra)[:20]:
             print(f"  seen by tshark, not in the truth: {item}")
         failed = failed or bool(missing or extra)
+    failed = check_geo(world) or failed
     sys.exit(1 if failed else 0)
+
+
+def mmdb_value(database, address, *path):
+    output = subprocess.run(["mmdblookup", "--file", database, "--ip", address, *path], capture_output=True, text=True).stdout.strip()
+    if not output:
+        return None
+    value = output.split("<")[0].strip()
+    return value.strip('"')
+
+
+def check_geo(world):
+    database = os.path.join(world, "geo", "country.mmdb")
+    wrong = []
+    count = 0
+    with open(os.path.join(world, "truth", "geo.tsv"), encoding="utf-8") as handle:
+        for line in handle:
+            address, country, asn, organisation = line.rstrip("\n").split("\t")
+            count += 1
+            answer = (mmdb_value(database, address, "country", "iso_code"), mmdb_value(database, address, "autonomous_system_number"),
+                      mmdb_value(database, address, "autonomous_system_organization"))
+            if answer != (country, asn, organisation):
+                wrong.append(f"  {address}: mmdblookup {answer}, truth {(country, asn, organisation)}")
+    print(f"geo/country.mmdb: {count} lookups with mmdblookup: {'identical' if not wrong else 'DIFFERENT'}")
+    for line in wrong[:20]:
+        print(line)
+    return bool(wrong)
 
 
 if __name__ == "__main__":

@@ -66,14 +66,37 @@ struct Generate: ParsableCommand {
             var writer = TrafficWriter(scenario: scenario, seed: seed)
             let (observations, packets, bytes) = try writer.write(to: directory)
             files += TrafficWriter.files
+            var logWriter = LogWriter(scenario: scenario, seed: seed)
+            let logs = try logWriter.write(to: directory)
+            files += logs.files
             let judge = Judge(world: world, geo: geo, scenario: scenario)
-            let findings = judge.findings(observations)
-            try TruthWriter.write(observations.map(TruthWriter.line), to: directory.appendingPathComponent("truth/observations.jsonl"))
+            let findings = judge.findings(observations, coverage: scenario.coverage)
+            let logged = ["zeek", "web", "squid"].flatMap { logs.observations[$0] ?? [] }
+            try TruthWriter.write(
+                (observations + logged).map(TruthWriter.line), to: directory.appendingPathComponent("truth/observations.jsonl"))
             try TruthWriter.write(findings.map(TruthWriter.line), to: directory.appendingPathComponent("truth/findings.jsonl"))
+            // Scans of the logs alone: Zeek watches the same link (same coverage); the web
+            // servers' and the proxy's logs cover no address space in full.
+            for (family, coverage) in [("zeek", scenario.coverage), ("web", []), ("squid", [])] {
+                let found = judge.findings(logs.observations[family] ?? [], coverage: coverage)
+                try TruthWriter.write(found.map(TruthWriter.line), to: directory.appendingPathComponent("truth/findings-\(family).jsonl"))
+                files.append("truth/findings-\(family).jsonl")
+            }
             try TruthWriter.write(scenario.coverage.map(\.text), to: directory.appendingPathComponent("truth/coverage.txt"))
-            files += ["truth/observations.jsonl", "truth/findings.jsonl", "truth/coverage.txt"]
+            let database = directory.appendingPathComponent("geo/country.mmdb")
+            try FileManager.default.createDirectory(at: database.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(MMDBWriter.country(geo)).write(to: database)
+            // What a lookup of each network's first and last address must answer.
+            let answers = geo.entries.flatMap { entry in
+                [entry.block.first, entry.block.last].map { "\($0.text)\t\(entry.country)\t\(entry.asn)\t\(entry.organisation)" }
+            }
+            try TruthWriter.write(answers, to: directory.appendingPathComponent("truth/geo.tsv"))
+            files += ["geo/country.mmdb", "truth/observations.jsonl", "truth/findings.jsonl", "truth/coverage.txt", "truth/geo.tsv"]
             var kinds: [String: Int] = [:]
             for finding in findings { kinds[finding.kind, default: 0] += 1 }
+            print(
+                "logs: "
+                    + ["zeek", "web", "squid"].map { "\($0) \(logs.observations[$0]?.count ?? 0) observations" }.joined(separator: ", "))
             print(
                 "traffic: \(scenario.visits.count) visits, \(packets) packets, \(bytes) bytes; \(observations.count) observations; "
                     + "\(findings.count) findings ("

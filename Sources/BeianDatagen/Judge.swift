@@ -149,8 +149,9 @@ struct Judge {
 
     // MARK: Judging
 
-    /// The findings of a scan of `observations` (one input set), in a stable order.
-    func findings(_ observations: [Observation]) -> [TruthFinding] {
+    /// The findings of a scan of `observations` (one input set), in a stable order. `coverage`
+    /// is the address space the input declares it sees in full (none: no 多报 or 空壳).
+    func findings(_ observations: [Observation], coverage: [RegistryWorld.Block]) -> [TruthFinding] {
         var found: [String: TruthFinding] = [:]
         var order: [String] = []
         func report(
@@ -238,7 +239,7 @@ struct Judge {
         for (index, site) in world.sites.enumerated() where isActive(site: index, at: end) {
             let live = (accessesBySite[index] ?? []).filter { isActive(access: $0, at: end) }
             let covered = live.filter { access in
-                world.accesses[access].ranges.allSatisfy { range in scenario.coverage.contains { $0.contains(range) } }
+                world.accesses[access].ranges.allSatisfy { range in coverage.contains { $0.contains(range) } }
             }
             guard !covered.isEmpty else { continue }
             let independent = scenario.independent[site.domains[0].ascii] ?? Judge.registrable(site.domains[0].ascii)

@@ -387,6 +387,16 @@ struct RegistryWorldBuilder {
     /// Access records naming a provider other than the one whose space their addresses are in
     /// (接入商不符 on paper, and in traffic when the site is served there).
     mutating func plantPaperMismatches() {
+        // A second access record at the same provider for some sites (the traffic serves only
+        // the first of them for some: 多报).
+        for index in world.sites.indices where index % 9 == 3 {
+            guard let first = world.accesses.first(where: { $0.site == index }) else { continue }
+            let address = address(of: first.provider, v6: false)
+            world.accesses.append(
+                .init(
+                    id: 3_320_000_000 + Int64(world.accesses.count), site: index, provider: first.provider,
+                    ranges: [RegistryWorld.Block(address, address)], placement: first.placement, method: first.method))
+        }
         for index in world.accesses.indices where index % 41 == 7 {
             let current = world.accesses[index].provider
             guard let position = customerBlockOrder.firstIndex(of: current) else { continue }

@@ -20,8 +20,12 @@ struct GeoPlan {
     var clients: [RegistryWorld.Block] = []
 
     init(world: RegistryWorld) {
+        let networks: [Int64: (Int, String)] = [
+            10: (4134, "CHINANET-BACKBONE"), 11: (4837, "CHINA169-BACKBONE"), 12: (56041, "CMNET-ZHEJIANG-AP"),
+        ]
         for source in world.sources {
-            entries.append(Entry(block: source.block, country: "CN", asn: 4134 + Int(source.unit % 3) * 3703, organisation: "CHINANET"))
+            let (asn, name) = networks[source.unit] ?? (4134, "CHINANET-BACKBONE")
+            entries.append(Entry(block: source.block, country: "CN", asn: asn, organisation: name))
         }
         for brought in world.selfBrought {
             entries.append(Entry(block: brought.block, country: "CN", asn: 137_718, organisation: "Self-brought space"))
@@ -112,6 +116,8 @@ struct Scenario {
         var hostPort: Int?
         var proxy = false
         var connect = false
+        /// Through a proxy: the server the proxy reached (its log shows it).
+        var origin: RegistryWorld.Address?
         var pipelined: String?
         // TCP behaviour.
         var retransmit = false
@@ -435,6 +441,7 @@ struct ScenarioBuilder {
             let served = scenario.visits.filter { $0.proto == .http && !$0.server.v6 }.prefix(max(2, preset.unfiledDomestic / 3))
             for (k, visit) in served.enumerated() {
                 add(proto: .http, host: visit.host, server: proxy)
+                scenario.visits[scenario.visits.count - 1].origin = visit.server
                 scenario.visits[scenario.visits.count - 1].port = 3128
                 scenario.visits[scenario.visits.count - 1].hostPort = nil
                 scenario.visits[scenario.visits.count - 1].proxy = true

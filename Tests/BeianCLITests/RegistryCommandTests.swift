@@ -12,7 +12,7 @@ import Testing
         #expect(result.stdout.contains("icp.xml: xml, gb18030"))
         #expect(result.stdout.contains("rejected 0"))
         let total = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("total over 3 file(s)") })
-        #expect(total.contains("read 3593, accepted 3593"))
+        #expect(total.contains("read 3693, accepted 3693"))
     }
 
     @Test func validateJSONReportsIssuesWithoutPersonalData() throws {
