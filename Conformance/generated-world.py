@@ -11,6 +11,11 @@
 - mmdblookup answers every network of truth/geo.tsv from geo/country.mmdb with the country,
   ASN and organisation the truth gives.
 
+- warcio checks every record digest of homepages/homepages.warc.gz and reads every page; each
+  page decodes in the charset the truth gives (after warcio undoes chunking and gzip) and
+  holds the footer the truth describes; openssl parses every /cert/bazs.cert and its private
+  extension (1.2.156.901372.310.5.1) carries, in GBK, the number the truth gives.
+
 Exit status 1 on any difference, with the differences listed.
 """
 import collections
@@ -119,7 +124,67 @@ def main():
             print(f"  seen by tshark, not in the truth: {item}")
         failed = failed or bool(missing or extra)
     failed = check_geo(world) or failed
+    failed = check_homepages(world) or failed
     sys.exit(1 if failed else 0)
+
+
+def check_homepages(world):
+    import re
+    import tempfile
+    from warcio.archiveiterator import ArchiveIterator
+    path = os.path.join(world, "homepages", "homepages.warc.gz")
+    problems = []
+    check = subprocess.run(["warcio", "check", path], capture_output=True, text=True)
+    if check.returncode != 0:
+        problems.append(f"  warcio check: {check.stdout.strip()} {check.stderr.strip()}")
+    pages = {}
+    with open(os.path.join(world, "truth", "homepages.jsonl"), encoding="utf-8") as handle:
+        for line in handle:
+            page = json.loads(line)
+            pages[page["url"]] = page
+    responses = {}
+    with open(path, "rb") as handle:
+        for record in ArchiveIterator(handle):
+            if record.rec_type == "response":
+                responses[record.rec_headers.get_header("WARC-Target-URI")] = record.content_stream().read()
+    for url, page in pages.items():
+        body = responses.get(url)
+        if body is None:
+            problems.append(f"  {url}: no response record")
+            continue
+        try:
+            text = body.decode("gbk" if page["charset"] == "gbk" else "utf-8")
+        except UnicodeDecodeError as error:
+            problems.append(f"  {url}: does not decode as {page['charset']}: {error}")
+            continue
+        # The visible text, crudely: no comments, scripts or tags, entities decoded.
+        import html
+        visible = re.sub(r"<!--.*?-->|<script.*?</script>|<style.*?</style>", "", text, flags=re.S)
+        visible = html.unescape(re.sub(r"<[^>]+>", "", visible))
+        for shown in page["numbers"]:
+            where = visible if shown.get("visible", False) else text
+            if shown["verbatim"] not in where:
+                problems.append(f"  {url}: {shown['verbatim']!r} not found {'in the visible text' if shown['visible'] else 'in the source'}")
+            elif not shown.get("visible", False) and shown["verbatim"] in visible:
+                problems.append(f"  {url}: {shown['verbatim']!r} is visible but the truth says it is not")
+        if page.get("cert_number"):
+            certificate = responses.get(url + "cert/bazs.cert")
+            if certificate is None:
+                problems.append(f"  {url}: no bazs.cert response")
+                continue
+            with tempfile.NamedTemporaryFile(suffix=".der") as der:
+                der.write(certificate)
+                der.flush()
+                parsed = subprocess.run(["openssl", "asn1parse", "-inform", "DER", "-in", der.name], capture_output=True, text=True).stdout
+            match = re.search(r":1\.2\.156\.901372\.310\.5\.1\s*\n.*?OCTET STRING\s+\[HEX DUMP\]:([0-9A-F]+)", parsed)
+            number = bytes.fromhex(match.group(1)).decode("gbk") if match else None
+            if number != page["cert_number"]:
+                problems.append(f"  {url}bazs.cert: openssl reads {number!r}, truth {page['cert_number']!r}")
+    print(f"homepages/homepages.warc.gz: {len(responses)} responses, {len(pages)} pages in the truth: "
+          f"{'consistent' if not problems else 'DIFFERENT'}")
+    for line in problems[:20]:
+        print(line)
+    return bool(problems)
 
 
 def mmdb_value(database, address, *path):

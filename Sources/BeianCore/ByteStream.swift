@@ -245,3 +245,39 @@ final class GzipByteStream: ByteStream {
         return buffer.count
     }
 }
+
+/// Compression with zlib, for writers (WARC records, gzip-encoded bodies).
+public enum Compression {
+    public enum Format: Sendable {
+        /// RFC 1952: a gzip member with header and CRC.
+        case gzip
+        /// RFC 1950: zlib-wrapped deflate (HTTP's `Content-Encoding: deflate`).
+        case zlib
+    }
+
+    /// `bytes` compressed in one member (level 6). Nil only if zlib fails, which it does not for
+    /// memory it was given.
+    public static func compress(_ bytes: [UInt8], format: Format = .gzip) -> [UInt8]? {
+        var stream = z_stream()
+        let windowBits = format == .gzip ? 16 + MAX_WBITS : MAX_WBITS
+        guard
+            deflateInit2_(&stream, 6, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+                == Z_OK
+        else { return nil }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 32)
+        var input = bytes
+        let rc = input.withUnsafeMutableBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in
+                stream.next_in = source.baseAddress
+                stream.avail_in = UInt32(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = UInt32(target.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard rc == Z_STREAM_END else { return nil }
+        output.removeLast(Int(stream.avail_out))
+        return output
+    }
+}

@@ -69,6 +69,15 @@ struct Generate: ParsableCommand {
             var logWriter = LogWriter(scenario: scenario, seed: seed)
             let logs = try logWriter.write(to: directory)
             files += logs.files
+            var homepageWriter = HomepageWriter(world: world, scenario: scenario, seed: seed)
+            let pages = try homepageWriter.write(to: directory)
+            files.append(HomepageWriter.file)
+            try TruthWriter.write(pages.map(homepageWriter.truthLine), to: directory.appendingPathComponent("truth/homepages.jsonl"))
+            let pageFindings = homepageWriter.findings(pages)
+            try TruthWriter.write(
+                pageFindings.map(TruthWriter.line), to: directory.appendingPathComponent("truth/findings-homepages.jsonl"))
+            files += ["truth/homepages.jsonl", "truth/findings-homepages.jsonl"]
+            print("homepages: \(pages.count) pages, \(pages.filter { $0.cert != nil }.count) bazs.cert, \(pageFindings.count) findings")
             let judge = Judge(world: world, geo: geo, scenario: scenario)
             let findings = judge.findings(observations, coverage: scenario.coverage)
             let logged = ["zeek", "web", "squid"].flatMap { logs.observations[$0] ?? [] }

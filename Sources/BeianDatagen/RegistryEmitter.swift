@@ -19,14 +19,14 @@ struct RegistryEmitter {
             try data.write(to: url)
             written.append(relative)
         }
-        try save("registry/xml/icp.xml", try gbk(icpXML()))
-        try save("registry/xml/sync.xml", try gbk(syncXML()))
+        try save("registry/xml/icp.xml", try Self.gbk(icpXML()))
+        try save("registry/xml/sync.xml", try Self.gbk(syncXML()))
         try save("registry/xml/codes.xml", Data(codesXML().utf8))
         for (kind, text) in csvFiles() {
             // Sponsors as an operator's GBK export, sites with the BOM Excel writes, the rest plain UTF-8.
             let data: Data
             switch kind {
-            case "sponsor": data = try gbk(text)
+            case "sponsor": data = try Self.gbk(text)
             case "site": data = Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8)
             default: data = Data(text.utf8)
             }
@@ -496,7 +496,7 @@ struct RegistryEmitter {
     // MARK: GBK
 
     /// The text in GBK (via iconv's GB18030, which agrees with GBK on every character used).
-    private func gbk(_ text: String) throws -> Data {
+    static func gbk(_ text: String) throws -> Data {
         guard let handle = Optional(iconv_open("GB18030", "UTF-8")), handle != iconv_t(bitPattern: -1) else {
             throw DatagenError("iconv cannot convert to GB18030")
         }

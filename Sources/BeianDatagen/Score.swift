@@ -17,8 +17,8 @@ struct Score: ParsableCommand {
     @Option(help: "The truth directory of a world (holding findings.jsonl).")
     var truth: String
 
-    @Option(help: "The truth file in it to score against.")
-    var truthFile = "findings.jsonl"
+    @Option(help: "The truth file(s) in it to score against (repeat to join several: captures and homepages).")
+    var truthFile: [String] = ["findings.jsonl"]
 
     @Option(help: "The scanner's findings, JSON Lines ('-' for standard input).")
     var findings: String
@@ -27,7 +27,12 @@ struct Score: ParsableCommand {
     var requirePerfect = false
 
     func run() throws {
-        let expected = try ScoreInput.read(URL(fileURLWithPath: truth).appendingPathComponent(truthFile).path)
+        var expected: (findings: [ScoredFinding], rejected: [String]) = ([], [])
+        for file in truthFile {
+            let part = try ScoreInput.read(URL(fileURLWithPath: truth).appendingPathComponent(file).path)
+            expected.findings += part.findings
+            expected.rejected += part.rejected
+        }
         let reported = try ScoreInput.read(findings)
         let result = Scoring.score(expected: expected.findings, reported: reported.findings)
         print(result.report(truthRejected: expected.rejected, reportedRejected: reported.rejected))

@@ -20,6 +20,10 @@ struct JSONObject {
         if value { fields.append((key, "true")) }
     }
 
+    mutating func set(_ key: String, array: [JSONObject]) {
+        fields.append((key, "[" + array.map(\.text).joined(separator: ",") + "]"))
+    }
+
     mutating func set(_ key: String, object: JSONObject?) {
         guard let object else { return }
         fields.append((key, object.text))
