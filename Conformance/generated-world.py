@@ -33,7 +33,9 @@ FIELDS = [
 
 
 def tshark_rows(path):
-    command = ["tshark", "-r", path, "-n", "-o", "tcp.reassemble_out_of_order:TRUE", "-T", "fields", "-E", "separator=\t",
+    # QUIC on UDP 443 whatever the client's port (tshark would otherwise decode a client port
+    # that some protocol registered, EtherCAT's 34980 say, as that protocol).
+    command = ["tshark", "-r", path, "-n", "-o", "tcp.reassemble_out_of_order:TRUE", "-d", "udp.port==443,quic", "-T", "fields", "-E", "separator=\t",
                "-E", "occurrence=a", "-E", "aggregator=|"]
     for field in FIELDS:
         command += ["-e", field]

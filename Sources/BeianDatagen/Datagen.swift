@@ -39,6 +39,12 @@ struct Generate: ParsableCommand {
     @Flag(help: "Write the registry only.")
     var registryOnly = false
 
+    @Flag(help: "Write the traffic, logs and homepages of the national preset too (tens of gigabytes).")
+    var withTraffic = false
+
+    @Option(help: "Repeat the traffic window this many times (a capture of any size: a province round is about 1.7 GB).")
+    var rounds = 1
+
     func run() throws {
         var chosen: RegistryPreset
         var traffic: ScenarioPreset
@@ -53,22 +59,28 @@ struct Generate: ParsableCommand {
             chosen.sponsors = sponsors
         }
         let directory = URL(fileURLWithPath: out)
+        let clock = Stopwatch()
         var world = RegistryWorldBuilder.build(seed: seed, preset: chosen)
         let geo = GeoPlan(world: world)
-        let scenario = ScenarioBuilder.build(world: world, geo: geo, preset: traffic, seed: seed)
-        if !registryOnly { ScenarioBuilder.plantMidnightCancellation(in: &world, scenario: scenario) }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        let registryOnly = self.registryOnly || (preset == "national" && !withTraffic)
+        let scenario = registryOnly ? nil : ScenarioBuilder.build(world: world, geo: geo, preset: traffic, seed: seed, rounds: rounds)
+        if let scenario { ScenarioBuilder.plantMidnightCancellation(in: &world, scenario: scenario) }
         var files = try RegistryEmitter(world: world).write(to: directory)
+        clock.lap("registry (world and three formats)")
         print(
             "\(chosen.name) world, seed \(seed): \(world.sponsors.count) sponsors, \(world.sites.count) sites, "
                 + "\(world.sites.reduce(0) { $0 + $1.domains.count }) domains, \(world.accesses.count) access records, "
                 + "\(world.sources.count) source blocks, \(world.allocations.count) allocations")
-        if !registryOnly {
+        if let scenario {
             var writer = TrafficWriter(scenario: scenario, seed: seed)
             let (observations, packets, bytes) = try writer.write(to: directory)
             files += TrafficWriter.files
+            clock.lap("traffic", bytes: bytes)
             var logWriter = LogWriter(scenario: scenario, seed: seed)
             let logs = try logWriter.write(to: directory)
             files += logs.files
+            clock.lap("logs")
             var homepageWriter = HomepageWriter(world: world, scenario: scenario, seed: seed)
             let pages = try homepageWriter.write(to: directory)
             files.append(HomepageWriter.file)
@@ -77,6 +89,7 @@ struct Generate: ParsableCommand {
             try TruthWriter.write(
                 pageFindings.map(TruthWriter.line), to: directory.appendingPathComponent("truth/findings-homepages.jsonl"))
             files += ["truth/homepages.jsonl", "truth/findings-homepages.jsonl"]
+            clock.lap("homepages")
             print("homepages: \(pages.count) pages, \(pages.filter { $0.cert != nil }.count) bazs.cert, \(pageFindings.count) findings")
             let judge = Judge(world: world, geo: geo, scenario: scenario)
             let findings = judge.findings(observations, coverage: scenario.coverage)
@@ -101,6 +114,7 @@ struct Generate: ParsableCommand {
             }
             try TruthWriter.write(answers, to: directory.appendingPathComponent("truth/geo.tsv"))
             files += ["geo/country.mmdb", "truth/observations.jsonl", "truth/findings.jsonl", "truth/coverage.txt", "truth/geo.tsv"]
+            clock.lap("truth")
             var kinds: [String: Int] = [:]
             for finding in findings { kinds[finding.kind, default: 0] += 1 }
             print(
@@ -113,5 +127,19 @@ struct Generate: ParsableCommand {
                     + ")")
         }
         for file in files { print("  \(out)/\(file)") }
+    }
+}
+
+/// Times the stages of a run, on standard error (standard output stays the same run to run).
+final class Stopwatch {
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    func lap(_ stage: String, bytes: Int? = nil) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let seconds = Double(now - last) / 1e9
+        last = now
+        var line = String(format: "%@: %.2f s", stage, seconds)
+        if let bytes { line += String(format: " (%.0f MB, %.0f MB/s)", Double(bytes) / 1e6, Double(bytes) / 1e6 / max(seconds, 1e-9)) }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

@@ -126,6 +126,9 @@ struct HomepageWriter {
         }
         var pages: [Page] = []
         var variants = 0
+        var firstAccess: [Int: RegistryWorld.Address] = [:]
+        for access in world.accesses.reversed() { if let address = access.ranges.first?.first { firstAccess[access.site] = address } }
+        let hosts = Set(scenario.visits.map(\.host))
         for (k, index) in crawled().enumerated() {
             let site = world.sites[index]
             let sponsor = world.sponsors[site.sponsor]
@@ -145,9 +148,9 @@ struct HomepageWriter {
                 lie
                 ? (gbkPage ? "utf-8" : "gb2312") : (gbkPage ? random.pick(["gbk", "gb2312", "GB2312"]) : random.pick(["utf-8", "UTF-8"]))
             var shown: [Shown] = []
-            let address = world.accesses.first { $0.site == index }?.ranges.first?.first ?? RegistryWorld.Address(value: 0, v6: false)
+            let address = firstAccess[index] ?? RegistryWorld.Address(value: 0, v6: false)
             let host =
-                scenario.visits.contains { $0.host == "www." + site.domains[0].ascii }
+                hosts.contains("www." + site.domains[0].ascii)
                 ? "www." + site.domains[0].ascii : site.domains[0].ascii
             switch footer {
             case .sponsorLinked, .siteLinked, .variantLinked, .notLinked, .lookAlikeLink:

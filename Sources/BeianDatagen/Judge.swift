@@ -179,13 +179,21 @@ struct Judge {
         }
         var seenSites: Set<Int> = []
         var seenAccess: Set<Int> = []
+        // Chains and routing by address, computed once per address.
+        var chains: [RegistryWorld.Address: [(block: RegistryWorld.Block, unit: Int64, target: Int64?, kind: Int, province: Province?)]] =
+            [:]
+        var routes: [RegistryWorld.Address: (provider: RegistryWorld.Unit?, operatorUnit: RegistryWorld.Unit?, province: Province?)] = [:]
         for observation in observations.sorted(by: { $0.time < $1.time }) where !observation.proxy {
             let host = observation.host
             let address = observation.address
             let time = observation.time
             let independent = scenario.independent[host] ?? host
-            let records = chain(address)
-            let route = routing(address)
+            if chains[address] == nil {
+                chains[address] = chain(address)
+                routes[address] = routing(address)
+            }
+            let records = chains[address] ?? []
+            guard let route = routes[address] else { continue }
             // Blacklists apply wherever the site is served.
             let listedDomain = blacklistedDomains.contains { host == $0 || host.hasSuffix("." + $0) }
             let illegal = world.illegalAccess.contains {

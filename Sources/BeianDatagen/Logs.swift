@@ -64,7 +64,7 @@ struct LogWriter {
             let ids = [visit.client.text, String(visit.clientPort), visit.server.text, String(visit.port)]
             switch visit.proto {
             case .http:
-                let hosts = [visit.host] + (visit.pipelined.map { [$0] } ?? [])
+                let hosts = [visit.host] + (visit.connect ? [] : visit.pipelined.map { [$0] } ?? [])
                 for (depth, host) in hosts.enumerated() {
                     let requestTime = visit.time + 60_000 + Int64(depth) * 150
                     let uri = visit.connect ? "\(host):443" : visit.proxy ? "http://\(host)/" : depth == 0 ? "/" : "/favicon.ico"

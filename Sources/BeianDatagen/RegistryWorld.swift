@@ -227,8 +227,11 @@ struct RegistryWorld {
 struct RegistryPreset {
     var sponsors: Int
     var name: String
+    /// Weights of 1, 2 and 3 domains per site.
+    var domainWeights: [Double] = [45, 40, 15]
 
     static let sample = RegistryPreset(sponsors: 300, name: "sample")
     static let province = RegistryPreset(sponsors: 30_000, name: "province")
-    static let national = RegistryPreset(sponsors: 3_000_000, name: "national")
+    /// 3.35 M sponsors: 5 M sites (1.5 a sponsor), 10 M domains (2 a site), 1.3 M allocations.
+    static let national = RegistryPreset(sponsors: 3_350_000, name: "national", domainWeights: [30, 40, 30])
 }

@@ -322,7 +322,7 @@ struct RegistryWorldBuilder {
 
     mutating func makeSite(sponsor: Int, index: Int) {
         let owner = world.sponsors[sponsor]
-        let domainCount = [1, 2, 3][random.weighted([45, 40, 15])]
+        let domainCount = [1, 2, 3][random.weighted(preset.domainWeights)]
         var domains: [RegistryWorld.Domain] = []
         for _ in 0..<domainCount { domains.append(domain(for: owner.nature, hint: index)) }
         let base = owner.name.count > 6 ? String(owner.name.prefix(4)) : owner.name

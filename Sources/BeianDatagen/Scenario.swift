@@ -164,7 +164,7 @@ struct ScenarioPreset {
         minutes: 10, visitsPerSite: 1...3, serverBytes: 600...6_000, servedOutside: 0.25, unfiledDomestic: 12, unfiledForeign: 8,
         unreported: 4)
     static let province = ScenarioPreset(
-        minutes: 60, visitsPerSite: 2...8, serverBytes: 2_000...400_000, servedOutside: 0.35, unfiledDomestic: 800, unfiledForeign: 500,
+        minutes: 60, visitsPerSite: 1...4, serverBytes: 2_000...40_000, servedOutside: 0.35, unfiledDomestic: 800, unfiledForeign: 500,
         unreported: 60)
     static let national = ScenarioPreset(
         minutes: 60, visitsPerSite: 1...3, serverBytes: 2_000...200_000, servedOutside: 0.05, unfiledDomestic: 20_000,
@@ -316,11 +316,26 @@ struct ScenarioBuilder {
 
     // MARK: The plan
 
-    static func build(world: RegistryWorld, geo: GeoPlan, preset: ScenarioPreset, seed: UInt64) -> Scenario {
+    /// The plan, repeated `rounds` times in consecutive windows (for captures of any size).
+    static func build(world: RegistryWorld, geo: GeoPlan, preset: ScenarioPreset, seed: UInt64, rounds: Int = 1) -> Scenario {
         var builder = ScenarioBuilder(world: world, geo: geo, preset: preset, seed: seed)
         builder.plan()
         builder.scenario.visits.sort { $0.time != $1.time ? $0.time < $1.time : $0.host < $1.host }
-        return builder.scenario
+        guard rounds > 1 else { return builder.scenario }
+        var scenario = builder.scenario
+        let window = scenario.end - scenario.start
+        let first = scenario.visits
+        scenario.visits.reserveCapacity(first.count * rounds)
+        for round in 1..<rounds {
+            for visit in first {
+                var again = visit
+                again.time += Int64(round) * window
+                again.dnsID &+= UInt16(truncatingIfNeeded: round)
+                scenario.visits.append(again)
+            }
+        }
+        scenario.end = scenario.start + Int64(rounds) * window
+        return scenario
     }
 
     mutating func plan() {
@@ -341,10 +356,17 @@ struct ScenarioBuilder {
             scenario.proxies = [RegistryWorld.Address(value: proxyBlock.first.value + 0x3FE, v6: false)]
         }
 
+        var accessesBySite: [Int: [RegistryWorld.Access]] = [:]
+        for access in world.accesses { accessesBySite[access.site, default: []].append(access) }
+        var customerBlocksByUnit: [Int64: [RegistryWorld.Block]] = [:]
+        for allocation in world.allocations where allocation.mode == 1 && !allocation.block.first.v6 {
+            customerBlocksByUnit[allocation.unit, default: []].append(allocation.block)
+        }
+        let providerIDs = Set(world.units.filter { $0.role == .accessProvider }.map(\.id))
         let cancelledSites = Set(world.cancellations.filter { $0.target == 1 }.map(\.recordID))
         let cancelledSponsors = Set(world.cancellations.filter { $0.target == 0 }.map(\.recordID))
         for (index, site) in world.sites.enumerated() {
-            let accesses = world.accesses.filter { $0.site == index }
+            let accesses = accessesBySite[index] ?? []
             let inCoverage =
                 !accesses.isEmpty
                 && accesses.allSatisfy { access in
@@ -373,21 +395,14 @@ struct ScenarioBuilder {
             // 少报: served at an unlisted address of the same provider; with another
             // provider's address too for some (接入商不符 as well).
             if index % 17 == 6, let access = accesses.first {
-                let blocks = world.allocations.filter { $0.mode == 1 && $0.unit == access.provider && !$0.block.first.v6 }
-                if let block = blocks.first {
-                    visit(
-                        host: "www.\(domain.ascii)", independent: independent, server: unusedAddress(in: block.block, key: index), times: 2)
+                if let block = customerBlocksByUnit[access.provider]?.first {
+                    visit(host: "www.\(domain.ascii)", independent: independent, server: unusedAddress(in: block, key: index), times: 2)
                 }
             }
             if index % 23 == 9, let access = accesses.first {
-                let providerIDs = Set(world.units.filter { $0.role == .accessProvider }.map(\.id))
-                let other = world.allocations.first {
-                    $0.mode == 1 && $0.unit != access.provider && !$0.block.first.v6 && providerIDs.contains($0.unit)
-                }
-                if let other {
-                    visit(
-                        host: "www.\(domain.ascii)", independent: independent, server: unusedAddress(in: other.block, key: -index), times: 1
-                    )
+                let other = providerIDs.sorted().first { $0 != access.provider && customerBlocksByUnit[$0] != nil }
+                if let other, let block = customerBlocksByUnit[other]?.first {
+                    visit(host: "www.\(domain.ascii)", independent: independent, server: unusedAddress(in: block, key: -index), times: 1)
                 }
             }
         }
