@@ -10,35 +10,37 @@ import Foundation
 struct RegistryEmitter {
     let world: RegistryWorld
 
-    /// Files written, relative to the output directory.
+    /// Files written, relative to the output directory. Each file is streamed in chunks (the
+    /// national preset's XML alone is many gigabytes), and the files are written in parallel.
     func write(to directory: URL) throws -> [String] {
-        var written: [String] = []
-        func save(_ relative: String, _ data: Data) throws {
-            let url = directory.appendingPathComponent(relative)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: url)
-            written.append(relative)
+        let csvKinds = [
+            "sponsor", "site", "access", "cancellation", "ip_source", "ip_allocation", "ip_self_brought", "domain_registration",
+            "sponsor_blacklist", "site_blacklist", "illegal_access", "unfiled_site", "reporting_unit", "province",
+        ]
+        let jobs: [(files: [String], run: @Sendable () throws -> Void)] = [
+            (["registry/xml/icp.xml"], { try TextFile.write(directory, "registry/xml/icp.xml", .gbk) { icpXML(into: $0) } }),
+            (["registry/xml/sync.xml"], { try TextFile.write(directory, "registry/xml/sync.xml", .gbk) { syncXML(into: $0) } }),
+            (["registry/xml/codes.xml"], { try TextFile.write(directory, "registry/xml/codes.xml", .utf8) { codesXML(into: $0) } }),
+            (csvKinds.map { "registry/csv/\($0).csv" }, { try csvFiles(directory) }),
+            (
+                ["registry/jsonl/registry.jsonl"],
+                { try TextFile.write(directory, "registry/jsonl/registry.jsonl", .utf8) { jsonLines(into: $0) } }
+            ),
+        ]
+        let failures = FailureBox()
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+            do { try jobs[index].run() } catch { failures.record(error) }
         }
-        try save("registry/xml/icp.xml", try Self.gbk(icpXML()))
-        try save("registry/xml/sync.xml", try Self.gbk(syncXML()))
-        try save("registry/xml/codes.xml", Data(codesXML().utf8))
-        for (kind, text) in csvFiles() {
-            // Sponsors as an operator's GBK export, sites with the BOM Excel writes, the rest plain UTF-8.
-            let data: Data
-            switch kind {
-            case "sponsor": data = try Self.gbk(text)
-            case "site": data = Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8)
-            default: data = Data(text.utf8)
-            }
-            try save("registry/csv/\(kind).csv", data)
-        }
-        try save("registry/jsonl/registry.jsonl", Data(jsonLines().utf8))
-        return written
+        if let error = failures.first { throw error }
+        return jobs.flatMap(\.files)
     }
 
     // MARK: XML
 
     private func escape(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) else {
+            return text
+        }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in text {
@@ -57,8 +59,8 @@ struct RegistryEmitter {
         return "<\(name)>\(escape(value))</\(name)>"
     }
 
-    private func icpXML() -> String {
-        var x = "<?xml version=\"1.0\" encoding=\"GBK\"?>\n<DownloadData>\n<ICP>\n<BASJ>\n"
+    private func icpXML(into x: TextFile) {
+        x += "<?xml version=\"1.0\" encoding=\"GBK\"?>\n<DownloadData>\n<ICP>\n<BASJ>\n"
         var sitesBySponsor = [[Int]](repeating: [], count: world.sponsors.count)
         for (index, site) in world.sites.enumerated() { sitesBySponsor[site.sponsor].append(index) }
         var accessesBySite = [[Int]](repeating: [], count: world.sites.count)
@@ -136,11 +138,10 @@ struct RegistryEmitter {
             x += element("Yys", String(entry.operatorUnit)) + "</Wbawz_xx>\n"
         }
         x += "</WBAWZLB>\n</ICP>\n</DownloadData>\n"
-        return x
     }
 
-    private func syncXML() -> String {
-        var x = "<?xml version=\"1.0\" encoding=\"GBK\"?>\n<DownloadData>\n<SJTB>\n<IP>\n<Iply>\n"
+    private func syncXML(into x: TextFile) {
+        x += "<?xml version=\"1.0\" encoding=\"GBK\"?>\n<DownloadData>\n<SJTB>\n<IP>\n<Iply>\n"
         for s in world.sources {
             x += "<Lyxx>" + element("Id", String(s.id)) + element("Bbdwid", String(s.unit)) + element("Qsip", s.block.first.registryText)
             x += element("Zzip", s.block.last.registryText) + element("Lydw", String(s.sourceUnit)) + "</Lyxx>\n"
@@ -178,11 +179,10 @@ struct RegistryEmitter {
                 + "</Ymxx>\n"
         }
         x += "</YM>\n</SJTB>\n</DownloadData>\n"
-        return x
     }
 
-    private func codesXML() -> String {
-        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DownloadData>\n<JCDM>\n<Bbdwlb>\n"
+    private func codesXML(into x: TextFile) {
+        x += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DownloadData>\n<JCDM>\n<Bbdwlb>\n"
         for u in world.units {
             x += "<Bbdw>" + element("Id", String(u.id)) + element("Dwmc", u.name) + element("Dwfl", String(u.unitClass))
             x += element("Dwhyfl", String(u.industry)) + element("Jyxkzbh", u.licence) + element("Shengid", String(u.province.registryCode))
@@ -194,7 +194,6 @@ struct RegistryEmitter {
             x += element("Shengid", String(p.registryCode)) + element("Shengjc", String(p.plate)) + element("Sfyx", "1") + "</Gj_dm_xx>\n"
         }
         x += "</Gj_dms>\n</Jcdm_xx>\n</JCDM>\n</DownloadData>\n"
-        return x
     }
 
     // MARK: CSV
@@ -208,122 +207,142 @@ struct RegistryEmitter {
 
     private func range(_ block: RegistryWorld.Block) -> String { "\(block.first.text)-\(block.last.text)" }
 
-    private func csvFiles() -> [(String, String)] {
-        var files: [(String, String)] = []
-        var lines = [
-            "sponsor_id,sponsor_number,name,nature,province,id_type,id_number,contact_name,phone,email,address,first_filed,updated,approved"
-        ]
-        for s in world.sponsors {
-            lines.append(
-                csv([
-                    String(s.id), s.number, s.name, String(s.nature), String(s.province.registryCode), String(s.idType), s.idNumber,
-                    s.contactName,
-                    "\(s.phone);\(s.mobile)", s.email, s.address, s.firstFiled, s.updated, s.approved,
-                ]))
+    private func csvFiles(_ directory: URL) throws {
+        try TextFile.write(directory, "registry/csv/sponsor.csv", .gbk, newline: "\r\n") { lines in
+            lines.line(
+                "sponsor_id,sponsor_number,name,nature,province,id_type,id_number,contact_name,phone,email,address,first_filed,updated,approved"
+            )
+            for s in world.sponsors {
+                lines.line(
+                    csv([
+                        String(s.id), s.number, s.name, String(s.nature), String(s.province.registryCode), String(s.idType), s.idNumber,
+                        s.contactName,
+                        "\(s.phone);\(s.mobile)", s.email, s.address, s.firstFiled, s.updated, s.approved,
+                    ]))
+            }
         }
-        files.append(("sponsor", lines.joined(separator: "\r\n") + "\r\n"))
-        lines = ["site_id,sponsor_id,site_number,names,domains,homepage,first_filed,updated"]
-        for site in world.sites {
-            let sponsor = world.sponsors[site.sponsor]
-            lines.append(
-                csv([
-                    String(site.id), String(sponsor.id), "\(sponsor.number)-\(site.index)", site.names.joined(separator: ";"),
-                    site.domains.map(\.ascii).joined(separator: ";"), site.homepage, site.firstFiled, site.updated,
-                ]))
+        try TextFile.write(directory, "registry/csv/site.csv", .utf8WithBOM) { lines in
+            lines.line("site_id,sponsor_id,site_number,names,domains,homepage,first_filed,updated")
+            for site in world.sites {
+                let sponsor = world.sponsors[site.sponsor]
+                lines.line(
+                    csv([
+                        String(site.id), String(sponsor.id), "\(sponsor.number)-\(site.index)", site.names.joined(separator: ";"),
+                        site.domains.map(\.ascii).joined(separator: ";"), site.homepage, site.firstFiled, site.updated,
+                    ]))
+            }
         }
-        files.append(("site", lines.joined(separator: "\n") + "\n"))
-        lines = ["access_id,site_id,provider_id,ranges,placements,methods"]
-        for a in world.accesses {
-            lines.append(
-                csv([
-                    String(a.id), String(world.sites[a.site].id), String(a.provider), a.ranges.map(range).joined(separator: ";"),
-                    String(a.placement),
-                    String(a.method),
-                ]))
+        try TextFile.write(directory, "registry/csv/access.csv", .utf8) { lines in
+            lines.line("access_id,site_id,provider_id,ranges,placements,methods")
+            for a in world.accesses {
+                lines.line(
+                    csv([
+                        String(a.id), String(world.sites[a.site].id), String(a.provider), a.ranges.map(range).joined(separator: ";"),
+                        String(a.placement),
+                        String(a.method),
+                    ]))
+            }
         }
-        files.append(("access", lines.joined(separator: "\n") + "\n"))
-        lines = ["cancelled_record,target,cancelled"]
-        for c in world.cancellations { lines.append(csv([String(c.recordID), ["sponsor", "site", "access"][c.target], c.date])) }
-        files.append(("cancellation", lines.joined(separator: "\n") + "\n"))
-        lines = ["source_id,unit_id,start,end,source_unit_id"]
-        for s in world.sources {
-            lines.append(csv([String(s.id), String(s.unit), s.block.first.text, s.block.last.text, String(s.sourceUnit)]))
+        try TextFile.write(directory, "registry/csv/cancellation.csv", .utf8) { lines in
+            lines.line("cancelled_record,target,cancelled")
+            for c in world.cancellations { lines.line(csv([String(c.recordID), ["sponsor", "site", "access"][c.target], c.date])) }
         }
-        files.append(("ip_source", lines.joined(separator: "\n") + "\n"))
-        lines = [
-            "allocation_id,unit_id,start,end,mode,target_unit_id,usage,allocated,redirect,user_name,user_nature,province,city,address,contact_name,phone,email"
-        ]
-        for a in world.allocations {
-            lines.append(
-                csv([
-                    String(a.id), String(a.unit), a.block.first.text, a.block.last.text, String(a.mode), a.target.map { String($0) } ?? "",
-                    String(a.usage),
-                    a.date, "0", a.userName, String(a.userNature), String(a.province.registryCode), String(a.city), a.address,
-                    a.contactName, a.phone,
-                    a.email,
-                ]))
+        try TextFile.write(directory, "registry/csv/ip_source.csv", .utf8) { lines in
+            lines.line("source_id,unit_id,start,end,source_unit_id")
+            for s in world.sources {
+                lines.line(csv([String(s.id), String(s.unit), s.block.first.text, s.block.last.text, String(s.sourceUnit)]))
+            }
         }
-        files.append(("ip_allocation", lines.joined(separator: "\n") + "\n"))
-        lines = ["self_brought_id,unit_id,start,end,allocated,user_name,province,source_unit_type,source_unit_name"]
-        for z in world.selfBrought {
-            lines.append(
-                csv([
-                    String(z.id), String(z.unit), z.block.first.text, z.block.last.text, z.date, z.userName,
-                    String(z.province.registryCode), "0", z.sourceUnitName,
-                ]))
+        try TextFile.write(directory, "registry/csv/ip_allocation.csv", .utf8) { lines in
+            lines.line(
+                "allocation_id,unit_id,start,end,mode,target_unit_id,usage,allocated,redirect,user_name,user_nature,province,city,address,contact_name,phone,email"
+            )
+            for a in world.allocations {
+                lines.line(
+                    csv([
+                        String(a.id), String(a.unit), a.block.first.text, a.block.last.text, String(a.mode),
+                        a.target.map { String($0) } ?? "",
+                        String(a.usage),
+                        a.date, "0", a.userName, String(a.userNature), String(a.province.registryCode), String(a.city), a.address,
+                        a.contactName, a.phone,
+                        a.email,
+                    ]))
+            }
         }
-        files.append(("ip_self_brought", lines.joined(separator: "\n") + "\n"))
-        lines = [
-            "registered_domain,registration_id,domain_type,registered,expires,registrant_name,registrant_organisation,registrar,name_servers,registrant_email,registrant_phone"
-        ]
-        for r in world.registrations {
-            lines.append(
-                csv([
-                    r.domain.ascii, String(r.id), "1", r.registered, r.expires, r.registrant, r.organisation, r.registrar,
-                    r.nameServers.joined(separator: ";"),
-                    r.email, r.phone,
-                ]))
+        try TextFile.write(directory, "registry/csv/ip_self_brought.csv", .utf8) { lines in
+            lines.line("self_brought_id,unit_id,start,end,allocated,user_name,province,source_unit_type,source_unit_name")
+            for z in world.selfBrought {
+                lines.line(
+                    csv([
+                        String(z.id), String(z.unit), z.block.first.text, z.block.last.text, z.date, z.userName,
+                        String(z.province.registryCode), "0", z.sourceUnitName,
+                    ]))
+            }
         }
-        files.append(("domain_registration", lines.joined(separator: "\n") + "\n"))
-        lines = ["blacklisted_sponsor,nature,id_type,id_number,operation"]
-        for e in world.sponsorBlacklist { lines.append(csv([e.name, String(e.nature), String(e.idType), e.idNumber, "add"])) }
-        files.append(("sponsor_blacklist", lines.joined(separator: "\n") + "\n"))
-        lines = ["blacklisted_site_names,domains,homepage,operation"]
-        for e in world.siteBlacklist {
-            lines.append(csv([e.names.joined(separator: ";"), e.domains.map(\.ascii).joined(separator: ";"), e.homepage, "0"]))
+        try TextFile.write(directory, "registry/csv/domain_registration.csv", .utf8) { lines in
+            lines.line(
+                "registered_domain,registration_id,domain_type,registered,expires,registrant_name,registrant_organisation,registrar,name_servers,registrant_email,registrant_phone"
+            )
+            for r in world.registrations {
+                lines.line(
+                    csv([
+                        r.domain.ascii, String(r.id), "1", r.registered, r.expires, r.registrant, r.organisation, r.registrar,
+                        r.nameServers.joined(separator: ";"),
+                        r.email, r.phone,
+                    ]))
+            }
         }
-        files.append(("site_blacklist", lines.joined(separator: "\n") + "\n"))
-        lines = ["illegal_access_id,domain,address,provider_id,province,detected"]
-        for e in world.illegalAccess {
-            lines.append(
-                csv([String(e.id), e.domain.ascii, e.address.text, String(e.provider), String(world.province.registryCode), e.detected]))
+        try TextFile.write(directory, "registry/csv/sponsor_blacklist.csv", .utf8) { lines in
+            lines.line("blacklisted_sponsor,nature,id_type,id_number,operation")
+            for e in world.sponsorBlacklist { lines.line(csv([e.name, String(e.nature), String(e.idType), e.idNumber, "add"])) }
         }
-        files.append(("illegal_access", lines.joined(separator: "\n") + "\n"))
-        lines = ["unfiled_id,domain,address,first_detected,last_detected,detections,province,provider_id,operator_id"]
-        for e in world.unfiled {
-            lines.append(
-                csv([
-                    String(e.id), e.domain.ascii, e.address.text, e.first, e.last, String(e.count), String(world.province.registryCode),
-                    String(e.provider),
-                    String(e.operatorUnit),
-                ]))
+        try TextFile.write(directory, "registry/csv/site_blacklist.csv", .utf8) { lines in
+            lines.line("blacklisted_site_names,domains,homepage,operation")
+            for e in world.siteBlacklist {
+                lines.line(csv([e.names.joined(separator: ";"), e.domains.map(\.ascii).joined(separator: ";"), e.homepage, "0"]))
+            }
         }
-        files.append(("unfiled_site", lines.joined(separator: "\n") + "\n"))
-        lines = ["unit_id,unit_name,unit_class,industry,licence,province,valid"]
-        for u in world.units {
-            lines.append(
-                csv([String(u.id), u.name, String(u.unitClass), String(u.industry), u.licence ?? "", String(u.province.registryCode), "1"]))
+        try TextFile.write(directory, "registry/csv/illegal_access.csv", .utf8) { lines in
+            lines.line("illegal_access_id,domain,address,provider_id,province,detected")
+            for e in world.illegalAccess {
+                lines.line(
+                    csv([String(e.id), e.domain.ascii, e.address.text, String(e.provider), String(world.province.registryCode), e.detected])
+                )
+            }
         }
-        files.append(("reporting_unit", lines.joined(separator: "\n") + "\n"))
-        lines = ["province_code,abbreviation,name"]
-        for p in Province.all { lines.append(csv([String(p.registryCode), String(p.plate), p.name])) }
-        files.append(("province", lines.joined(separator: "\n") + "\n"))
-        return files
+        try TextFile.write(directory, "registry/csv/unfiled_site.csv", .utf8) { lines in
+            lines.line("unfiled_id,domain,address,first_detected,last_detected,detections,province,provider_id,operator_id")
+            for e in world.unfiled {
+                lines.line(
+                    csv([
+                        String(e.id), e.domain.ascii, e.address.text, e.first, e.last, String(e.count), String(world.province.registryCode),
+                        String(e.provider),
+                        String(e.operatorUnit),
+                    ]))
+            }
+        }
+        try TextFile.write(directory, "registry/csv/reporting_unit.csv", .utf8) { lines in
+            lines.line("unit_id,unit_name,unit_class,industry,licence,province,valid")
+            for u in world.units {
+                lines.line(
+                    csv([
+                        String(u.id), u.name, String(u.unitClass), String(u.industry), u.licence ?? "", String(u.province.registryCode),
+                        "1",
+                    ]))
+            }
+        }
+        try TextFile.write(directory, "registry/csv/province.csv", .utf8) { lines in
+            lines.line("province_code,abbreviation,name")
+            for p in Province.all { lines.line(csv([String(p.registryCode), String(p.plate), p.name])) }
+        }
     }
 
     // MARK: JSON Lines
 
     private func json(_ value: String) -> String {
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + value + "\""
+        }
         var out = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -355,10 +374,9 @@ struct RegistryEmitter {
         return "{" + parts.joined(separator: ",") + "}"
     }
 
-    private func jsonLines() -> String {
-        var lines: [String] = []
+    private func jsonLines(into lines: TextFile) {
         for u in world.units {
-            lines.append(
+            lines.line(
                 object(
                     "reporting_unit",
                     [
@@ -367,11 +385,11 @@ struct RegistryEmitter {
                     ]))
         }
         for p in Province.all {
-            lines.append(
+            lines.line(
                 object("province", [("province_code", p.registryCode), ("abbreviation", String(p.abbreviation)), ("name", p.name)]))
         }
         for s in world.sponsors {
-            lines.append(
+            lines.line(
                 object(
                     "sponsor",
                     [
@@ -384,7 +402,7 @@ struct RegistryEmitter {
         }
         for site in world.sites {
             let sponsor = world.sponsors[site.sponsor]
-            lines.append(
+            lines.line(
                 object(
                     "site",
                     [
@@ -396,7 +414,7 @@ struct RegistryEmitter {
         }
         for a in world.accesses {
             let ranges = a.ranges.map { $0.first == $0.last ? $0.first.text : range($0) }
-            lines.append(
+            lines.line(
                 object(
                     "access",
                     [
@@ -405,10 +423,10 @@ struct RegistryEmitter {
                     ]))
         }
         for c in world.cancellations {
-            lines.append(object("cancellation", [("cancelled_record", c.recordID), ("target", String(c.target)), ("cancelled", c.date)]))
+            lines.line(object("cancellation", [("cancelled_record", c.recordID), ("target", String(c.target)), ("cancelled", c.date)]))
         }
         for s in world.sources {
-            lines.append(
+            lines.line(
                 object(
                     "ip_source",
                     [
@@ -417,7 +435,7 @@ struct RegistryEmitter {
                     ]))
         }
         for a in world.allocations {
-            lines.append(
+            lines.line(
                 object(
                     "ip_allocation",
                     [
@@ -430,7 +448,7 @@ struct RegistryEmitter {
                     ]))
         }
         for z in world.selfBrought {
-            lines.append(
+            lines.line(
                 object(
                     "ip_self_brought",
                     [
@@ -441,7 +459,7 @@ struct RegistryEmitter {
                     ]))
         }
         for r in world.registrations {
-            lines.append(
+            lines.line(
                 object(
                     "domain_registration",
                     [
@@ -453,7 +471,7 @@ struct RegistryEmitter {
                     ]))
         }
         for e in world.sponsorBlacklist {
-            lines.append(
+            lines.line(
                 object(
                     "sponsor_blacklist",
                     [
@@ -462,7 +480,7 @@ struct RegistryEmitter {
                     ]))
         }
         for e in world.siteBlacklist {
-            lines.append(
+            lines.line(
                 object(
                     "site_blacklist",
                     [
@@ -471,7 +489,7 @@ struct RegistryEmitter {
                     ]))
         }
         for e in world.illegalAccess {
-            lines.append(
+            lines.line(
                 object(
                     "illegal_access",
                     [
@@ -480,7 +498,7 @@ struct RegistryEmitter {
                     ]))
         }
         for e in world.unfiled {
-            lines.append(
+            lines.line(
                 object(
                     "unfiled_site",
                     [
@@ -490,7 +508,6 @@ struct RegistryEmitter {
                         ("operator_id", e.operatorUnit),
                     ]))
         }
-        return lines.joined(separator: "\n") + "\n"
     }
 
     // MARK: GBK

@@ -40,6 +40,8 @@ struct RegistryWorldBuilder {
     private var usedDomains: Set<String> = []
     /// Customer blocks of each access provider (`Fpfs` 1), where sites are served from.
     private var customerBlocks: [Int64: [RegistryWorld.Block]] = [:]
+    /// The same by provider and family (`provider * 2 + 1` for IPv6), in the same order.
+    private var customerBlocksByFamily: [Int: [RegistryWorld.Block]] = [:]
     private var customerBlockOrder: [Int64] = []
     private var addressCursor: [Int: UInt128] = [:]
 
@@ -164,11 +166,11 @@ struct RegistryWorldBuilder {
                 offsets += 0x10
                 let customer = RegistryWorld.Block.v4(base, 28)
                 allocate(provider.id, customer, mode: 1, userName: companyName())
-                customerBlocks[provider.id, default: []].append(customer)
+                addCustomerBlock(customer, of: provider.id)
             }
             let customerV6 = RegistryWorld.Block.v6(v6.first.value | 0x1 << 64, 64)
             allocate(provider.id, customerV6, mode: 1, userName: companyName())
-            customerBlocks[provider.id, default: []].append(customerV6)
+            addCustomerBlock(customerV6, of: provider.id)
             customerBlockOrder.append(provider.id)
             if p < resellers.count {
                 // Provider → unlicensed reseller (再次分配) → its customers: a sub-leasing chain.
@@ -178,7 +180,7 @@ struct RegistryWorldBuilder {
                 for k in 0..<4 {
                     let block = RegistryWorld.Block.v4(UInt32(truncatingIfNeeded: resold.first.value) + UInt32(k) * 0x10, 28)
                     allocate(reseller.id, block, mode: 1, userName: companyName())
-                    customerBlocks[provider.id, default: []].append(block)
+                    addCustomerBlock(block, of: provider.id)
                 }
             }
         }
@@ -199,10 +201,15 @@ struct RegistryWorldBuilder {
         }
     }
 
+    mutating func addCustomerBlock(_ block: RegistryWorld.Block, of provider: Int64) {
+        customerBlocks[provider, default: []].append(block)
+        customerBlocksByFamily[Int(provider) * 2 + (block.first.v6 ? 1 : 0), default: []].append(block)
+    }
+
     /// The next unused address of a provider's customer space (IPv6 when asked).
     mutating func address(of provider: Int64, v6: Bool) -> RegistryWorld.Address {
-        let blocks = (customerBlocks[provider] ?? []).filter { $0.first.v6 == v6 }
         let key = Int(provider) * 2 + (v6 ? 1 : 0)
+        let blocks = customerBlocksByFamily[key] ?? []
         let used = addressCursor[key, default: 0]
         addressCursor[key] = used + 1
         let perBlock: UInt128 = v6 ? 1 << 16 : 14
@@ -389,8 +396,10 @@ struct RegistryWorldBuilder {
     mutating func plantPaperMismatches() {
         // A second access record at the same provider for some sites (the traffic serves only
         // the first of them for some: 多报).
+        var firstAccess: [Int: RegistryWorld.Access] = [:]
+        for access in world.accesses where firstAccess[access.site] == nil { firstAccess[access.site] = access }
         for index in world.sites.indices where index % 9 == 3 {
-            guard let first = world.accesses.first(where: { $0.site == index }) else { continue }
+            guard let first = firstAccess[index] else { continue }
             let address = address(of: first.provider, v6: false)
             world.accesses.append(
                 .init(
