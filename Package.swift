@@ -38,13 +38,21 @@ var targets: [Target] = [
         dependencies: ["BeianCore", "BeianRegistry", "CBeianKernels", .product(name: "Crypto", package: "swift-crypto")],
         swiftSettings: settings
     ),
-    .target(name: "BeianCapture", dependencies: ["BeianCore", "CPcap"], swiftSettings: settings),
+    .target(
+        name: "BeianPackets",
+        dependencies: [
+            "BeianCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto"),
+        ],
+        swiftSettings: settings
+    ),
+    .target(name: "BeianCapture", dependencies: ["BeianCore", "BeianPackets", "CPcap"], swiftSettings: settings),
     .target(name: "BeianGeo", dependencies: ["BeianCore", "CMaxMindDB"], swiftSettings: settings),
     .executableTarget(
         name: "BeianCLI",
         dependencies: [
-            "BeianCore", "BeianRegistry", "BeianIndex", "BeianCapture", "BeianGeo",
+            "BeianCore", "BeianRegistry", "BeianIndex", "BeianPackets", "BeianCapture", "BeianGeo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ],
         swiftSettings: settings
     ),

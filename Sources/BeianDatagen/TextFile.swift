@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -74,19 +75,12 @@ final class TextFile {
 }
 
 /// The first error of several concurrent jobs.
-final class FailureBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var error: (any Error)?
+final class FailureBox: Sendable {
+    private let error = Mutex<(any Error)?>(nil)
 
     func record(_ error: any Error) {
-        lock.lock()
-        defer { lock.unlock() }
-        if self.error == nil { self.error = error }
+        self.error.withLock { if $0 == nil { $0 = error } }
     }
 
-    var first: (any Error)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return error
-    }
+    var first: (any Error)? { error.withLock { $0 } }
 }

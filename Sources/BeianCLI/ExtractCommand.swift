@@ -1,0 +1,216 @@
+import ArgumentParser
+import BeianCapture
+import BeianCore
+import BeianPackets
+import Crypto
+import Foundation
+
+struct ExtractCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract",
+        abstract: "Turn captures into observations (host, server address and port, protocol, time).",
+        discussion: """
+            Reads pcap and pcapng captures (gzip-compressed or not) and writes one observation \
+            per TLS or QUIC ClientHello server name, HTTP request host and DNS answer, in packet \
+            order, with the file and packet number it came from. Statistics per input (packets, \
+            observations by protocol, malformed packets by reason, reassembly failures, evicted \
+            streams) go to standard error. An input that cannot be read is reported and the \
+            others are still read; the exit status is then 1.
+            """
+    )
+
+    @Argument(help: "Capture files (pcap, pcapng, optionally gzip-compressed).")
+    var inputs: [String] = []
+
+    @Option(help: "Worker threads decoding each capture (default: the number of processors).")
+    var threads: Int?
+
+    @Option(help: "Output format: jsonl or tsv.")
+    var format: OutputFormat = .jsonl
+
+    @Option(help: "Write observations to this file instead of standard output.")
+    var output: String?
+
+    @Flag(help: "Replace client addresses with a keyed hash (a random key per run unless --anonymize-key is given).")
+    var anonymizeClients = false
+
+    @Option(help: "A file holding the key for --anonymize-clients, so that hashes agree across runs.")
+    var anonymizeKey: String?
+
+    @Option(help: "Bytes of each client stream kept to find a hello or request head.")
+    var streamLimit = 16 * 1024
+
+    @Option(help: "Seconds of packet time after which an incomplete stream is given up.")
+    var idleTimeout = 60
+
+    @Option(help: "UDP ports carrying GTP-U (repeatable).")
+    var gtpPort: [UInt16] = [2152]
+
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+        case jsonl, tsv
+    }
+
+    func validate() throws {
+        guard !inputs.isEmpty else { throw ValidationError("give at least one capture") }
+        if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be from 1 to 256") }
+        guard streamLimit >= 512 && streamLimit <= 1 << 20 else { throw ValidationError("--stream-limit must be from 512 to 1048576") }
+    }
+
+    func run() throws {
+        var configuration = PacketDecoder.Configuration()
+        configuration.streamLimit = streamLimit
+        configuration.idleTimeout = Int64(idleTimeout)
+        configuration.gtpPorts = Set(gtpPort)
+        let pipeline = CapturePipeline(
+            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, configuration: configuration)
+        let sink = try OutputSink(path: output)
+        let anonymizer = try anonymizeClients ? ClientAnonymizer(keyFile: anonymizeKey) : nil
+        var failed = false
+        for input in inputs {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let report = pipeline.run(path: input) { observations in
+                var text = ""
+                for observation in observations {
+                    switch format {
+                    case .jsonl: text += ObservationFormat.json(observation, anonymizer: anonymizer)
+                    case .tsv: text += ObservationFormat.tsv(observation, anonymizer: anonymizer)
+                    }
+                    text += "\n"
+                }
+                sink.write(text)
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            for issue in report.issues { printError("\(issue)") }
+            if report.issues.contains(where: { $0.code == .cannotOpen || $0.code == .unsupported }) { failed = true }
+            printError(ObservationFormat.summary(report, seconds: seconds))
+        }
+        sink.close()
+        if failed { throw ExitCode(1) }
+    }
+}
+
+/// Buffered output to a file or standard output.
+final class OutputSink {
+    private let handle: FileHandle
+    private var pending = ""
+
+    init(path: String?) throws {
+        if let path {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw ValidationError("cannot create \(path)") }
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        } else {
+            handle = FileHandle.standardOutput
+        }
+    }
+
+    func write(_ text: String) {
+        pending += text
+        if pending.utf8.count >= 1 << 16 { flush() }
+    }
+
+    func flush() {
+        guard !pending.isEmpty else { return }
+        handle.write(Data(pending.utf8))
+        pending = ""
+    }
+
+    func close() { flush() }
+}
+
+/// Client addresses replaced by HMAC-SHA-256 under a key (the first 16 hex digits).
+struct ClientAnonymizer {
+    let key: SymmetricKey
+
+    init(keyFile: String?) throws {
+        if let keyFile {
+            let data = try Data(contentsOf: URL(fileURLWithPath: keyFile))
+            guard data.count >= 16 else { throw ValidationError("\(keyFile): a key needs at least 16 bytes") }
+            key = SymmetricKey(data: data)
+        } else {
+            key = SymmetricKey(size: .bits256)
+        }
+    }
+
+    func hash(_ address: IPAddress) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data(address.description.utf8), using: key)
+        return "anon-" + code.prefix(8).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}
+
+enum ObservationFormat {
+    /// One JSON object, keys sorted (the layout of the generator's `truth/observations.jsonl`).
+    static func json(_ o: Observation, anonymizer: ClientAnonymizer?) -> String {
+        var line = "{\"address\":\"\(o.address)\""
+        if let client = o.client { line += ",\"client\":\"\(anonymizer?.hash(client) ?? client.description)\"" }
+        if o.ech { line += ",\"ech\":true" }
+        line += ",\"file\":\(quoted(o.source.file)),\"host\":\(quoted(o.host))"
+        switch o.source.position {
+        case .packet(let number): line += ",\"packet\":\(number)"
+        case .line(let number): line += ",\"line\":\(number)"
+        case .offset(let number): line += ",\"offset\":\(number)"
+        }
+        line += ",\"port\":\(o.port),\"protocol\":\"\(o.appProtocol.rawValue)\""
+        if o.proxy { line += ",\"proxy\":true" }
+        line += ",\"time\":\"\(o.isoTime)\",\"transport\":\"\(o.transport.rawValue)\"}"
+        return line
+    }
+
+    /// time, host, address, port, transport, protocol, client, flags, file, position.
+    static func tsv(_ o: Observation, anonymizer: ClientAnonymizer?) -> String {
+        let client = o.client.map { anonymizer?.hash($0) ?? $0.description } ?? "-"
+        let flags = [o.ech ? "ech" : nil, o.proxy ? "proxy" : nil].compactMap { $0 }.joined(separator: ",")
+        let position: String
+        switch o.source.position {
+        case .packet(let number): position = "packet \(number)"
+        case .line(let number): position = "line \(number)"
+        case .offset(let number): position = "offset \(number)"
+        }
+        return [
+            o.isoTime, o.host, o.address.description, String(o.port), o.transport.rawValue, o.appProtocol.rawValue, client,
+            flags.isEmpty ? "-" : flags, o.source.file, position,
+        ].joined(separator: "\t")
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    static func summary(_ report: CapturePipeline.InputReport, seconds: Double) -> String {
+        let s = report.statistics
+        var parts = [
+            "\(report.file): \(s.packets) packets, \(s.bytes) bytes in \(String(format: "%.2f", seconds)) s"
+                + (seconds > 0 ? String(format: " (%.2f Mpps)", Double(s.packets) / seconds / 1e6) : "")
+        ]
+        parts.append(
+            "observations: "
+                + Observation.AppProtocol.allCases.map { "\($0.rawValue) \(s.count(of: $0))" }.joined(separator: ", "))
+        parts.append("IPv4 \(s.ipv4), IPv6 \(s.ipv6), TCP \(s.tcp), UDP \(s.udp), tunnelled \(s.tunnelled), fragments \(s.fragments)")
+        if s.quicInitials > 0 { parts.append("QUIC Initials decrypted \(s.quicInitials)") }
+        if s.encryptedHellos > 0 { parts.append("hellos with ECH \(s.encryptedHellos)") }
+        if s.hellosWithoutName > 0 { parts.append("hellos without a server name \(s.hellosWithoutName)") }
+        parts.append("reassembly failures \(s.reassemblyFailures), evicted streams \(s.evictedStreams)")
+        let malformed = MalformedReason.allCases.filter { s.count(of: $0) > 0 }.map { "\($0) \(s.count(of: $0))" }
+        if !malformed.isEmpty { parts.append("not used: " + malformed.joined(separator: ", ")) }
+        if !s.unknownLinkTypes.isEmpty {
+            parts.append(
+                "unknown link types: "
+                    + s.unknownLinkTypes.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value) packets)" }.joined(separator: ", "))
+        }
+        return parts.joined(separator: "\n  ")
+    }
+}

@@ -1,0 +1,133 @@
+public import BeianCore
+public import BeianPackets
+import Dispatch
+
+/// Reads capture files and decodes them on one or more threads.
+///
+/// The calling thread reads chunks of whole records; each of `threads` workers walks every
+/// chunk and decodes the packets whose address pair hashes to it (so a conversation, and
+/// its flow state, stays on one worker without any lock per packet). Observations come out
+/// per chunk, in packet order, whatever the number of threads. At most `window` chunks are
+/// in flight: memory stays bounded whatever the input size.
+public final class CapturePipeline {
+    /// What one input gave.
+    public struct InputReport: Sendable {
+        public var file: String
+        public var statistics: PacketStatistics
+        /// Problems with the file itself (cannot open, truncated, bad record).
+        public var issues: [InputError]
+        public var bytesRead: Int64
+    }
+
+    public let threads: Int
+    public let window: Int
+    private let workers: [Worker]
+
+    /// One decoder, used only on its own serial queue.
+    private final class Worker: @unchecked Sendable {
+        // Safe: `decoder` is touched only by blocks run on `queue` (serial), and read by the
+        // pipeline only after waiting for those blocks.
+        let queue: DispatchQueue
+        var decoder: PacketDecoder
+
+        init(index: Int, count: Int, configuration: PacketDecoder.Configuration) {
+            var configuration = configuration
+            configuration.shard = (index, count)
+            decoder = PacketDecoder(configuration: configuration)
+            queue = DispatchQueue(label: "beian.capture.worker.\(index)")
+        }
+    }
+
+    /// Results of one chunk, a slot per worker.
+    private final class ChunkResult: @unchecked Sendable {
+        // Safe: worker k writes only slot k, before leaving `group`; the pipeline reads the
+        // slots only after `group.wait()`.
+        var slots: [[Observation]]
+        let group = DispatchGroup()
+        init(count: Int) { slots = Array(repeating: [], count: count) }
+    }
+
+    public init(threads: Int = 1, window: Int = 8, configuration: PacketDecoder.Configuration = .init()) {
+        self.threads = max(1, threads)
+        self.window = max(2, window)
+        workers = (0..<max(1, threads)).map { Worker(index: $0, count: max(1, threads), configuration: configuration) }
+    }
+
+    /// Reads `path` to the end; `output` gets the observations in packet order (on the
+    /// calling thread). An input that cannot be opened gives a report with the issue.
+    public func run(path: String, output: ([Observation]) -> Void) -> InputReport {
+        let file: CaptureFile
+        do {
+            file = try CaptureFile(path: path)
+        } catch {
+            return InputReport(file: path, statistics: PacketStatistics(), issues: [error], bytesRead: 0)
+        }
+        var issues: [InputError] = []
+        if threads == 1 {
+            let worker = workers[0]
+            while true {
+                let chunk: CaptureChunk?
+                do { chunk = try file.nextChunk() } catch {
+                    issues.append(error)
+                    break
+                }
+                guard let chunk else { break }
+                chunk.forEachPacket { packet in
+                    worker.decoder.decode(
+                        packet.bytes, link: packet.link, nanoseconds: packet.nanoseconds, number: packet.number, file: path)
+                }
+                if !worker.decoder.observations.isEmpty {
+                    output(worker.decoder.observations)
+                    worker.decoder.observations.removeAll(keepingCapacity: true)
+                }
+            }
+            worker.decoder.finish()
+        } else {
+            var inFlight: [ChunkResult] = []
+            func complete(_ result: ChunkResult) {
+                result.group.wait()
+                // Stable: observations of one packet come from one worker, in their order.
+                let merged = result.slots.joined().enumerated()
+                    .sorted { ($0.element.packetNumber, $0.offset) < ($1.element.packetNumber, $1.offset) }.map(\.element)
+                if !merged.isEmpty { output(merged) }
+            }
+            while true {
+                let chunk: CaptureChunk?
+                do { chunk = try file.nextChunk() } catch {
+                    issues.append(error)
+                    break
+                }
+                guard let chunk else { break }
+                let result = ChunkResult(count: workers.count)
+                for (index, worker) in workers.enumerated() {
+                    result.group.enter()
+                    worker.queue.async {
+                        chunk.forEachPacket { packet in
+                            worker.decoder.decode(
+                                packet.bytes, link: packet.link, nanoseconds: packet.nanoseconds, number: packet.number, file: path)
+                        }
+                        result.slots[index] = worker.decoder.observations
+                        worker.decoder.observations.removeAll(keepingCapacity: true)
+                        result.group.leave()
+                    }
+                }
+                inFlight.append(result)
+                if inFlight.count >= window { complete(inFlight.removeFirst()) }
+            }
+            for result in inFlight { complete(result) }
+            for worker in workers { worker.queue.sync { worker.decoder.finish() } }
+        }
+        var statistics = PacketStatistics()
+        for worker in workers { statistics = statistics + worker.decoder.takeStatistics() }
+        issues += file.issues
+        return InputReport(file: path, statistics: statistics, issues: issues, bytesRead: file.fileOffset)
+    }
+}
+
+extension Observation {
+    /// The packet number of the source, 0 for other positions.
+    var packetNumber: UInt64 {
+        if case .packet(let number) = source.position { return number }
+        return 0
+    }
+}

@@ -1,0 +1,143 @@
+/// The host of HTTP/1.x requests at the start of a TCP client stream, pipelined ones included.
+enum HTTPRequest {
+    struct Head: Equatable {
+        /// The host: the target's in absolute form or `CONNECT`, else the `Host` header's.
+        var host: String?
+        /// Absolute-form target or `CONNECT`: the request went to a proxy.
+        var proxy: Bool
+        /// Bytes from the start of this request to the start of the next one; nil when the
+        /// body's length is unknown (chunked) or the connection changes protocol.
+        var length: Int?
+    }
+
+    enum Outcome: Equatable {
+        case head(Head)
+        case needMore
+        case invalid(MalformedReason)
+    }
+
+    /// The longest request head accepted.
+    static let maximumHeadLength = 64 * 1024
+
+    /// Methods of HTTP/1.x and WebDAV, as the first four bytes of a request (big-endian).
+    private static let methodPrefixes: Set<UInt32> = Set(
+        ["GET ", "POST", "HEAD", "PUT ", "DELE", "OPTI", "CONN", "PATC", "TRAC", "PROP", "MKCO", "COPY", "MOVE", "LOCK", "UNLO"]
+            .map { word in word.utf8.reduce(0) { $0 << 8 | UInt32($1) } })
+
+    /// Whether bytes starting a segment look like the start of a request (the stateless test).
+    @inline(__always)
+    static func looksLikeStart(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 4 && bytes[0] >= UInt8(ascii: "C") && bytes[0] <= UInt8(ascii: "U") && methodPrefixes.contains(bytes.u32(0))
+    }
+
+    /// Parses the request starting at the front of `bytes`.
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+        guard let headEnd = endOfHead(bytes) else {
+            return bytes.count >= maximumHeadLength ? .invalid(.badHTTPRequest) : .needMore
+        }
+        // Request line: METHOD SP target SP version.
+        guard let lineEnd = (0..<headEnd).first(where: { bytes[$0] == 0x0A }) else { return .invalid(.badHTTPRequest) }
+        guard let space = (0..<lineEnd).first(where: { bytes[$0] == 0x20 }), space > 0 else { return .invalid(.badHTTPRequest) }
+        for index in 0..<space where !(bytes[index] >= UInt8(ascii: "A") && bytes[index] <= UInt8(ascii: "Z")) && bytes[index] != 0x2D {
+            return .invalid(.badHTTPRequest)
+        }
+        var targetEnd = lineEnd
+        while targetEnd > space && (bytes[targetEnd - 1] == 0x0D || bytes[targetEnd - 1] == 0x0A) { targetEnd -= 1 }
+        if let versionSpace = (space + 1..<targetEnd).last(where: { bytes[$0] == 0x20 }) {
+            guard bytes.hasPrefix("HTTP/", at: versionSpace + 1) else { return .invalid(.badHTTPRequest) }
+            targetEnd = versionSpace
+        } else {
+            return .invalid(.badHTTPRequest)
+        }
+        let target = bytes.slice(space + 1, targetEnd)
+        let connect = space == 7 && bytes.hasPrefix("CONNECT")
+        var head = Head(host: nil, proxy: false, length: headEnd)
+        if connect {
+            head.proxy = true
+            head.length = nil
+            guard let host = HostName.fromAuthority(target) else { return .invalid(.badHostName) }
+            head.host = host
+        } else if let authority = absoluteAuthority(target) {
+            head.proxy = true
+            guard let host = HostName.fromAuthority(authority) else { return .invalid(.badHostName) }
+            head.host = host
+        }
+        // Header fields.
+        var lineStart = lineEnd + 1
+        var badHost = false
+        while lineStart < headEnd {
+            guard let end = (lineStart..<headEnd).first(where: { bytes[$0] == 0x0A }) else { break }
+            let line = bytes.slice(lineStart, end)
+            if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+                let name = line.slice(0, colon)
+                var value = line.slice(colon + 1, line.count)
+                if value.last == 0x0D { value = value.slice(0, value.count - 1) }
+                if equalsIgnoringCase(name, "host") {
+                    if head.host == nil {
+                        if let host = HostName.fromAuthority(value) { head.host = host } else { badHost = true }
+                    }
+                } else if equalsIgnoringCase(name, "content-length") {
+                    if let length = decimal(value), let total = head.length { head.length = total + length }
+                } else if equalsIgnoringCase(name, "transfer-encoding") || equalsIgnoringCase(name, "upgrade") {
+                    head.length = nil
+                }
+            }
+            lineStart = end + 1
+        }
+        if head.host == nil && badHost { return .invalid(.badHostName) }
+        return .head(head)
+    }
+
+    /// The index just past the blank line ending the head, if it is there.
+    private static func endOfHead(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        let limit = min(bytes.count, maximumHeadLength)
+        var index = 0
+        while index < limit {
+            guard let newline = (index..<limit).first(where: { bytes[$0] == 0x0A }) else { return nil }
+            // "\n\n" or "\n\r\n" ends the head.
+            if newline + 1 < limit && bytes[newline + 1] == 0x0A { return newline + 2 }
+            if newline + 2 < limit && bytes[newline + 1] == 0x0D && bytes[newline + 2] == 0x0A { return newline + 3 }
+            index = newline + 1
+        }
+        return nil
+    }
+
+    /// The authority of an absolute-form target (`http://host:port/path`).
+    private static func absoluteAuthority(_ target: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard let separator = (0..<min(target.count, 16)).first(where: { target[$0] == UInt8(ascii: ":") }),
+            target.hasPrefix("//", at: separator + 1)
+        else { return nil }
+        for index in 0..<separator {
+            let byte = target[index] | 0x20
+            guard (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+            else { return nil }
+        }
+        let start = separator + 3
+        var end = start
+        while end < target.count && target[end] != UInt8(ascii: "/") && target[end] != UInt8(ascii: "?") && target[end] != UInt8(ascii: "#")
+        {
+            end += 1
+        }
+        return target.slice(start, end)
+    }
+
+    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        let start = name.utf8Start
+        for index in 0..<bytes.count where bytes[index] | 0x20 != start[index] { return false }
+        return true
+    }
+
+    /// A decimal number (spaces around allowed); nil when absent or above 2^40.
+    private static func decimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var value = 0
+        var digits = 0
+        for byte in bytes {
+            if byte == 0x20 || byte == 0x09 { continue }
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"), digits < 13 else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        return digits > 0 ? value : nil
+    }
+}

@@ -1,0 +1,597 @@
+public import BeianCore
+
+/// Turns packets into observations: link layers, IP (with fragment reassembly), tunnels
+/// (GTP-U, IP in IP, GRE), TCP and UDP, then TLS and QUIC ClientHellos, HTTP requests and DNS
+/// answers.
+///
+/// Most packets are payload of established connections: each is tested statelessly (do its
+/// first bytes start a hello, a request or a DNS answer?) and touches flow state only when
+/// it is a candidate or its flow is known to be waiting for more bytes. One decoder per
+/// worker; a decoder is not shared between threads.
+public struct PacketDecoder {
+    public struct Configuration: Sendable {
+        /// Bytes of a client stream kept to find a hello or a request head.
+        public var streamLimit = 16 * 1024
+        /// Seconds of packet time after which a waiting stream or fragment set is given up.
+        public var idleTimeout: Int64 = 60
+        /// Streams tracked at most (SYN seen, hello or request incomplete, or reported and
+        /// kept to recognise retransmissions); the oldest are evicted beyond.
+        public var maximumStreams = 1 << 20
+        /// IP datagrams being reassembled at most.
+        public var maximumFragmentedDatagrams = 4096
+        /// UDP ports carrying GTP-U.
+        public var gtpPorts: Set<UInt16> = [2152]
+        /// Tunnels (GTP-U, IP in IP, GRE) nested at most.
+        public var maximumTunnelDepth = 4
+        /// Worker `shard.index` of `shard.count` handles the packets whose address pair hashes
+        /// to it (all packets between two hosts go to one worker).
+        public var shard: (index: Int, count: Int) = (0, 1)
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    public private(set) var statistics = PacketStatistics()
+    /// Observations found since the caller last emptied this.
+    public var observations: [Observation] = []
+
+    var streams: StreamTable
+    var fragments: FragmentTable
+    var quic: QUICTable
+
+    // The packet being decoded.
+    private var now: Int64 = 0
+    private var packetNumber: UInt64 = 0
+    private var file = ""
+    private var countsShared: Bool { configuration.shard.index == 0 }
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        streams = StreamTable(limit: configuration.streamLimit, capacity: configuration.maximumStreams)
+        fragments = FragmentTable(capacity: configuration.maximumFragmentedDatagrams)
+        quic = QUICTable(capacity: configuration.maximumStreams / 4)
+    }
+
+    /// Decodes one captured packet. `nanoseconds` is its time, `number` its position in the
+    /// input (from 1), `file` the input's name for the observations' sources.
+    public mutating func decode(_ packet: UnsafeRawBufferPointer, link: LinkType, nanoseconds: Int64, number: UInt64, file: String) {
+        now = nanoseconds
+        packetNumber = number
+        if self.file != file { self.file = file }
+        if countsShared {
+            statistics.packets &+= 1
+            statistics.bytes &+= UInt64(packet.count)
+        }
+        if now / 1_000_000_000 >= nextSweep { sweep() }
+        switch link {
+        case .ethernet: ethernet(packet, depth: 0)
+        case .raw, .rawBSD12, .rawBSD14, .ipv4, .ipv6: ip(packet, depth: 0)
+        case .linuxSLL:
+            guard packet.count >= 16 else { return linkTruncated() }
+            etherType(packet.u16(14), packet.slice(16, packet.count), depth: 0)
+        case .linuxSLL2:
+            guard packet.count >= 20 else { return linkTruncated() }
+            etherType(packet.u16(0), packet.slice(20, packet.count), depth: 0)
+        case .null, .loop:
+            guard packet.count >= 4 else { return linkTruncated() }
+            // The family is in the capturing host's byte order (NULL) or network order (LOOP):
+            // IPv4 is 2 everywhere, IPv6 24, 28 or 30 depending on the BSD.
+            let raw = packet.loadUnaligned(as: UInt32.self)
+            let family = raw > 0xFFFF ? raw.byteSwapped : raw
+            switch family {
+            case 2: ip(packet.slice(4, packet.count), depth: 0)
+            case 24, 28, 30: ip(packet.slice(4, packet.count), depth: 0)
+            default: if countsShared { statistics.count(.unsupportedNetworkProtocol) }
+            }
+        case .ppp, .pppHDLC:
+            var offset = 0
+            if packet.count >= 2 && packet[0] == 0xFF && packet[1] == 0x03 { offset = 2 }
+            guard packet.count >= offset + 2 else { return linkTruncated() }
+            ppp(packet.u16(offset), packet.slice(offset + 2, packet.count), depth: 0)
+        case .nflog: nflog(packet)
+        default:
+            if countsShared {
+                statistics.count(.unknownLinkType)
+                statistics.unknownLinkTypes[link.rawValue, default: 0] &+= 1
+            }
+        }
+    }
+
+    /// The statistics so far, reset to zero.
+    public mutating func takeStatistics() -> PacketStatistics {
+        defer { statistics = PacketStatistics() }
+        return statistics
+    }
+
+    /// Gives up every waiting stream and fragment set (the end of the input): what was
+    /// incomplete is counted.
+    public mutating func finish() {
+        statistics.reassemblyFailures &+= UInt64(streams.removeAll())
+        statistics.malformed[MalformedReason.fragmentsDropped.rawValue] &+= UInt64(fragments.removeAll())
+        quic.removeAll()
+    }
+
+    private mutating func linkTruncated() {
+        if countsShared { statistics.count(.truncatedLinkHeader) }
+    }
+
+    // MARK: Link layers
+
+    private mutating func ethernet(_ frame: UnsafeRawBufferPointer, depth: Int) {
+        guard frame.count >= 14 else { return linkTruncated() }
+        etherType(frame.u16(12), frame.slice(14, frame.count), depth: depth)
+    }
+
+    /// Follows VLAN tags (any number), MPLS labels and PPPoE to IP.
+    private mutating func etherType(_ type: UInt16, _ payload: UnsafeRawBufferPointer, depth: Int) {
+        var type = type
+        var offset = 0
+        var tags = 0
+        while true {
+            switch type {
+            case 0x0800, 0x86DD: return ip(payload.slice(offset, payload.count), depth: depth)
+            case 0x8100, 0x88A8, 0x9100, 0x9200:
+                guard payload.count >= offset + 4, tags < 16 else { return linkTruncated() }
+                type = payload.u16(offset + 2)
+                offset += 4
+                tags += 1
+            case 0x8847, 0x8848:
+                // Labels until the bottom of the stack, then IP (by its version nibble) or a
+                // pseudowire control word and Ethernet.
+                while true {
+                    guard payload.count >= offset + 4, tags < 16 else { return linkTruncated() }
+                    let bottom = payload[offset + 2] & 0x01 != 0
+                    offset += 4
+                    tags += 1
+                    if bottom { break }
+                }
+                guard payload.count > offset else { return linkTruncated() }
+                switch payload[offset] >> 4 {
+                case 4, 6: return ip(payload.slice(offset, payload.count), depth: depth)
+                case 0:
+                    guard payload.count >= offset + 4 + 14 else { return linkTruncated() }
+                    return ethernet(payload.slice(offset + 4, payload.count), depth: depth)
+                default:
+                    if countsShared { statistics.count(.unsupportedNetworkProtocol) }
+                    return
+                }
+            case 0x8864:
+                guard payload.count >= offset + 8 else { return linkTruncated() }
+                return ppp(payload.u16(offset + 6), payload.slice(offset + 8, payload.count), depth: depth)
+            default:
+                if countsShared { statistics.count(.unsupportedNetworkProtocol) }
+                return
+            }
+        }
+    }
+
+    private mutating func ppp(_ proto: UInt16, _ payload: UnsafeRawBufferPointer, depth: Int) {
+        switch proto {
+        case 0x0021, 0x0057: ip(payload, depth: depth)
+        default: if countsShared { statistics.count(.unsupportedNetworkProtocol) }
+        }
+    }
+
+    /// NFLOG: a 4-byte header, then TLVs (length includes the 4-byte TLV header, host byte
+    /// order, padded to 4); the packet is TLV type 9.
+    private mutating func nflog(_ packet: UnsafeRawBufferPointer) {
+        guard packet.count >= 4 else { return linkTruncated() }
+        var offset = 4
+        while offset + 4 <= packet.count {
+            let length = Int(UInt16(littleEndian: packet.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+            let type = UInt16(littleEndian: packet.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self)) & 0x7FFF
+            guard length >= 4, offset + length <= packet.count else { return linkTruncated() }
+            if type == 9 { return ip(packet.slice(offset + 4, offset + length), depth: 0) }
+            offset += (length + 3) & ~3
+        }
+    }
+
+    // MARK: IP
+
+    private mutating func ip(_ packet: UnsafeRawBufferPointer, depth: Int) {
+        guard !packet.isEmpty else { return linkTruncated() }
+        switch packet[0] >> 4 {
+        case 4: ipv4(packet, depth: depth)
+        case 6: ipv6(packet, depth: depth)
+        default: if countsShared { statistics.count(.unsupportedNetworkProtocol) }
+        }
+    }
+
+    private mutating func ipv4(_ packet: UnsafeRawBufferPointer, depth: Int) {
+        guard packet.count >= 20 else { return count(.truncatedIPv4Header, shared: depth == 0) }
+        let headerLength = Int(packet[0] & 0x0F) * 4
+        let totalLength = Int(packet.u16(2))
+        guard headerLength >= 20, totalLength >= headerLength, packet.count >= headerLength else {
+            return count(.badIPv4Header, shared: depth == 0)
+        }
+        if depth == 0 && countsShared { statistics.ipv4 &+= 1 }
+        // A capture may cut the packet (snap length) or pad it (Ethernet minimum).
+        let end = min(packet.count, totalLength)
+        let source = IPAddress.v4(IPv4Address(packet.u32(12)))
+        let destination = IPAddress.v4(IPv4Address(packet.u32(16)))
+        let proto = packet[9]
+        let fragment = packet.u16(6)
+        let payload = packet.slice(headerLength, end)
+        if fragment & 0x3FFF != 0 {  // more fragments, or an offset
+            guard owns(source, destination) else { return }
+            statistics.fragments &+= 1
+            let key = FragmentTable.Key(
+                source: source, destination: destination, identification: UInt32(packet.u16(4)), proto: proto)
+            let offset = Int(fragment & 0x1FFF) * 8
+            let more = fragment & 0x2000 != 0
+            return reassembled(key, payload, offset: offset, more: more, source: source, destination: destination, depth: depth)
+        }
+        transport(proto, payload, source: source, destination: destination, depth: depth)
+    }
+
+    private mutating func ipv6(_ packet: UnsafeRawBufferPointer, depth: Int) {
+        guard packet.count >= 40 else { return count(.truncatedIPv6Header, shared: depth == 0) }
+        if depth == 0 && countsShared { statistics.ipv6 &+= 1 }
+        let payloadLength = Int(packet.u16(4))
+        // A zero payload length is a jumbogram (or TSO capture): take what was captured.
+        let end = payloadLength == 0 ? packet.count : min(packet.count, 40 + payloadLength)
+        let source = IPAddress.v6(IPv6Address(packet.u128(8)))
+        let destination = IPAddress.v6(IPv6Address(packet.u128(24)))
+        var next = packet[6]
+        var offset = 40
+        var headers = 0
+        while true {
+            switch next {
+            case 0, 43, 60, 135, 139, 140:  // hop-by-hop, routing, destination options, mobility, HIP, shim6
+                guard offset + 8 <= end, headers < 8 else { return count(.badIPv6ExtensionHeader, shared: depth == 0) }
+                next = packet[offset]
+                offset += (Int(packet[offset + 1]) + 1) * 8
+                headers += 1
+            case 51:  // authentication header
+                guard offset + 8 <= end, headers < 8 else { return count(.badIPv6ExtensionHeader, shared: depth == 0) }
+                next = packet[offset]
+                offset += (Int(packet[offset + 1]) + 2) * 4
+                headers += 1
+            case 44:  // fragment
+                guard offset + 8 <= end else { return count(.badIPv6ExtensionHeader, shared: depth == 0) }
+                guard owns(source, destination) else { return }
+                statistics.fragments &+= 1
+                let proto = packet[offset]
+                let field = packet.u16(offset + 2)
+                let key = FragmentTable.Key(source: source, destination: destination, identification: packet.u32(offset + 4), proto: 0)
+                return reassembled(
+                    key, packet.slice(offset + 8, end), offset: Int(field & 0xFFF8), more: field & 1 != 0, source: source,
+                    destination: destination, depth: depth, v6NextHeader: proto)
+            default:
+                guard offset <= end else { return count(.badIPv6ExtensionHeader, shared: depth == 0) }
+                return transport(next, packet.slice(offset, end), source: source, destination: destination, depth: depth)
+            }
+        }
+    }
+
+    private mutating func reassembled(
+        _ key: FragmentTable.Key, _ piece: UnsafeRawBufferPointer, offset: Int, more: Bool, source: IPAddress, destination: IPAddress,
+        depth: Int, v6NextHeader: UInt8? = nil
+    ) {
+        switch fragments.add(key, piece, offset: offset, more: more, now: now, nextHeader: v6NextHeader) {
+        case .waiting: return
+        case .overflow: statistics.count(.fragmentOverflow)
+        case .evicted(let count):
+            statistics.malformed[MalformedReason.fragmentsDropped.rawValue] &+= UInt64(count)
+        case .complete(let datagram, let nextHeader):
+            statistics.reassembledDatagrams &+= 1
+            datagram.withUnsafeBytes { bytes in
+                transport(v6NextHeader == nil ? key.proto : nextHeader, bytes, source: source, destination: destination, depth: depth)
+            }
+        }
+    }
+
+    private mutating func count(_ reason: MalformedReason, shared: Bool) {
+        if !shared || countsShared { statistics.count(reason) }
+    }
+
+    /// Whether this worker handles traffic between these two addresses.
+    @inline(__always)
+    private func owns(_ a: IPAddress, _ b: IPAddress) -> Bool {
+        let count = configuration.shard.count
+        guard count > 1 else { return true }
+        return Int(PairHash.of(a, b) % UInt64(count)) == configuration.shard.index
+    }
+
+    // MARK: Transport
+
+    private mutating func transport(
+        _ proto: UInt8, _ payload: UnsafeRawBufferPointer, source: IPAddress, destination: IPAddress, depth: Int
+    ) {
+        switch proto {
+        case 6:
+            guard owns(source, destination) else { return }
+            tcp(payload, source: source, destination: destination)
+        case 17: udp(payload, source: source, destination: destination, depth: depth)
+        case 4, 41:  // IP in IP
+            guard depth < configuration.maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
+            if countsShared || owns(source, destination) { statistics.tunnelled &+= 1 }
+            ip(payload, depth: depth + 1)
+        case 47: gre(payload, depth: depth)
+        default: return
+        }
+    }
+
+    private mutating func gre(_ payload: UnsafeRawBufferPointer, depth: Int) {
+        guard depth < configuration.maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
+        guard payload.count >= 4 else { return statistics.count(.truncatedTransportHeader) }
+        let flags = payload.u16(0)
+        guard flags & 0x0007 == 0 else { return }  // version 0 only (version 1 is PPTP's enhanced GRE)
+        var offset = 4
+        if flags & 0x8000 != 0 { offset += 4 }  // checksum
+        if flags & 0x2000 != 0 { offset += 4 }  // key
+        if flags & 0x1000 != 0 { offset += 4 }  // sequence number
+        guard payload.count >= offset else { return statistics.count(.truncatedTransportHeader) }
+        let type = payload.u16(2)
+        let inner = payload.slice(offset, payload.count)
+        switch type {
+        case 0x6558: ethernet(inner, depth: depth + 1)  // transparent Ethernet bridging
+        case 0x880B: if inner.count >= 4 { ppp(inner.u16(2), inner.slice(4, inner.count), depth: depth + 1) }
+        default: etherType(type, inner, depth: depth + 1)
+        }
+    }
+
+    private mutating func udp(_ datagram: UnsafeRawBufferPointer, source: IPAddress, destination: IPAddress, depth: Int) {
+        guard datagram.count >= 8 else {
+            if owns(source, destination) { statistics.count(.truncatedTransportHeader) }
+            return
+        }
+        let sourcePort = datagram.u16(0)
+        let destinationPort = datagram.u16(2)
+        let length = Int(datagram.u16(4))
+        // GTP-U: the inner packet decides the worker.
+        if configuration.gtpPorts.contains(destinationPort) || configuration.gtpPorts.contains(sourcePort) {
+            guard length >= 8 else { return statistics.count(.badUDPLength) }
+            return gtp(datagram.slice(8, min(datagram.count, length)), depth: depth)
+        }
+        guard owns(source, destination) else { return }
+        statistics.udp &+= 1
+        guard length >= 8 else { return statistics.count(.badUDPLength) }
+        let payload = datagram.slice(8, min(datagram.count, length))
+        if sourcePort == 53 || sourcePort == 5353 && destinationPort == 5353 {
+            return dns(payload, server: source, client: destination, transport: .udp)
+        }
+        if QUICInitial.looksLikeInitial(payload) {
+            quicInitial(payload, client: source, clientPort: sourcePort, server: destination, serverPort: destinationPort)
+        }
+    }
+
+    /// GTP-U (3GPP TS 29.281): version 1, G-PDU messages carry an IP packet.
+    private mutating func gtp(_ message: UnsafeRawBufferPointer, depth: Int) {
+        guard depth < configuration.maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
+        guard message.count >= 8, message[0] >> 5 == 1, message[0] & 0x10 != 0 else { return statistics.count(.badGTPHeader) }
+        guard message[1] == 0xFF else { return }  // echo, error indication, end marker: no user data
+        let end = min(message.count, 8 + Int(message.u16(2)))
+        var offset = 8
+        if message[0] & 0x07 != 0 {
+            // Sequence number (2), N-PDU number (1), next extension header type (1).
+            guard end >= 12 else { return statistics.count(.badGTPHeader) }
+            var next = message[11]
+            offset = 12
+            var extensions = 0
+            while next != 0 {
+                guard offset < end, extensions < 8 else { return statistics.count(.badGTPHeader) }
+                let length = Int(message[offset]) * 4
+                guard length > 0, offset + length <= end else { return statistics.count(.badGTPHeader) }
+                next = message[offset + length - 1]
+                offset += length
+                extensions += 1
+            }
+        }
+        guard offset < end else { return }
+        if countsShared { statistics.tunnelled &+= 1 }
+        ip(message.slice(offset, end), depth: depth + 1)
+    }
+
+    // MARK: TCP
+
+    private mutating func tcp(_ segment: UnsafeRawBufferPointer, source: IPAddress, destination: IPAddress) {
+        statistics.tcp &+= 1
+        guard segment.count >= 20 else { return statistics.count(.truncatedTransportHeader) }
+        let headerLength = Int(segment[12] >> 4) * 4
+        guard headerLength >= 20, headerLength <= segment.count else { return statistics.count(.badTCPHeader) }
+        let sourcePort = segment.u16(0)
+        let destinationPort = segment.u16(2)
+        let sequence = segment.u32(4)
+        let flags = segment[13]
+        let payload = segment.slice(headerLength, segment.count)
+        let key = FlowKey(source: source, destination: destination, sourcePort: sourcePort, destinationPort: destinationPort)
+        let syn = flags & 0x02 != 0
+        let ack = flags & 0x10 != 0
+        if flags & 0x05 != 0 {  // FIN or RST: the stream ends here
+            if !payload.isEmpty { streamSegment(key, payload, sequence: sequence) }
+            if let failed = streams.close(key) { if failed { statistics.reassemblyFailures &+= 1 } }
+            return
+        }
+        if syn {
+            // A client's SYN, or a DNS server's SYN-ACK: the stream starts at the next sequence number.
+            if !ack && destinationPort != 53 {
+                evictIfNeeded(streams.open(key, base: sequence &+ 1, kind: .pending, now: now))
+            } else if ack && sourcePort == 53 {
+                evictIfNeeded(streams.open(key, base: sequence &+ 1, kind: .dns, now: now))
+            }
+            return
+        }
+        guard !payload.isEmpty else { return }
+        streamSegment(key, payload, sequence: sequence)
+    }
+
+    private mutating func evictIfNeeded(_ evicted: Int) {
+        statistics.evictedStreams &+= UInt64(evicted)
+    }
+
+    /// A segment with payload: the stateless test first, flow state only for candidates and
+    /// waiting streams.
+    private mutating func streamSegment(_ key: FlowKey, _ payload: UnsafeRawBufferPointer, sequence: UInt32) {
+        let candidate: StreamTable.Kind?
+        if TLSClientHello.looksLikeStart(payload) {
+            candidate = .tls
+        } else if HTTPRequest.looksLikeStart(payload) {
+            candidate = .http
+        } else if key.sourcePort == 53 && payload.count >= 2 {
+            candidate = .dns
+        } else {
+            candidate = nil
+        }
+        guard candidate != nil || streams.mayHold(key) else { return }
+        switch streams.segment(key, payload, sequence: sequence, candidate: candidate, now: now) {
+        case .ignored: return
+        case .evicted(let count): evictIfNeeded(count)
+        case .ready: break
+        }
+        drain(key)
+    }
+
+    /// Reads what the stream of `key` holds: hellos, request heads, DNS messages.
+    private mutating func drain(_ key: FlowKey) {
+        while let (kind, bytes) = streams.available(key) {
+            var consumed = 0
+            var done = false
+            bytes.withUnsafeBytes { stream in
+                switch kind {
+                case .tls:
+                    switch TLSClientHello.fromRecords(stream) {
+                    case .needMore(let count):
+                        if count > configuration.streamLimit {
+                            statistics.reassemblyFailures &+= 1
+                            done = true
+                        }
+                    case .invalid(let reason):
+                        statistics.count(reason)
+                        done = true
+                    case .hello(let hello):
+                        report(hello, key: key, transport: .tcp, appProtocol: .tls)
+                        done = true
+                    }
+                case .http:
+                    switch HTTPRequest.parse(stream) {
+                    case .needMore:
+                        if stream.count >= configuration.streamLimit {
+                            statistics.reassemblyFailures &+= 1
+                            done = true
+                        }
+                    case .invalid(let reason):
+                        statistics.count(reason)
+                        done = true
+                    case .head(let head):
+                        if let host = head.host {
+                            emit(
+                                host: host, address: key.destination, port: key.destinationPort, transport: .tcp, appProtocol: .http,
+                                client: key.source, proxy: head.proxy)
+                        }
+                        if let length = head.length { consumed = length } else { done = true }
+                    }
+                case .dns:
+                    guard stream.count >= 2 else { return }
+                    let length = Int(stream.u16(0))
+                    guard length >= 12 else {
+                        statistics.count(.badDNSMessage)
+                        done = true
+                        return
+                    }
+                    guard stream.count >= 2 + length else {
+                        if 2 + length > configuration.streamLimit {
+                            statistics.reassemblyFailures &+= 1
+                            done = true
+                        }
+                        return
+                    }
+                    dns(stream.slice(2, 2 + length), server: key.source, client: key.destination, transport: .tcp)
+                    consumed = 2 + length
+                case .pending:
+                    done = true
+                }
+            }
+            if done {
+                streams.finish(key)
+                return
+            }
+            guard consumed > 0 else { return }
+            streams.consume(key, consumed)
+        }
+    }
+
+    private mutating func report(
+        _ hello: TLSClientHello.Hello, key: FlowKey, transport: Observation.Transport, appProtocol: Observation.AppProtocol
+    ) {
+        if hello.ech { statistics.encryptedHellos &+= 1 }
+        guard let name = hello.serverName, !name.isEmpty else {
+            statistics.hellosWithoutName &+= 1
+            return
+        }
+        emit(
+            host: name, address: key.destination, port: key.destinationPort, transport: transport, appProtocol: appProtocol,
+            client: key.source, ech: hello.ech)
+    }
+
+    // MARK: DNS and QUIC
+
+    private mutating func dns(_ message: UnsafeRawBufferPointer, server: IPAddress, client: IPAddress, transport: Observation.Transport) {
+        guard let bindings = DNSMessage.bindings(message) else { return statistics.count(.badDNSMessage) }
+        for binding in bindings {
+            emit(host: binding.name, address: binding.address, port: 0, transport: transport, appProtocol: .dns, client: client)
+        }
+    }
+
+    private mutating func quicInitial(
+        _ datagram: UnsafeRawBufferPointer, client: IPAddress, clientPort: UInt16, server: IPAddress, serverPort: UInt16
+    ) {
+        let key = FlowKey(source: client, destination: server, sourcePort: clientPort, destinationPort: serverPort)
+        // A server's Initial travels the other way on a connection already seen.
+        if quic.contains(key.reversed) { return }
+        switch quic.datagram(datagram, key: key, now: now) {
+        case .nothing: return
+        case .malformed(let reason): statistics.count(reason)
+        case .decrypted: statistics.quicInitials &+= 1
+        case .hello(let outcome, let packets):
+            statistics.quicInitials &+= UInt64(packets)
+            switch outcome {
+            case .hello(let hello): report(hello, key: key, transport: .udp, appProtocol: .quic)
+            case .invalid(let reason): statistics.count(reason)
+            case .needMore: return
+            }
+        }
+    }
+
+    // MARK: Output
+
+    private mutating func emit(
+        host: String, address: IPAddress, port: UInt16, transport: Observation.Transport, appProtocol: Observation.AppProtocol,
+        client: IPAddress?, ech: Bool = false, proxy: Bool = false
+    ) {
+        statistics.observations[appProtocol.index] &+= 1
+        observations.append(
+            Observation(
+                nanoseconds: now, host: host, address: address, port: port, transport: transport, appProtocol: appProtocol, client: client,
+                ech: ech, proxy: proxy, source: .init(file: file, position: .packet(packetNumber))))
+    }
+
+    // MARK: Housekeeping
+
+    private var nextSweep: Int64 = .min
+
+    /// Evicts idle streams and fragment sets, about every 10 seconds of packet time.
+    private mutating func sweep() {
+        let seconds = now / 1_000_000_000
+        if nextSweep != .min {
+            let horizon = now - configuration.idleTimeout * 1_000_000_000
+            let (failed, evicted) = streams.evict(idleBefore: horizon)
+            statistics.reassemblyFailures &+= UInt64(failed)
+            statistics.evictedStreams &+= UInt64(evicted)
+            statistics.malformed[MalformedReason.fragmentsDropped.rawValue] &+= UInt64(fragments.evict(idleBefore: horizon))
+            quic.evict(idleBefore: horizon)
+        }
+        nextSweep = seconds + 10
+    }
+}
+
+extension Observation.AppProtocol {
+    var index: Int {
+        switch self {
+        case .http: 0
+        case .tls: 1
+        case .quic: 2
+        case .dns: 3
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import Crypto
+import CryptoExtras
+import Foundation
+
+/// Client Initial packets of QUIC v1 (RFC 9000/9001) and v2 (RFC 9369): header protection
+/// removed and the payload decrypted with the Initial keys derived from the Destination
+/// Connection ID, then the CRYPTO frames gathered (out of order, across packets) into the
+/// ClientHello.
+enum QUICInitial {
+    static let version1: UInt32 = 0x0000_0001
+    static let version2: UInt32 = 0x6B33_43CF
+    /// Connection IDs are at most 20 bytes (RFC 9000 §17.2).
+    static let maximumConnectionIDLength = 20
+    /// A client's first datagram is at least 1,200 bytes; smaller ones are still tried.
+    static let minimumPacketLength = 20 + 16
+
+    struct Keys {
+        var key: SymmetricKey
+        var iv: [UInt8]
+        var headerProtection: SymmetricKey
+    }
+
+    private static let salt1: [UInt8] = [
+        0x38, 0x76, 0x2C, 0xF7, 0xF5, 0x59, 0x34, 0xB3, 0x4D, 0x17, 0x9A, 0xE6, 0xA4, 0xC8, 0x0C, 0xAD, 0xCC, 0xBB, 0x7F, 0x0A,
+    ]
+    private static let salt2: [UInt8] = [
+        0x0D, 0xED, 0xE3, 0xDE, 0xF7, 0x00, 0xA6, 0xDB, 0x81, 0x93, 0x81, 0xBE, 0x6E, 0x26, 0x9D, 0xCB, 0xF9, 0xBD, 0x2E, 0xD9,
+    ]
+
+    /// Whether a UDP payload starts with a long-header Initial of a version read here.
+    @inline(__always)
+    static func looksLikeInitial(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count >= 7 + minimumPacketLength, bytes[0] & 0xC0 == 0xC0 else { return false }
+        let version = bytes.u32(1)
+        let type = (bytes[0] >> 4) & 0x03
+        return (version == version1 && type == 0) || (version == version2 && type == 1)
+    }
+
+    static func keys(destinationID: UnsafeRawBufferPointer, version: UInt32) -> Keys {
+        let v2 = version == version2
+        let initial = HKDF<SHA256>.extract(inputKeyMaterial: SymmetricKey(data: destinationID), salt: v2 ? salt2 : salt1)
+        let client = expandLabel(SymmetricKey(data: initial), "client in", 32)
+        let iv = expandLabel(client, v2 ? "quicv2 iv" : "quic iv", 12).withUnsafeBytes { Array($0) }
+        return Keys(
+            key: expandLabel(client, v2 ? "quicv2 key" : "quic key", 16), iv: iv,
+            headerProtection: expandLabel(client, v2 ? "quicv2 hp" : "quic hp", 16))
+    }
+
+    /// HKDF-Expand-Label of TLS 1.3 (RFC 8446 §7.1) with an empty context.
+    private static func expandLabel(_ secret: SymmetricKey, _ label: StaticString, _ length: Int) -> SymmetricKey {
+        var info: [UInt8] = [UInt8(length >> 8), UInt8(length & 0xFF), UInt8(6 + label.utf8CodeUnitCount)]
+        info += Array("tls13 ".utf8)
+        info += UnsafeBufferPointer(start: label.utf8Start, count: label.utf8CodeUnitCount)
+        info.append(0)
+        return HKDF<SHA256>.expand(pseudoRandomKey: secret, info: info, outputByteCount: length)
+    }
+
+    /// A long-header packet's fields, before decryption.
+    struct PacketLayout {
+        var start: Int
+        var version: UInt32
+        var initial: Bool
+        var destinationID: Range<Int>
+        var numberOffset: Int
+        /// End of the packet (its Length field counts from the packet number).
+        var end: Int
+    }
+
+    /// The long-header packets coalesced in a datagram (RFC 9000 §12.2); stops at the first
+    /// short-header or malformed one.
+    static func packets(in datagram: UnsafeRawBufferPointer) -> [PacketLayout] {
+        var layouts: [PacketLayout] = []
+        var offset = 0
+        while offset + 7 <= datagram.count, datagram[offset] & 0xC0 == 0xC0 {
+            let version = datagram.u32(offset + 1)
+            guard version == version1 || version == version2 else { break }
+            let type = (datagram[offset] >> 4) & 0x03
+            let initial = version == version1 ? type == 0 : type == 1
+            let retry = version == version1 ? type == 3 : type == 0
+            if retry { break }
+            var position = offset + 5
+            let destinationLength = Int(datagram[position])
+            guard destinationLength <= maximumConnectionIDLength, position + 1 + destinationLength < datagram.count else { break }
+            let destination = position + 1..<position + 1 + destinationLength
+            position = destination.upperBound
+            let sourceLength = Int(datagram[position])
+            guard sourceLength <= maximumConnectionIDLength else { break }
+            position += 1 + sourceLength
+            if initial {
+                guard let (tokenLength, next) = varint(datagram, position), tokenLength <= datagram.count else { break }
+                position = next + Int(tokenLength)
+            }
+            guard let (length, next) = varint(datagram, position), next + Int(length) <= datagram.count, length >= 20 else { break }
+            layouts.append(
+                PacketLayout(
+                    start: offset, version: version, initial: initial, destinationID: destination, numberOffset: next,
+                    end: next + Int(length)))
+            offset = next + Int(length)
+        }
+        return layouts
+    }
+
+    /// The plaintext frames of an Initial, or nil when it does not decrypt with `keys`.
+    static func decrypt(_ datagram: UnsafeRawBufferPointer, _ layout: PacketLayout, keys: Keys) -> [UInt8]? {
+        let sampleStart = layout.numberOffset + 4
+        guard sampleStart + 16 <= layout.end else { return nil }
+        var mask = Array(datagram.slice(sampleStart, sampleStart + 16))
+        guard (try? AES.permute(&mask, key: keys.headerProtection)) != nil else { return nil }
+        let first = datagram[layout.start] ^ (mask[0] & 0x0F)
+        let numberLength = Int(first & 0x03) + 1
+        guard layout.numberOffset + numberLength + 16 <= layout.end else { return nil }
+        var header = Array(datagram.slice(layout.start, layout.numberOffset + numberLength))
+        header[0] = first
+        var number: UInt64 = 0
+        for index in 0..<numberLength {
+            let byte = datagram[layout.numberOffset + index] ^ mask[1 + index]
+            header[layout.numberOffset - layout.start + index] = byte
+            number = number << 8 | UInt64(byte)
+        }
+        var nonce = keys.iv
+        for index in 0..<8 { nonce[11 - index] ^= UInt8(truncatingIfNeeded: number >> (8 * UInt64(index))) }
+        let ciphertextStart = layout.numberOffset + numberLength
+        guard let gcmNonce = try? AES.GCM.Nonce(data: nonce),
+            let box = try? AES.GCM.SealedBox(
+                nonce: gcmNonce, ciphertext: datagram.slice(ciphertextStart, layout.end - 16),
+                tag: datagram.slice(layout.end - 16, layout.end)),
+            let plain = try? AES.GCM.open(box, using: keys.key, authenticating: header)
+        else { return nil }
+        return Array(plain)
+    }
+
+    /// A CRYPTO frame's data and where it goes in the stream.
+    struct CryptoData {
+        var offset: Int
+        var bytes: ArraySlice<UInt8>
+    }
+
+    /// The CRYPTO frames of an Initial's plaintext; nil when a frame is malformed or not one
+    /// an Initial may carry.
+    static func cryptoFrames(_ plaintext: [UInt8]) -> [CryptoData]? {
+        plaintext.withUnsafeBytes { bytes -> [CryptoData]? in
+            var frames: [CryptoData] = []
+            var offset = 0
+            while offset < bytes.count {
+                let type = bytes[offset]
+                offset += 1
+                switch type {
+                case 0x00, 0x01: continue  // PADDING, PING
+                case 0x02, 0x03:  // ACK
+                    var fields = 4
+                    var index = 0
+                    while index < fields {
+                        guard let (value, next) = varint(bytes, offset) else { return nil }
+                        if index == 2 {
+                            guard value <= 256 else { return nil }
+                            fields += 2 * Int(value)
+                        }
+                        offset = next
+                        index += 1
+                    }
+                    if type == 0x03 {
+                        for _ in 0..<3 {
+                            guard let (_, next) = varint(bytes, offset) else { return nil }
+                            offset = next
+                        }
+                    }
+                case 0x06:  // CRYPTO
+                    guard let (start, afterOffset) = varint(bytes, offset), let (length, afterLength) = varint(bytes, afterOffset),
+                        afterLength + Int(length) <= bytes.count, start < 1 << 20
+                    else { return nil }
+                    frames.append(CryptoData(offset: Int(start), bytes: plaintext[afterLength..<afterLength + Int(length)]))
+                    offset = afterLength + Int(length)
+                case 0x1C:  // CONNECTION_CLOSE
+                    guard let (_, a) = varint(bytes, offset), let (_, b) = varint(bytes, a), let (length, c) = varint(bytes, b),
+                        c + Int(length) <= bytes.count
+                    else { return nil }
+                    offset = c + Int(length)
+                default: return nil
+                }
+            }
+            return frames
+        }
+    }
+
+    /// A variable-length integer (RFC 9000 §16) and the offset after it.
+    @inline(__always)
+    static func varint(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> (UInt64, Int)? {
+        guard offset < bytes.count else { return nil }
+        let length = 1 << Int(bytes[offset] >> 6)
+        guard offset + length <= bytes.count else { return nil }
+        var value = UInt64(bytes[offset] & 0x3F)
+        for index in 1..<length { value = value << 8 | UInt64(bytes[offset + index]) }
+        return (value, offset + length)
+    }
+}
