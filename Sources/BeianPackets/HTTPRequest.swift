@@ -24,10 +24,30 @@ enum HTTPRequest {
         ["GET ", "POST", "HEAD", "PUT ", "DELE", "OPTI", "CONN", "PATC", "TRAC", "PROP", "MKCO", "COPY", "MOVE", "LOCK", "UNLO"]
             .map { word in word.utf8.reduce(0) { $0 << 8 | UInt32($1) } })
 
-    /// Whether bytes starting a segment look like the start of a request (the stateless test).
+    /// Whether bytes starting a segment look like the start of a request (the stateless test):
+    /// a known method, or any upper-case token (`CCM_POST`) followed by a space and `/`.
     @inline(__always)
     static func looksLikeStart(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.count >= 4 && bytes[0] >= UInt8(ascii: "C") && bytes[0] <= UInt8(ascii: "U") && methodPrefixes.contains(bytes.u32(0))
+        guard bytes.count >= 4, bytes[0] >= UInt8(ascii: "A"), bytes[0] <= UInt8(ascii: "Z") else { return false }
+        if methodPrefixes.contains(bytes.u32(0)) { return true }
+        return unknownMethod(bytes)
+    }
+
+    private static func unknownMethod(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let limit = min(bytes.count - 1, 24)
+        var index = 0
+        while index < limit {
+            let byte = bytes[index]
+            if byte == 0x20 { return index >= 3 && bytes[index + 1] == UInt8(ascii: "/") }
+            guard isMethodByte(byte) else { return false }
+            index += 1
+        }
+        return false
+    }
+
+    @inline(__always)
+    private static func isMethodByte(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
     }
 
     /// Parses the request starting at the front of `bytes`.
@@ -35,27 +55,29 @@ enum HTTPRequest {
         guard let headEnd = endOfHead(bytes) else {
             return bytes.count >= maximumHeadLength ? .invalid(.badHTTPRequest) : .needMore
         }
-        // Request line: METHOD SP target SP version.
+        // Request line: METHOD SP target SP version; servers and tshark accept a missing
+        // version (HTTP/0.9 style) or target, and so does this.
         guard let lineEnd = (0..<headEnd).first(where: { bytes[$0] == 0x0A }) else { return .invalid(.badHTTPRequest) }
-        guard let space = (0..<lineEnd).first(where: { bytes[$0] == 0x20 }), space > 0 else { return .invalid(.badHTTPRequest) }
-        for index in 0..<space where !(bytes[index] >= UInt8(ascii: "A") && bytes[index] <= UInt8(ascii: "Z")) && bytes[index] != 0x2D {
-            return .invalid(.badHTTPRequest)
-        }
+        var lineLength = lineEnd
+        if lineLength > 0 && bytes[lineLength - 1] == 0x0D { lineLength -= 1 }
+        // A line of the method alone ("OPTIONS") has neither target nor version.
+        let space = (0..<lineLength).first(where: { bytes[$0] == 0x20 }) ?? lineLength
+        guard space >= 3 else { return .invalid(.badHTTPRequest) }
+        for index in 0..<space where !isMethodByte(bytes[index]) { return .invalid(.badHTTPRequest) }
         var targetEnd = lineEnd
-        while targetEnd > space && (bytes[targetEnd - 1] == 0x0D || bytes[targetEnd - 1] == 0x0A) { targetEnd -= 1 }
-        if let versionSpace = (space + 1..<targetEnd).last(where: { bytes[$0] == 0x20 }) {
-            guard bytes.hasPrefix("HTTP/", at: versionSpace + 1) else { return .invalid(.badHTTPRequest) }
+        while targetEnd > space + 1 && (bytes[targetEnd - 1] == 0x0D || bytes[targetEnd - 1] == 0x20) { targetEnd -= 1 }
+        if let versionSpace = (space..<targetEnd).last(where: { bytes[$0] == 0x20 }), bytes.hasPrefix("HTTP/", at: versionSpace + 1) {
             targetEnd = versionSpace
-        } else {
-            return .invalid(.badHTTPRequest)
+        } else if bytes.hasPrefix("HTTP/", at: space + 1) {
+            targetEnd = space + 1
         }
-        let target = bytes.slice(space + 1, targetEnd)
+        targetEnd = max(targetEnd, min(space + 1, lineLength))
+        let target = bytes.slice(min(space + 1, targetEnd), targetEnd)
         let connect = space == 7 && bytes.hasPrefix("CONNECT")
         var head = Head(host: nil, proxy: false, length: headEnd)
-        if connect {
+        if connect, let host = HostName.fromAuthority(target) {
             head.proxy = true
             head.length = nil
-            guard let host = HostName.fromAuthority(target) else { return .invalid(.badHostName) }
             head.host = host
         } else if let authority = absoluteAuthority(target) {
             head.proxy = true

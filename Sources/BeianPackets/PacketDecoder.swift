@@ -344,6 +344,12 @@ public struct PacketDecoder {
             guard length >= 8 else { return statistics.count(.badUDPLength) }
             return gtp(datagram.slice(8, min(datagram.count, length)), depth: depth)
         }
+        // VXLAN and Geneve carry Ethernet, Teredo IPv6: the inner packet decides the worker too.
+        if length >= 16, let inner = Self.overlay(datagram.slice(8, min(datagram.count, length)), sourcePort, destinationPort) {
+            guard depth < configuration.maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
+            if countsShared { statistics.tunnelled &+= 1 }
+            return inner.ethernet ? ethernet(inner.bytes, depth: depth + 1) : ip(inner.bytes, depth: depth + 1)
+        }
         guard owns(source, destination) else { return }
         statistics.udp &+= 1
         guard length >= 8 else { return statistics.count(.badUDPLength) }
@@ -353,6 +359,33 @@ public struct PacketDecoder {
         }
         if QUICInitial.looksLikeInitial(payload) {
             quicInitial(payload, client: source, clientPort: sourcePort, server: destination, serverPort: destinationPort)
+        }
+    }
+
+    /// The packet inside a VXLAN (RFC 7348, ports 4789 and 8472), Geneve (RFC 8926, 6081) or
+    /// Teredo (RFC 4380, 3544) datagram, when the header checks out.
+    private static func overlay(_ payload: UnsafeRawBufferPointer, _ sourcePort: UInt16, _ destinationPort: UInt16)
+        -> (bytes: UnsafeRawBufferPointer, ethernet: Bool)?
+    {
+        switch destinationPort {
+        case 4789, 8472:
+            // Flags with the I bit, reserved bits zero; then Ethernet.
+            guard payload.count >= 8 + 14, payload[0] & 0x08 != 0, payload[7] == 0 else { return nil }
+            return (payload.slice(8, payload.count), true)
+        case 6081:
+            let optionsLength = Int(payload[0] & 0x3F) * 4
+            guard payload[0] >> 6 == 0, payload.count >= 8 + optionsLength + 14, payload.u16(2) == 0x6558 else { return nil }
+            return (payload.slice(8 + optionsLength, payload.count), true)
+        default:
+            guard sourcePort == 3544 || destinationPort == 3544 else { return nil }
+            // Optional authentication (0x0001) and origin indication (0x0000) headers, then IPv6.
+            var offset = 0
+            if payload.count >= 13, payload[0] == 0x00, payload[1] == 0x01 {
+                offset = 13 + Int(payload[2]) + Int(payload[3])
+            }
+            if payload.count >= offset + 8, payload[offset] == 0x00, payload[offset + 1] == 0x00 { offset += 8 }
+            guard payload.count >= offset + 40, payload[offset] >> 4 == 6 else { return nil }
+            return (payload.slice(offset, payload.count), false)
         }
     }
 

@@ -27,18 +27,58 @@ enum QUICInitial {
         0x0D, 0xED, 0xE3, 0xDE, 0xF7, 0x00, 0xA6, 0xDB, 0x81, 0x93, 0x81, 0xBE, 0x6E, 0x26, 0x9D, 0xCB, 0xF9, 0xBD, 0x2E, 0xD9,
     ]
 
+    private static let saltDraft29: [UInt8] = [
+        0xAF, 0xBF, 0xEC, 0x28, 0x99, 0x93, 0xD2, 0x4C, 0x9E, 0x97, 0x86, 0xF1, 0x9C, 0x61, 0x11, 0xE0, 0x43, 0x90, 0xA8, 0x99,
+    ]
+    private static let saltDraft23: [UInt8] = [
+        0xC3, 0xEE, 0xF7, 0x12, 0xC7, 0x2E, 0xBB, 0x5A, 0x11, 0xA7, 0xD2, 0x43, 0x2B, 0xB4, 0x63, 0x65, 0xBE, 0xF9, 0xF5, 0x02,
+    ]
+    private static let saltDraft22: [UInt8] = [
+        0x7F, 0xBC, 0xDB, 0x0E, 0x7C, 0x66, 0xBB, 0xE9, 0x19, 0x3A, 0x96, 0xCD, 0x21, 0x51, 0x9E, 0xBD, 0x7A, 0x02, 0x64, 0x4A,
+    ]
+    /// Google's QUIC with TLS (T051).
+    private static let saltT051: [UInt8] = [
+        0x7A, 0x4E, 0xDE, 0xF4, 0xE7, 0xCC, 0xEE, 0x5F, 0xA4, 0x50, 0x6C, 0x19, 0x12, 0x4F, 0xC8, 0xCC, 0xDA, 0xF9, 0xCE, 0xB1,
+    ]
+
+    /// The Initial salts to try for a version: v1 and v2, the IETF drafts 22–34 still seen
+    /// in captures, Facebook's mvfst drafts, Google's T051, and the reserved versions clients
+    /// send to force version negotiation (RFC 9000 §15.1: protected with the salt of the
+    /// version the client would otherwise use, draft-29 or v1). Nil for versions whose
+    /// Initials are not read.
+    static func salts(for version: UInt32) -> [[UInt8]]? {
+        switch version {
+        case version1: [salt1]
+        case version2: [salt2]
+        case 0xFF00_001D...0xFF00_0022: [saltDraft29]
+        case 0xFF00_0017...0xFF00_001C, 0xFACE_B002, 0xFACE_B00E: [saltDraft23]
+        case 0xFF00_0016, 0xFACE_B001: [saltDraft22]
+        case 0x5430_3531: [saltT051]
+        default: version & 0x0F0F_0F0F == 0x0A0A_0A0A ? [saltDraft29, salt1] : nil
+        }
+    }
+
+    /// Whether the long-header type bits of `first` say Initial in `version` (v2 renumbered them).
+    @inline(__always)
+    static func isInitial(_ first: UInt8, version: UInt32) -> Bool {
+        (first >> 4) & 0x03 == (version == version2 ? 1 : 0)
+    }
+
     /// Whether a UDP payload starts with a long-header Initial of a version read here.
     @inline(__always)
     static func looksLikeInitial(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count >= 7 + minimumPacketLength, bytes[0] & 0xC0 == 0xC0 else { return false }
         let version = bytes.u32(1)
-        let type = (bytes[0] >> 4) & 0x03
-        return (version == version1 && type == 0) || (version == version2 && type == 1)
+        return salts(for: version) != nil && isInitial(bytes[0], version: version)
     }
 
-    static func keys(destinationID: UnsafeRawBufferPointer, version: UInt32) -> Keys {
-        let v2 = version == version2
-        let initial = HKDF<SHA256>.extract(inputKeyMaterial: SymmetricKey(data: destinationID), salt: v2 ? salt2 : salt1)
+    /// The client's Initial keys for each salt the version may use.
+    static func keys(destinationID: UnsafeRawBufferPointer, version: UInt32) -> [Keys] {
+        (salts(for: version) ?? [salt1]).map { keys(destinationID: destinationID, salt: $0, v2: version == version2) }
+    }
+
+    private static func keys(destinationID: UnsafeRawBufferPointer, salt: [UInt8], v2: Bool) -> Keys {
+        let initial = HKDF<SHA256>.extract(inputKeyMaterial: SymmetricKey(data: destinationID), salt: salt)
         let client = expandLabel(SymmetricKey(data: initial), "client in", 32)
         let iv = expandLabel(client, v2 ? "quicv2 iv" : "quic iv", 12).withUnsafeBytes { Array($0) }
         return Keys(
@@ -73,10 +113,10 @@ enum QUICInitial {
         var offset = 0
         while offset + 7 <= datagram.count, datagram[offset] & 0xC0 == 0xC0 {
             let version = datagram.u32(offset + 1)
-            guard version == version1 || version == version2 else { break }
+            guard salts(for: version) != nil else { break }
             let type = (datagram[offset] >> 4) & 0x03
-            let initial = version == version1 ? type == 0 : type == 1
-            let retry = version == version1 ? type == 3 : type == 0
+            let initial = isInitial(datagram[offset], version: version)
+            let retry = version == version2 ? type == 0 : type == 3
             if retry { break }
             var position = offset + 5
             let destinationLength = Int(datagram[position])

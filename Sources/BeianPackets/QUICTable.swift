@@ -40,11 +40,13 @@ struct QUICTable {
             var plaintext: [UInt8]?
             if let keys = connection?.keys { plaintext = QUICInitial.decrypt(datagram, layout, keys: keys) }
             if plaintext == nil {
-                let keys = QUICInitial.keys(
-                    destinationID: datagram.slice(layout.destinationID.lowerBound, layout.destinationID.upperBound), version: layout.version
-                )
-                plaintext = QUICInitial.decrypt(datagram, layout, keys: keys)
-                if plaintext != nil && connection == nil { connection = Connection(keys: keys, lastSeen: now) }
+                let destination = datagram.slice(layout.destinationID.lowerBound, layout.destinationID.upperBound)
+                for keys in QUICInitial.keys(destinationID: destination, version: layout.version) {
+                    plaintext = QUICInitial.decrypt(datagram, layout, keys: keys)
+                    if plaintext == nil { continue }
+                    if connection == nil { connection = Connection(keys: keys, lastSeen: now) }
+                    break
+                }
             }
             guard let plaintext else { continue }
             decrypted += 1

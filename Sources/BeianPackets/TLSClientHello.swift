@@ -108,7 +108,8 @@ enum TLSClientHello {
             let type = data[offset]
             let length = Int(data.u16(offset + 1))
             guard offset + 3 + length <= listEnd else { return nil }
-            if type == 0 { return HostName.normalise(data.slice(offset + 3, offset + 3 + length)) }
+            // A name with a port ("server4:443", seen in the wild) gives its host.
+            if type == 0 { return HostName.fromAuthority(data.slice(offset + 3, offset + 3 + length)) }
             offset += 3 + length
         }
         return ""
