@@ -25,7 +25,17 @@ TIMEOUT = 60
 
 # Disagreements understood, by (capture, kind): why beian differs from tshark. Reviewed by
 # hand; a new disagreement is unexplained until someone looks at it and adds it here.
-KNOWN_CAUSES = {}
+KNOWN_CAUSES = {
+    ("arkime/v6.pcap", "dns", 137): "a DNS response quoted inside an ICMPv6 error message: tshark decodes the quote, beian reads only traffic",
+    ("ndpi/capwap_data.pcapng", "tls"): "IEEE 802.11 frames tunnelled in CAPWAP data channels (UDP 5247) are not decoded",
+    ("ndpi/dns-invalid-chars.pcap", "dns"): "the name holds control characters (\\001\\002\\003): not a host name, counted as such and not reported",
+    ("ndpi/quic-29.pcap", "quic"): "after the server's Initial the client sends its ClientHello a third time on the same connection: beian reads one hello per connection",
+    ("tcpdump/quic_vn.pcap", "quic"): "an Initial of the reserved version 0x1a2a3a4a (forcing version negotiation): beian decrypts it with the draft-29 salt and reads the client's server name, tshark 4.0 does not try",
+    ("zeek/vlan-collisions.pcap", "http"): "the same addresses and ports on two VLANs are two connections (as Zeek sees them); tshark keys TCP conversations without the VLAN and takes the second request for a retransmission",
+    ("arkime/dns-https.pcap", "dns"): "addresses from the ipv4hint/ipv6hint of an HTTPS record: beian binds them to the name, tshark lists them as SVCB parameters, not in dns.a/dns.aaaa",
+    ("zeek/dns-https.pcap", "dns"): "addresses from the ipv4hint/ipv6hint of an HTTPS record (see arkime/dns-https.pcap)",
+    ("zeek/dns/ech.pcap", "dns"): "addresses from the ipv4hint/ipv6hint of HTTPS records (see arkime/dns-https.pcap)",
+}
 
 
 def rows(path):

@@ -144,5 +144,17 @@ sys.exit(0 if ok else 1)
 PY
 cat "$work/mmdb.md" >> "$report"
 
+# 4. Captures: `beian extract` over every real capture against tshark's answers (≥ 0.99 of
+#    tshark's items found, every capture read, every disagreement explained).
+python3 "$root/Conformance/extract-realdata.py" "$beian" "$realdata/pcap" --report "$root/Conformance/extract-report.md" \
+    > "$work/extract.txt" || failed=1
+{
+echo "## Captures → observations (\`beian extract\`; details in \`Conformance/extract-report.md\`)"
+echo
+sed -n '5,20p' "$work/extract.txt"
+echo
+} >> "$report"
+grep -q "(0 unexplained)" "$work/extract.txt" || failed=1
+
 cat "$report"
 exit $failed

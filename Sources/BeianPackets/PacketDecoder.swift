@@ -200,7 +200,8 @@ public struct PacketDecoder {
     private mutating func ipv4(_ packet: UnsafeRawBufferPointer, depth: Int) {
         guard packet.count >= 20 else { return count(.truncatedIPv4Header, shared: depth == 0) }
         let headerLength = Int(packet[0] & 0x0F) * 4
-        let totalLength = Int(packet.u16(2))
+        // A total length of 0 is a segmentation-offload capture (TSO): take what was captured.
+        let totalLength = packet.u16(2) == 0 ? packet.count : Int(packet.u16(2))
         guard headerLength >= 20, totalLength >= headerLength, packet.count >= headerLength else {
             return count(.badIPv4Header, shared: depth == 0)
         }
@@ -354,7 +355,7 @@ public struct PacketDecoder {
         statistics.udp &+= 1
         guard length >= 8 else { return statistics.count(.badUDPLength) }
         let payload = datagram.slice(8, min(datagram.count, length))
-        if sourcePort == 53 || sourcePort == 5353 && destinationPort == 5353 {
+        if sourcePort == 53 {
             return dns(payload, server: source, client: destination, transport: .udp)
         }
         if QUICInitial.looksLikeInitial(payload) {

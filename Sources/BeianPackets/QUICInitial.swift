@@ -38,7 +38,7 @@ enum QUICInitial {
     ]
     /// Google's QUIC with TLS (T051).
     private static let saltT051: [UInt8] = [
-        0x7A, 0x4E, 0xDE, 0xF4, 0xE7, 0xCC, 0xEE, 0x5F, 0xA4, 0x50, 0x6C, 0x19, 0x12, 0x4F, 0xC8, 0xCC, 0xDA, 0xF9, 0xCE, 0xB1,
+        0x7A, 0x4E, 0xDE, 0xF4, 0xE7, 0xCC, 0xEE, 0x5F, 0xA4, 0x50, 0x6C, 0x19, 0x12, 0x4F, 0xC8, 0xCC, 0xDA, 0x6E, 0x03, 0x3D,
     ]
 
     /// The Initial salts to try for a version: v1 and v2, the IETF drafts 22–34 still seen
@@ -177,8 +177,10 @@ enum QUICInitial {
 
     /// The CRYPTO frames of an Initial's plaintext; nil when a frame is malformed or not one
     /// an Initial may carry.
-    static func cryptoFrames(_ plaintext: [UInt8]) -> [CryptoData]? {
-        plaintext.withUnsafeBytes { bytes -> [CryptoData]? in
+    static func cryptoFrames(_ plaintext: [UInt8], version: UInt32) -> [CryptoData]? {
+        // Google's T05x numbers the CRYPTO frame 0x08.
+        let cryptoType: UInt8 = version & 0xFFFF_FF00 == 0x5430_3500 ? 0x08 : 0x06
+        return plaintext.withUnsafeBytes { bytes -> [CryptoData]? in
             var frames: [CryptoData] = []
             var offset = 0
             while offset < bytes.count {
@@ -204,7 +206,7 @@ enum QUICInitial {
                             offset = next
                         }
                     }
-                case 0x06:  // CRYPTO
+                case cryptoType:
                     guard let (start, afterOffset) = varint(bytes, offset), let (length, afterLength) = varint(bytes, afterOffset),
                         afterLength + Int(length) <= bytes.count, start < 1 << 20
                     else { return nil }

@@ -28,11 +28,13 @@ struct QUICTable {
     func contains(_ key: FlowKey) -> Bool { table[key] != nil }
 
     mutating func datagram(_ datagram: UnsafeRawBufferPointer, key: FlowKey, now: Int64) -> Result {
+        let layouts = QUICInitial.packets(in: datagram).filter(\.initial)
         if let connection = table[key], connection.done {
+            // One hello per connection: what follows (a Retry's answer, acknowledgements)
+            // repeats it or carries none.
             table[key]?.lastSeen = now
             return .nothing
         }
-        let layouts = QUICInitial.packets(in: datagram).filter(\.initial)
         guard !layouts.isEmpty else { return .malformed(.badQUICPacket) }
         var connection = table[key]
         var decrypted = 0
@@ -50,7 +52,7 @@ struct QUICTable {
             }
             guard let plaintext else { continue }
             decrypted += 1
-            guard let frames = QUICInitial.cryptoFrames(plaintext) else {
+            guard let frames = QUICInitial.cryptoFrames(plaintext, version: layout.version) else {
                 if let connection { store(key, connection) }
                 return .malformed(.badQUICFrames)
             }

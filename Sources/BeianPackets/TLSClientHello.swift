@@ -26,11 +26,28 @@ enum TLSClientHello {
     /// ClientHello (the stateless test every payload packet gets).
     @inline(__always)
     static func looksLikeStart(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.count >= 6 && bytes[0] == handshakeRecord && bytes[1] == 0x03 && bytes[2] <= 0x04 && bytes[5] == clientHelloType
+        if bytes.count >= 6 && bytes[0] == handshakeRecord && bytes[1] == 0x03 && bytes[2] <= 0x04 && bytes[5] == clientHelloType {
+            return true
+        }
+        // The second hello after a HelloRetryRequest follows a ChangeCipherSpec record.
+        return startsWithChangeCipherSpec(bytes) && bytes.count >= 12 && bytes[6] == handshakeRecord && bytes[11] == clientHelloType
     }
 
-    /// Reads the hello from TLS records at the start of `stream`.
+    /// A TLS 1.3 compatibility ChangeCipherSpec record (`14 03 03 00 01 01`).
+    @inline(__always)
+    static func startsWithChangeCipherSpec(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 6 && bytes[0] == 0x14 && bytes[1] == 0x03 && bytes.u16(3) == 1 && bytes[5] == 1
+    }
+
+    /// Reads the hello from TLS records at the start of `stream` (after a ChangeCipherSpec
+    /// record when there is one).
     static func fromRecords(_ stream: UnsafeRawBufferPointer) -> Outcome {
+        if startsWithChangeCipherSpec(stream) {
+            switch fromRecords(stream.slice(6, stream.count)) {
+            case .needMore(let count): return .needMore(count + 6)
+            case let other: return other
+            }
+        }
         guard stream.count >= 9 else { return .needMore(9) }
         guard looksLikeStart(stream) else { return .invalid(.badTLSRecord) }
         let firstLength = Int(stream.u16(3))
