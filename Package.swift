@@ -79,7 +79,10 @@ var targets: [Target] = [
         dependencies: ["BeianIndex", "BeianRegistry", "BeianTestSupport"],
         swiftSettings: settings
     ),
-    .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture"], swiftSettings: settings),
+    .testTarget(
+        name: "BeianPacketsTests", dependencies: ["BeianPackets", "BeianCore", .product(name: "Crypto", package: "swift-crypto")],
+        swiftSettings: settings),
+    .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture", "BeianPackets", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo"], swiftSettings: settings),
     .testTarget(
         name: "BeianCLITests",

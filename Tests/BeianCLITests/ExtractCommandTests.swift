@@ -1,0 +1,49 @@
+import BeianTestSupport
+import Foundation
+import Testing
+
+@Suite struct ExtractCommandTests {
+    let sample = Fixtures.packageRoot.appendingPathComponent("Datasets/sample")
+
+    /// The observations of a JSON Lines text, as sorted lines with the sample's prefix removed
+    /// from file names.
+    func normalised(_ text: String) -> [String] {
+        text.split(separator: "\n").map { $0.replacingOccurrences(of: sample.path + "/", with: "") }.sorted()
+    }
+
+    /// The sample's two captures give exactly the observations of its truth that came from
+    /// packets (the truth also lists those of the logs).
+    @Test func sampleCapturesGiveTheTruth() throws {
+        let captures = ["traffic/access-link.pcap", "traffic/mobile-core.pcapng"].map { sample.appendingPathComponent($0).path }
+        let result = try Tool.run("beian", ["extract", "--threads", "1"] + captures)
+        #expect(result.status == 0)
+        let truth = try String(contentsOf: sample.appendingPathComponent("truth/observations.jsonl"), encoding: .utf8)
+        let expected = normalised(truth).filter { $0.contains("\"packet\":") }
+        let got = normalised(result.stdout)
+        #expect(got.count == expected.count)
+        #expect(Set(got).symmetricDifference(expected).isEmpty, "\(Set(got).symmetricDifference(expected).prefix(5))")
+        #expect(result.stderr.contains("reassembly failures 0"))
+    }
+
+    @Test func threadsChangeNothingButSpeed() throws {
+        let capture = sample.appendingPathComponent("traffic/access-link.pcap").path
+        let one = try Tool.run("beian", ["extract", "--threads", "1", capture])
+        let three = try Tool.run("beian", ["extract", "--threads", "3", capture])
+        #expect(one.stdout == three.stdout)
+        #expect(!one.stdout.isEmpty)
+    }
+
+    @Test func unreadableInputsAreReportedAndTheOthersRead() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let bad = directory.appendingPathComponent("notes.pcap")
+        try Data("not a capture".utf8).write(to: bad)
+        let capture = sample.appendingPathComponent("traffic/access-link.pcap").path
+        let result = try Tool.run("beian", ["extract", bad.path, capture, "--format", "tsv", "--anonymize-clients"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("notes.pcap"))
+        #expect(result.stderr.contains("not a pcap or pcapng capture"))
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count > 100)
+        #expect(lines.allSatisfy { $0.split(separator: "\t")[6].hasPrefix("anon-") })
+    }
+}
