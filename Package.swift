@@ -110,6 +110,9 @@ if ProcessInfo.processInfo.environment["BEIAN_BENCHMARKS"] != nil {
             name: "index-scale", dependencies: ["BenchmarkSupport", "BeianIndex", "BeianGeo"], path: "Benchmarks/IndexScale",
             swiftSettings: settings),
         .executableTarget(
+            name: "extract-speed", dependencies: ["BeianCapture", "BeianPackets", "BeianCore"], path: "Benchmarks/ExtractSpeed",
+            swiftSettings: settings),
+        .executableTarget(
             name: "Index",
             dependencies: ["BenchmarkSupport", "BeianIndex", "BeianGeo", .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/Index",

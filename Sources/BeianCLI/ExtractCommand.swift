@@ -66,19 +66,23 @@ struct ExtractCommand: ParsableCommand {
         let sink = try OutputSink(path: output)
         let anonymizer = try anonymizeClients ? ClientAnonymizer(keyFile: anonymizeKey) : nil
         var failed = false
+        var lines = ObservationLines(anonymizer: anonymizer)
         for input in inputs {
             let started = DispatchTime.now().uptimeNanoseconds
             let report = pipeline.run(path: input) { observations in
-                var text = ""
                 for observation in observations {
                     switch format {
-                    case .jsonl: text += ObservationFormat.json(observation, anonymizer: anonymizer)
-                    case .tsv: text += ObservationFormat.tsv(observation, anonymizer: anonymizer)
+                    case .jsonl: lines.json(observation)
+                    case .tsv: lines.tsv(observation)
                     }
-                    text += "\n"
                 }
-                sink.write(text)
+                if lines.bytes.count >= 1 << 16 {
+                    sink.write(lines.bytes)
+                    lines.removeAll()
+                }
             }
+            sink.write(lines.bytes)
+            lines.removeAll()
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             for issue in report.issues { printError("\(issue)") }
             if report.issues.contains(where: { $0.code == .cannotOpen || $0.code == .unsupported }) { failed = true }
@@ -92,7 +96,6 @@ struct ExtractCommand: ParsableCommand {
 /// Buffered output to a file or standard output.
 final class OutputSink {
     private let handle: FileHandle
-    private var pending = ""
 
     init(path: String?) throws {
         if let path {
@@ -103,16 +106,12 @@ final class OutputSink {
         }
     }
 
-    func write(_ text: String) {
-        pending += text
-        if pending.utf8.count >= 1 << 16 { flush() }
+    func write(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        handle.write(Data(bytes))
     }
 
-    func flush() {
-        guard !pending.isEmpty else { return }
-        handle.write(Data(pending.utf8))
-        pending = ""
-    }
+    func flush() {}
 
     func close() { flush() }
 }
@@ -138,39 +137,7 @@ struct ClientAnonymizer {
 }
 
 enum ObservationFormat {
-    /// One JSON object, keys sorted (the layout of the generator's `truth/observations.jsonl`).
-    static func json(_ o: Observation, anonymizer: ClientAnonymizer?) -> String {
-        var line = "{\"address\":\"\(o.address)\""
-        if let client = o.client { line += ",\"client\":\"\(anonymizer?.hash(client) ?? client.description)\"" }
-        if o.ech { line += ",\"ech\":true" }
-        line += ",\"file\":\(quoted(o.source.file)),\"host\":\(quoted(o.host))"
-        switch o.source.position {
-        case .packet(let number): line += ",\"packet\":\(number)"
-        case .line(let number): line += ",\"line\":\(number)"
-        case .offset(let number): line += ",\"offset\":\(number)"
-        }
-        line += ",\"port\":\(o.port),\"protocol\":\"\(o.appProtocol.rawValue)\""
-        if o.proxy { line += ",\"proxy\":true" }
-        line += ",\"time\":\"\(o.isoTime)\",\"transport\":\"\(o.transport.rawValue)\"}"
-        return line
-    }
-
-    /// time, host, address, port, transport, protocol, client, flags, file, position.
-    static func tsv(_ o: Observation, anonymizer: ClientAnonymizer?) -> String {
-        let client = o.client.map { anonymizer?.hash($0) ?? $0.description } ?? "-"
-        let flags = [o.ech ? "ech" : nil, o.proxy ? "proxy" : nil].compactMap { $0 }.joined(separator: ",")
-        let position: String
-        switch o.source.position {
-        case .packet(let number): position = "packet \(number)"
-        case .line(let number): position = "line \(number)"
-        case .offset(let number): position = "offset \(number)"
-        }
-        return [
-            o.isoTime, o.host, o.address.description, String(o.port), o.transport.rawValue, o.appProtocol.rawValue, client,
-            flags.isEmpty ? "-" : flags, o.source.file, position,
-        ].joined(separator: "\t")
-    }
-
+    /// A string as a JSON string literal.
     static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {

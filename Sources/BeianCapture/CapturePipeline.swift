@@ -4,9 +4,9 @@ import Dispatch
 
 /// Reads capture files and decodes them on one or more threads.
 ///
-/// The calling thread reads chunks of whole records; each of `threads` workers walks every
-/// chunk and decodes the packets whose address pair hashes to it (so a conversation, and
-/// its flow state, stays on one worker without any lock per packet). Observations come out
+/// The calling thread reads chunks of whole records and splits each by conversation (a hash
+/// of the address pair, `ShardHasher`); each of `threads` workers decodes its share, so a
+/// conversation and its flow state stay on one worker without any lock per packet. Observations come out
 /// per chunk, in packet order, whatever the number of threads. At most `window` chunks are
 /// in flight: memory stays bounded whatever the input size.
 public final class CapturePipeline {
@@ -22,17 +22,18 @@ public final class CapturePipeline {
     public let threads: Int
     public let window: Int
     private let workers: [Worker]
+    private let hasher: ShardHasher
 
     /// One decoder, used only on its own serial queue.
     private final class Worker: @unchecked Sendable {
         // Safe: `decoder` is touched only by blocks run on `queue` (serial), and read by the
         // pipeline only after waiting for those blocks.
         let queue: DispatchQueue
-        var decoder: PacketDecoder
+        // Touched by one thread at a time (above): the dynamic exclusivity check Swift would
+        // make on every packet is not needed.
+        @exclusivity(unchecked) var decoder: PacketDecoder
 
-        init(index: Int, count: Int, configuration: PacketDecoder.Configuration) {
-            var configuration = configuration
-            configuration.shard = (index, count)
+        init(index: Int, configuration: PacketDecoder.Configuration) {
             decoder = PacketDecoder(configuration: configuration)
             queue = DispatchQueue(label: "beian.capture.worker.\(index)")
         }
@@ -50,7 +51,8 @@ public final class CapturePipeline {
     public init(threads: Int = 1, window: Int = 8, configuration: PacketDecoder.Configuration = .init()) {
         self.threads = max(1, threads)
         self.window = max(2, window)
-        workers = (0..<max(1, threads)).map { Worker(index: $0, count: max(1, threads), configuration: configuration) }
+        workers = (0..<max(1, threads)).map { Worker(index: $0, configuration: configuration) }
+        hasher = ShardHasher(configuration: configuration)
     }
 
     /// Reads `path` to the end; `output` gets the observations in packet order (on the
@@ -65,6 +67,7 @@ public final class CapturePipeline {
         var issues: [InputError] = []
         if threads == 1 {
             let worker = workers[0]
+            worker.decoder.begin(file: path)
             while true {
                 let chunk: CaptureChunk?
                 do { chunk = try file.nextChunk() } catch {
@@ -73,8 +76,7 @@ public final class CapturePipeline {
                 }
                 guard let chunk else { break }
                 chunk.forEachPacket { packet in
-                    worker.decoder.decode(
-                        packet.bytes, link: packet.link, nanoseconds: packet.nanoseconds, number: packet.number, file: path)
+                    worker.decoder.decode(packet.bytes, link: packet.link, nanoseconds: packet.nanoseconds, number: packet.number)
                 }
                 if !worker.decoder.observations.isEmpty {
                     output(worker.decoder.observations)
@@ -83,6 +85,7 @@ public final class CapturePipeline {
             }
             worker.decoder.finish()
         } else {
+            for worker in workers { worker.queue.sync { worker.decoder.begin(file: path) } }
             var inFlight: [ChunkResult] = []
             func complete(_ result: ChunkResult) {
                 result.group.wait()
@@ -99,12 +102,14 @@ public final class CapturePipeline {
                 }
                 guard let chunk else { break }
                 let result = ChunkResult(count: workers.count)
+                // The reader splits the chunk by conversation; each worker decodes its share.
+                let shares = chunk.shard(workers.count, hasher: hasher)
                 for (index, worker) in workers.enumerated() {
                     result.group.enter()
+                    let share = shares[index]
                     worker.queue.async {
-                        chunk.forEachPacket { packet in
-                            worker.decoder.decode(
-                                packet.bytes, link: packet.link, nanoseconds: packet.nanoseconds, number: packet.number, file: path)
+                        chunk.forEachPacket(in: share) { packet in
+                            worker.decoder.decode(packet.bytes, link: packet.link, nanoseconds: packet.nanoseconds, number: packet.number)
                         }
                         result.slots[index] = worker.decoder.observations
                         worker.decoder.observations.removeAll(keepingCapacity: true)

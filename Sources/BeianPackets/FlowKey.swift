@@ -11,6 +11,14 @@ struct FlowKey: Hashable {
         FlowKey(source: destination, destination: source, sourcePort: destinationPort, destinationPort: sourcePort)
     }
 
+    /// Dictionaries hash the cheap mix below (one word), not the four fields.
+    func hash(into hasher: inout Hasher) { hasher.combine(quickHash) }
+
+    static func == (lhs: FlowKey, rhs: FlowKey) -> Bool {
+        lhs.sourcePort == rhs.sourcePort && lhs.destinationPort == rhs.destinationPort && lhs.source == rhs.source
+            && lhs.destination == rhs.destination
+    }
+
     /// A cheap, well-mixed hash (not `Hasher`: used on the per-packet path).
     @inline(__always)
     var quickHash: UInt64 {

@@ -19,17 +19,36 @@ enum HTTPRequest {
     /// The longest request head accepted.
     static let maximumHeadLength = 64 * 1024
 
-    /// Methods of HTTP/1.x and WebDAV, as the first four bytes of a request (big-endian).
-    private static let methodPrefixes: Set<UInt32> = Set(
-        ["GET ", "POST", "HEAD", "PUT ", "DELE", "OPTI", "CONN", "PATC", "TRAC", "PROP", "MKCO", "COPY", "MOVE", "LOCK", "UNLO"]
-            .map { word in word.utf8.reduce(0) { $0 << 8 | UInt32($1) } })
+    /// Whether four bytes (big-endian) start a method of HTTP/1.x or WebDAV.
+    @inline(__always)
+    private static func isMethodPrefix(_ word: UInt32) -> Bool {
+        switch word {
+        case 0x4745_5420,  // "GET "
+            0x504F_5354,  // "POST"
+            0x4845_4144,  // "HEAD"
+            0x5055_5420,  // "PUT "
+            0x4445_4C45,  // "DELE"
+            0x4F50_5449,  // "OPTI"
+            0x434F_4E4E,  // "CONN"
+            0x5041_5443,  // "PATC"
+            0x5452_4143,  // "TRAC"
+            0x5052_4F50,  // "PROP"
+            0x4D4B_434F,  // "MKCO"
+            0x434F_5059,  // "COPY"
+            0x4D4F_5645,  // "MOVE"
+            0x4C4F_434B,  // "LOCK"
+            0x554E_4C4F:  // "UNLO"
+            true
+        default: false
+        }
+    }
 
     /// Whether bytes starting a segment look like the start of a request (the stateless test):
     /// a known method, or any upper-case token (`CCM_POST`) followed by a space and `/`.
     @inline(__always)
     static func looksLikeStart(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count >= 4, bytes[0] >= UInt8(ascii: "A"), bytes[0] <= UInt8(ascii: "Z") else { return false }
-        if methodPrefixes.contains(bytes.u32(0)) { return true }
+        if isMethodPrefix(bytes.u32(0)) { return true }
         return unknownMethod(bytes)
     }
 

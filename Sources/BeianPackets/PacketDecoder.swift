@@ -23,10 +23,6 @@ public struct PacketDecoder {
         public var gtpPorts: Set<UInt16> = [2152]
         /// Tunnels (GTP-U, IP in IP, GRE) nested at most.
         public var maximumTunnelDepth = 4
-        /// Worker `shard.index` of `shard.count` handles the packets whose address pair hashes
-        /// to it (all packets between two hosts go to one worker).
-        public var shard: (index: Int, count: Int) = (0, 1)
-
         public init() {}
     }
 
@@ -35,6 +31,7 @@ public struct PacketDecoder {
     /// Observations found since the caller last emptied this.
     public var observations: [Observation] = []
 
+    private let gtpPorts: PortSet
     var streams: StreamTable
     var fragments: FragmentTable
     var quic: QUICTable
@@ -43,57 +40,47 @@ public struct PacketDecoder {
     private var now: Int64 = 0
     private var packetNumber: UInt64 = 0
     private var file = ""
-    private var countsShared: Bool { configuration.shard.index == 0 }
+    // Configuration fields read per packet, kept apart from the struct (which holds a Set).
+    private let maximumTunnelDepth: Int
+    private let streamLimit: Int
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        gtpPorts = PortSet(configuration.gtpPorts)
+        maximumTunnelDepth = configuration.maximumTunnelDepth
+        streamLimit = configuration.streamLimit
         streams = StreamTable(limit: configuration.streamLimit, capacity: configuration.maximumStreams)
         fragments = FragmentTable(capacity: configuration.maximumFragmentedDatagrams)
         quic = QUICTable(capacity: configuration.maximumStreams / 4)
     }
 
-    /// Decodes one captured packet. `nanoseconds` is its time, `number` its position in the
-    /// input (from 1), `file` the input's name for the observations' sources.
-    public mutating func decode(_ packet: UnsafeRawBufferPointer, link: LinkType, nanoseconds: Int64, number: UInt64, file: String) {
+    /// Starts an input: `file` names it in the observations' sources. Streams and fragments
+    /// of the previous input are given up (see `finish`).
+    public mutating func begin(file: String) {
+        finish()
+        self.file = file
+        nextSweep = .min
+    }
+
+    /// Decodes one captured packet of the current input. `nanoseconds` is its time, `number`
+    /// its position in the input (from 1).
+    public mutating func decode(_ packet: UnsafeRawBufferPointer, link: LinkType, nanoseconds: Int64, number: UInt64) {
         now = nanoseconds
         packetNumber = number
-        if self.file != file { self.file = file }
-        if countsShared {
-            statistics.packets &+= 1
-            statistics.bytes &+= UInt64(packet.count)
-        }
+        statistics.packets &+= 1
+        statistics.bytes &+= UInt64(packet.count)
         if now / 1_000_000_000 >= nextSweep { sweep() }
-        switch link {
-        case .ethernet: ethernet(packet, depth: 0)
-        case .raw, .rawBSD12, .rawBSD14, .ipv4, .ipv6: ip(packet, depth: 0)
-        case .linuxSLL:
-            guard packet.count >= 16 else { return linkTruncated() }
-            etherType(packet.u16(14), packet.slice(16, packet.count), depth: 0)
-        case .linuxSLL2:
-            guard packet.count >= 20 else { return linkTruncated() }
-            etherType(packet.u16(0), packet.slice(20, packet.count), depth: 0)
-        case .null, .loop:
-            guard packet.count >= 4 else { return linkTruncated() }
-            // The family is in the capturing host's byte order (NULL) or network order (LOOP):
-            // IPv4 is 2 everywhere, IPv6 24, 28 or 30 depending on the BSD.
-            let raw = packet.loadUnaligned(as: UInt32.self)
-            let family = raw > 0xFFFF ? raw.byteSwapped : raw
-            switch family {
-            case 2: ip(packet.slice(4, packet.count), depth: 0)
-            case 24, 28, 30: ip(packet.slice(4, packet.count), depth: 0)
-            default: if countsShared { statistics.count(.unsupportedNetworkProtocol) }
-            }
-        case .ppp, .pppHDLC:
-            var offset = 0
-            if packet.count >= 2 && packet[0] == 0xFF && packet[1] == 0x03 { offset = 2 }
-            guard packet.count >= offset + 2 else { return linkTruncated() }
-            ppp(packet.u16(offset), packet.slice(offset + 2, packet.count), depth: 0)
-        case .nflog: nflog(packet)
-        default:
-            if countsShared {
-                statistics.count(.unknownLinkType)
-                statistics.unknownLinkTypes[link.rawValue, default: 0] &+= 1
-            }
+        network(LinkLayer.network(packet, link: link), depth: 0)
+        if case .unknownLink = LinkLayer.classify(link) {
+            statistics.unknownLinkTypes[link.rawValue, default: 0] &+= 1
+        }
+    }
+
+    /// Goes on with what the link layer gave: an IP packet, or a reason to stop.
+    private mutating func network(_ outcome: LinkLayer.Outcome, depth: Int) {
+        switch outcome {
+        case .ip(let bytes): ip(bytes, depth: depth)
+        case .failure(let reason): statistics.count(reason)
         }
     }
 
@@ -111,101 +98,30 @@ public struct PacketDecoder {
         quic.removeAll()
     }
 
-    private mutating func linkTruncated() {
-        if countsShared { statistics.count(.truncatedLinkHeader) }
-    }
-
-    // MARK: Link layers
-
     private mutating func ethernet(_ frame: UnsafeRawBufferPointer, depth: Int) {
-        guard frame.count >= 14 else { return linkTruncated() }
-        etherType(frame.u16(12), frame.slice(14, frame.count), depth: depth)
-    }
-
-    /// Follows VLAN tags (any number), MPLS labels and PPPoE to IP.
-    private mutating func etherType(_ type: UInt16, _ payload: UnsafeRawBufferPointer, depth: Int) {
-        var type = type
-        var offset = 0
-        var tags = 0
-        while true {
-            switch type {
-            case 0x0800, 0x86DD: return ip(payload.slice(offset, payload.count), depth: depth)
-            case 0x8100, 0x88A8, 0x9100, 0x9200:
-                guard payload.count >= offset + 4, tags < 16 else { return linkTruncated() }
-                type = payload.u16(offset + 2)
-                offset += 4
-                tags += 1
-            case 0x8847, 0x8848:
-                // Labels until the bottom of the stack, then IP (by its version nibble) or a
-                // pseudowire control word and Ethernet.
-                while true {
-                    guard payload.count >= offset + 4, tags < 16 else { return linkTruncated() }
-                    let bottom = payload[offset + 2] & 0x01 != 0
-                    offset += 4
-                    tags += 1
-                    if bottom { break }
-                }
-                guard payload.count > offset else { return linkTruncated() }
-                switch payload[offset] >> 4 {
-                case 4, 6: return ip(payload.slice(offset, payload.count), depth: depth)
-                case 0:
-                    guard payload.count >= offset + 4 + 14 else { return linkTruncated() }
-                    return ethernet(payload.slice(offset + 4, payload.count), depth: depth)
-                default:
-                    if countsShared { statistics.count(.unsupportedNetworkProtocol) }
-                    return
-                }
-            case 0x8864:
-                guard payload.count >= offset + 8 else { return linkTruncated() }
-                return ppp(payload.u16(offset + 6), payload.slice(offset + 8, payload.count), depth: depth)
-            default:
-                if countsShared { statistics.count(.unsupportedNetworkProtocol) }
-                return
-            }
-        }
-    }
-
-    private mutating func ppp(_ proto: UInt16, _ payload: UnsafeRawBufferPointer, depth: Int) {
-        switch proto {
-        case 0x0021, 0x0057: ip(payload, depth: depth)
-        default: if countsShared { statistics.count(.unsupportedNetworkProtocol) }
-        }
-    }
-
-    /// NFLOG: a 4-byte header, then TLVs (length includes the 4-byte TLV header, host byte
-    /// order, padded to 4); the packet is TLV type 9.
-    private mutating func nflog(_ packet: UnsafeRawBufferPointer) {
-        guard packet.count >= 4 else { return linkTruncated() }
-        var offset = 4
-        while offset + 4 <= packet.count {
-            let length = Int(UInt16(littleEndian: packet.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
-            let type = UInt16(littleEndian: packet.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self)) & 0x7FFF
-            guard length >= 4, offset + length <= packet.count else { return linkTruncated() }
-            if type == 9 { return ip(packet.slice(offset + 4, offset + length), depth: 0) }
-            offset += (length + 3) & ~3
-        }
+        network(LinkLayer.network(frame, link: .ethernet), depth: depth)
     }
 
     // MARK: IP
 
     private mutating func ip(_ packet: UnsafeRawBufferPointer, depth: Int) {
-        guard !packet.isEmpty else { return linkTruncated() }
+        guard !packet.isEmpty else { return statistics.count(.truncatedLinkHeader) }
         switch packet[0] >> 4 {
         case 4: ipv4(packet, depth: depth)
         case 6: ipv6(packet, depth: depth)
-        default: if countsShared { statistics.count(.unsupportedNetworkProtocol) }
+        default: statistics.count(.unsupportedNetworkProtocol)
         }
     }
 
     private mutating func ipv4(_ packet: UnsafeRawBufferPointer, depth: Int) {
-        guard packet.count >= 20 else { return count(.truncatedIPv4Header, shared: depth == 0) }
+        guard packet.count >= 20 else { return statistics.count(.truncatedIPv4Header) }
         let headerLength = Int(packet[0] & 0x0F) * 4
         // A total length of 0 is a segmentation-offload capture (TSO): take what was captured.
         let totalLength = packet.u16(2) == 0 ? packet.count : Int(packet.u16(2))
         guard headerLength >= 20, totalLength >= headerLength, packet.count >= headerLength else {
-            return count(.badIPv4Header, shared: depth == 0)
+            return statistics.count(.badIPv4Header)
         }
-        if depth == 0 && countsShared { statistics.ipv4 &+= 1 }
+        if depth == 0 { statistics.ipv4 &+= 1 }
         // A capture may cut the packet (snap length) or pad it (Ethernet minimum).
         let end = min(packet.count, totalLength)
         let source = IPAddress.v4(IPv4Address(packet.u32(12)))
@@ -214,7 +130,6 @@ public struct PacketDecoder {
         let fragment = packet.u16(6)
         let payload = packet.slice(headerLength, end)
         if fragment & 0x3FFF != 0 {  // more fragments, or an offset
-            guard owns(source, destination) else { return }
             statistics.fragments &+= 1
             let key = FragmentTable.Key(
                 source: source, destination: destination, identification: UInt32(packet.u16(4)), proto: proto)
@@ -226,8 +141,8 @@ public struct PacketDecoder {
     }
 
     private mutating func ipv6(_ packet: UnsafeRawBufferPointer, depth: Int) {
-        guard packet.count >= 40 else { return count(.truncatedIPv6Header, shared: depth == 0) }
-        if depth == 0 && countsShared { statistics.ipv6 &+= 1 }
+        guard packet.count >= 40 else { return statistics.count(.truncatedIPv6Header) }
+        if depth == 0 { statistics.ipv6 &+= 1 }
         let payloadLength = Int(packet.u16(4))
         // A zero payload length is a jumbogram (or TSO capture): take what was captured.
         let end = payloadLength == 0 ? packet.count : min(packet.count, 40 + payloadLength)
@@ -239,18 +154,17 @@ public struct PacketDecoder {
         while true {
             switch next {
             case 0, 43, 60, 135, 139, 140:  // hop-by-hop, routing, destination options, mobility, HIP, shim6
-                guard offset + 8 <= end, headers < 8 else { return count(.badIPv6ExtensionHeader, shared: depth == 0) }
+                guard offset + 8 <= end, headers < 8 else { return statistics.count(.badIPv6ExtensionHeader) }
                 next = packet[offset]
                 offset += (Int(packet[offset + 1]) + 1) * 8
                 headers += 1
             case 51:  // authentication header
-                guard offset + 8 <= end, headers < 8 else { return count(.badIPv6ExtensionHeader, shared: depth == 0) }
+                guard offset + 8 <= end, headers < 8 else { return statistics.count(.badIPv6ExtensionHeader) }
                 next = packet[offset]
                 offset += (Int(packet[offset + 1]) + 2) * 4
                 headers += 1
             case 44:  // fragment
-                guard offset + 8 <= end else { return count(.badIPv6ExtensionHeader, shared: depth == 0) }
-                guard owns(source, destination) else { return }
+                guard offset + 8 <= end else { return statistics.count(.badIPv6ExtensionHeader) }
                 statistics.fragments &+= 1
                 let proto = packet[offset]
                 let field = packet.u16(offset + 2)
@@ -259,7 +173,7 @@ public struct PacketDecoder {
                     key, packet.slice(offset + 8, end), offset: Int(field & 0xFFF8), more: field & 1 != 0, source: source,
                     destination: destination, depth: depth, v6NextHeader: proto)
             default:
-                guard offset <= end else { return count(.badIPv6ExtensionHeader, shared: depth == 0) }
+                guard offset <= end else { return statistics.count(.badIPv6ExtensionHeader) }
                 return transport(next, packet.slice(offset, end), source: source, destination: destination, depth: depth)
             }
         }
@@ -282,18 +196,6 @@ public struct PacketDecoder {
         }
     }
 
-    private mutating func count(_ reason: MalformedReason, shared: Bool) {
-        if !shared || countsShared { statistics.count(reason) }
-    }
-
-    /// Whether this worker handles traffic between these two addresses.
-    @inline(__always)
-    private func owns(_ a: IPAddress, _ b: IPAddress) -> Bool {
-        let count = configuration.shard.count
-        guard count > 1 else { return true }
-        return Int(PairHash.of(a, b) % UInt64(count)) == configuration.shard.index
-    }
-
     // MARK: Transport
 
     private mutating func transport(
@@ -301,12 +203,11 @@ public struct PacketDecoder {
     ) {
         switch proto {
         case 6:
-            guard owns(source, destination) else { return }
             tcp(payload, source: source, destination: destination)
         case 17: udp(payload, source: source, destination: destination, depth: depth)
         case 4, 41:  // IP in IP
-            guard depth < configuration.maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
-            if countsShared || owns(source, destination) { statistics.tunnelled &+= 1 }
+            guard depth < maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
+            statistics.tunnelled &+= 1
             ip(payload, depth: depth + 1)
         case 47: gre(payload, depth: depth)
         default: return
@@ -314,7 +215,7 @@ public struct PacketDecoder {
     }
 
     private mutating func gre(_ payload: UnsafeRawBufferPointer, depth: Int) {
-        guard depth < configuration.maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
+        guard depth < maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
         guard payload.count >= 4 else { return statistics.count(.truncatedTransportHeader) }
         let flags = payload.u16(0)
         guard flags & 0x0007 == 0 else { return }  // version 0 only (version 1 is PPTP's enhanced GRE)
@@ -327,31 +228,29 @@ public struct PacketDecoder {
         let inner = payload.slice(offset, payload.count)
         switch type {
         case 0x6558: ethernet(inner, depth: depth + 1)  // transparent Ethernet bridging
-        case 0x880B: if inner.count >= 4 { ppp(inner.u16(2), inner.slice(4, inner.count), depth: depth + 1) }
-        default: etherType(type, inner, depth: depth + 1)
+        case 0x880B: if inner.count >= 4 { network(LinkLayer.ppp(inner.u16(2), inner.slice(4, inner.count)), depth: depth + 1) }
+        default: network(LinkLayer.etherType(type, inner), depth: depth + 1)
         }
     }
 
     private mutating func udp(_ datagram: UnsafeRawBufferPointer, source: IPAddress, destination: IPAddress, depth: Int) {
         guard datagram.count >= 8 else {
-            if owns(source, destination) { statistics.count(.truncatedTransportHeader) }
-            return
+            return statistics.count(.truncatedTransportHeader)
         }
         let sourcePort = datagram.u16(0)
         let destinationPort = datagram.u16(2)
         let length = Int(datagram.u16(4))
         // GTP-U: the inner packet decides the worker.
-        if configuration.gtpPorts.contains(destinationPort) || configuration.gtpPorts.contains(sourcePort) {
+        if gtpPorts.contains(destinationPort) || gtpPorts.contains(sourcePort) {
             guard length >= 8 else { return statistics.count(.badUDPLength) }
             return gtp(datagram.slice(8, min(datagram.count, length)), depth: depth)
         }
         // VXLAN and Geneve carry Ethernet, Teredo IPv6: the inner packet decides the worker too.
         if length >= 16, let inner = Self.overlay(datagram.slice(8, min(datagram.count, length)), sourcePort, destinationPort) {
-            guard depth < configuration.maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
-            if countsShared { statistics.tunnelled &+= 1 }
+            guard depth < maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
+            statistics.tunnelled &+= 1
             return inner.ethernet ? ethernet(inner.bytes, depth: depth + 1) : ip(inner.bytes, depth: depth + 1)
         }
-        guard owns(source, destination) else { return }
         statistics.udp &+= 1
         guard length >= 8 else { return statistics.count(.badUDPLength) }
         let payload = datagram.slice(8, min(datagram.count, length))
@@ -392,29 +291,14 @@ public struct PacketDecoder {
 
     /// GTP-U (3GPP TS 29.281): version 1, G-PDU messages carry an IP packet.
     private mutating func gtp(_ message: UnsafeRawBufferPointer, depth: Int) {
-        guard depth < configuration.maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
-        guard message.count >= 8, message[0] >> 5 == 1, message[0] & 0x10 != 0 else { return statistics.count(.badGTPHeader) }
-        guard message[1] == 0xFF else { return }  // echo, error indication, end marker: no user data
-        let end = min(message.count, 8 + Int(message.u16(2)))
-        var offset = 8
-        if message[0] & 0x07 != 0 {
-            // Sequence number (2), N-PDU number (1), next extension header type (1).
-            guard end >= 12 else { return statistics.count(.badGTPHeader) }
-            var next = message[11]
-            offset = 12
-            var extensions = 0
-            while next != 0 {
-                guard offset < end, extensions < 8 else { return statistics.count(.badGTPHeader) }
-                let length = Int(message[offset]) * 4
-                guard length > 0, offset + length <= end else { return statistics.count(.badGTPHeader) }
-                next = message[offset + length - 1]
-                offset += length
-                extensions += 1
-            }
+        guard depth < maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
+        switch GTPU.userPacket(message) {
+        case .packet(let inner):
+            statistics.tunnelled &+= 1
+            ip(inner, depth: depth + 1)
+        case .noUserData: return
+        case .malformed: statistics.count(.badGTPHeader)
         }
-        guard offset < end else { return }
-        if countsShared { statistics.tunnelled &+= 1 }
-        ip(message.slice(offset, end), depth: depth + 1)
     }
 
     // MARK: TCP
@@ -486,7 +370,7 @@ public struct PacketDecoder {
                 case .tls:
                     switch TLSClientHello.fromRecords(stream) {
                     case .needMore(let count):
-                        if count > configuration.streamLimit {
+                        if count > streamLimit {
                             statistics.reassemblyFailures &+= 1
                             done = true
                         }
@@ -500,7 +384,7 @@ public struct PacketDecoder {
                 case .http:
                     switch HTTPRequest.parse(stream) {
                     case .needMore:
-                        if stream.count >= configuration.streamLimit {
+                        if stream.count >= streamLimit {
                             statistics.reassemblyFailures &+= 1
                             done = true
                         }
@@ -524,7 +408,7 @@ public struct PacketDecoder {
                         return
                     }
                     guard stream.count >= 2 + length else {
-                        if 2 + length > configuration.streamLimit {
+                        if 2 + length > streamLimit {
                             statistics.reassemblyFailures &+= 1
                             done = true
                         }
@@ -628,4 +512,16 @@ extension Observation.AppProtocol {
         case .dns: 3
         }
     }
+}
+
+/// A set of ports as a bitmap (a test costs one load, no hashing).
+struct PortSet {
+    private var words = [UInt64](repeating: 0, count: 1024)
+
+    init(_ ports: Set<UInt16>) {
+        for port in ports { words[Int(port >> 6)] |= 1 << UInt64(port & 63) }
+    }
+
+    @inline(__always)
+    func contains(_ port: UInt16) -> Bool { words[Int(port >> 6)] & (1 << UInt64(port & 63)) != 0 }
 }

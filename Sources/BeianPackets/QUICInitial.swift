@@ -78,7 +78,8 @@ enum QUICInitial {
     }
 
     private static func keys(destinationID: UnsafeRawBufferPointer, salt: [UInt8], v2: Bool) -> Keys {
-        let initial = HKDF<SHA256>.extract(inputKeyMaterial: SymmetricKey(data: destinationID), salt: salt)
+        // HKDF-Extract is HMAC(salt, input keying material) (RFC 5869 §2.2).
+        let initial = HMAC<SHA256>.authenticationCode(for: destinationID, using: SymmetricKey(data: salt))
         let client = expandLabel(SymmetricKey(data: initial), "client in", 32)
         let iv = expandLabel(client, v2 ? "quicv2 iv" : "quic iv", 12).withUnsafeBytes { Array($0) }
         return Keys(
@@ -86,13 +87,16 @@ enum QUICInitial {
             headerProtection: expandLabel(client, v2 ? "quicv2 hp" : "quic hp", 16))
     }
 
-    /// HKDF-Expand-Label of TLS 1.3 (RFC 8446 §7.1) with an empty context.
+    /// HKDF-Expand-Label of TLS 1.3 (RFC 8446 §7.1) with an empty context. Every output here
+    /// is at most one SHA-256 block, so HKDF-Expand is a single HMAC of `info || 0x01`
+    /// (RFC 5869 §2.3) — a quarter of the cost of the general `HKDF.expand`.
     private static func expandLabel(_ secret: SymmetricKey, _ label: StaticString, _ length: Int) -> SymmetricKey {
         var info: [UInt8] = [UInt8(length >> 8), UInt8(length & 0xFF), UInt8(6 + label.utf8CodeUnitCount)]
-        info += Array("tls13 ".utf8)
+        info += [0x74, 0x6C, 0x73, 0x31, 0x33, 0x20]  // "tls13 "
         info += UnsafeBufferPointer(start: label.utf8Start, count: label.utf8CodeUnitCount)
-        info.append(0)
-        return HKDF<SHA256>.expand(pseudoRandomKey: secret, info: info, outputByteCount: length)
+        info += [0, 1]
+        let block = HMAC<SHA256>.authenticationCode(for: info, using: secret)
+        return SymmetricKey(data: Array(block.prefix(length)))
     }
 
     /// A long-header packet's fields, before decryption.

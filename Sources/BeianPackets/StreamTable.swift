@@ -167,7 +167,9 @@ struct StreamTable {
     mutating func evict(idleBefore horizon: Int64) -> (Int, Int) {
         var failed = 0
         var evicted = 0
-        for (key, stream) in table where stream.lastSeen < horizon {
+        // Collected first: removing while iterating would copy the whole table.
+        let idle = table.filter { $0.value.lastSeen < horizon }
+        for (key, stream) in idle {
             table.removeValue(forKey: key)
             if !stream.done {
                 waiting(key, false)
@@ -182,11 +184,12 @@ struct StreamTable {
     private mutating func makeRoom() -> Int {
         let target = max(1, capacity / 8)
         var removed = 0
-        for (key, stream) in table where stream.done {
+        let markers = Array(table.lazy.filter { $0.value.done }.prefix(target).map(\.key))
+        for key in markers {
             table.removeValue(forKey: key)
             removed += 1
-            if removed >= target { return 0 }
         }
+        if removed >= target { return 0 }
         let oldest = table.sorted { $0.value.lastSeen < $1.value.lastSeen }.prefix(target - removed)
         for (key, _) in oldest {
             table.removeValue(forKey: key)

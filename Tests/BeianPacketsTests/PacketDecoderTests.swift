@@ -9,9 +9,10 @@ import Testing
 
     func run(_ frames: [[UInt8]], link: LinkType = .ethernet, configuration: PacketDecoder.Configuration = .init()) -> PacketDecoder {
         var decoder = PacketDecoder(configuration: configuration)
+        decoder.begin(file: "test")
         for (index, frame) in frames.enumerated() {
             frame.withUnsafeBytes {
-                decoder.decode($0, link: link, nanoseconds: Int64(index) * 1_000_000, number: UInt64(index + 1), file: "test")
+                decoder.decode($0, link: link, nanoseconds: Int64(index) * 1_000_000, number: UInt64(index + 1))
             }
         }
         decoder.finish()
@@ -103,7 +104,7 @@ import Testing
                 bytes[13] = 0
                 bytes[14] = 0x45
             }
-            bytes.withUnsafeBytes { decoder.decode($0, link: link, nanoseconds: Int64(number), number: UInt64(number), file: "fuzz") }
+            bytes.withUnsafeBytes { decoder.decode($0, link: link, nanoseconds: Int64(number), number: UInt64(number)) }
         }
         decoder.finish()
         #expect(decoder.statistics.packets == 20_000)
