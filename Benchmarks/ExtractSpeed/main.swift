@@ -6,6 +6,7 @@
 //
 //   BEIAN_BENCHMARKS=1 swift build -c release --scratch-path .build-bench --product extract-speed
 //   .build-bench/release/extract-speed CAPTURE [--runs 5]
+//   .build-bench/release/extract-speed --flows 1000000     (memory of 1 M concurrent flows)
 import BeianCapture
 import BeianCore
 import BeianPackets
@@ -55,8 +56,58 @@ func seconds<T>(_ body: () throws -> T) rethrows -> (Double, T) {
     return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, result)
 }
 
+/// Resident memory of this process now (from /proc/self/statm), in MB.
+func residentMB() -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Double(fields[1]) else { return 0 }
+    return pages * 4096 / 1_048_576
+}
+
+/// `count` concurrent TCP connections: a SYN each, then the first 600 bytes of a 1,400-byte
+/// ClientHello each (so every stream waits with a partial hello), all within a minute.
+/// Prints the resident memory before and after and the decoder's counts.
+func flowMemory(count: Int) {
+    func be16(_ v: Int) -> [UInt8] { [UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+    func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+    var hello: [UInt8] = [0x16, 0x03, 0x01] + be16(1400 - 5) + [0x01, 0x00] + be16(1400 - 9)
+    hello += [UInt8](repeating: 0x41, count: 1400 - hello.count)
+    func frame(_ index: Int, syn: Bool) -> [UInt8] {
+        let client = 0x0A00_0000 | UInt32(index >> 14)
+        let port = 1024 + index & 0x3FFF
+        let payload = syn ? [] : Array(hello[0..<600])
+        let tcp = be16(port) + be16(443) + be32(syn ? 999 : 1000) + be32(0) + [0x50, syn ? 0x02 : 0x18] + be16(65535) + [0, 0, 0, 0] + payload
+        let ip: [UInt8] = [0x45, 0] + be16(20 + tcp.count) + [0, 1, 0, 0, 64, 6, 0, 0] + be32(client) + be32(0x7001_1001)
+        return ip + tcp
+    }
+    var configuration = PacketDecoder.Configuration()
+    configuration.maximumStreams = max(configuration.maximumStreams, count * 2)
+    var decoder = PacketDecoder(configuration: configuration)
+    decoder.begin(file: "synthetic")
+    let before = residentMB()
+    var number: UInt64 = 0
+    for syn in [true, false] {
+        for index in 0..<count {
+            number += 1
+            frame(index, syn: syn).withUnsafeBytes {
+                decoder.decode($0, link: .raw, nanoseconds: 1_700_000_000_000_000_000 + Int64(number) * 20_000, number: number)
+            }
+        }
+    }
+    let after = residentMB()
+    let statistics = decoder.takeStatistics()
+    print(
+        String(
+            format: "%d concurrent flows with a partial hello each: resident %.0f MB before, %.0f MB after (%.0f bytes per flow); evicted %d",
+            count, before, after, (after - before) * 1_048_576 / Double(count), statistics.evictedStreams))
+}
+
 func main() throws {
     let arguments = CommandLine.arguments
+    if let flows = arguments.firstIndex(of: "--flows").flatMap({ Int(arguments[$0 + 1]) }) {
+        flowMemory(count: flows)
+        return
+    }
     guard arguments.count >= 2 else {
         FileHandle.standardError.write(Data("usage: extract-speed CAPTURE [--runs N]\n".utf8))
         exit(2)
