@@ -46,11 +46,12 @@ var targets: [Target] = [
         swiftSettings: settings
     ),
     .target(name: "BeianCapture", dependencies: ["BeianCore", "BeianPackets", "CPcap"], swiftSettings: settings),
+    .target(name: "BeianLogs", dependencies: ["BeianCore"], swiftSettings: settings),
     .target(name: "BeianGeo", dependencies: ["BeianCore", "CMaxMindDB"], swiftSettings: settings),
     .executableTarget(
         name: "BeianCLI",
         dependencies: [
-            "BeianCore", "BeianRegistry", "BeianIndex", "BeianPackets", "BeianCapture", "BeianGeo",
+            "BeianCore", "BeianRegistry", "BeianIndex", "BeianPackets", "BeianCapture", "BeianLogs", "BeianGeo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ],
@@ -82,6 +83,7 @@ var targets: [Target] = [
     .testTarget(
         name: "BeianPacketsTests", dependencies: ["BeianPackets", "BeianCore", .product(name: "Crypto", package: "swift-crypto")],
         swiftSettings: settings),
+    .testTarget(name: "BeianLogsTests", dependencies: ["BeianLogs", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture", "BeianPackets", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo"], swiftSettings: settings),
     .testTarget(

@@ -76,7 +76,8 @@ func flowMemory(count: Int) {
         let client = 0x0A00_0000 | UInt32(index >> 14)
         let port = 1024 + index & 0x3FFF
         let payload = syn ? [] : Array(hello[0..<600])
-        let tcp = be16(port) + be16(443) + be32(syn ? 999 : 1000) + be32(0) + [0x50, syn ? 0x02 : 0x18] + be16(65535) + [0, 0, 0, 0] + payload
+        let tcp =
+            be16(port) + be16(443) + be32(syn ? 999 : 1000) + be32(0) + [0x50, syn ? 0x02 : 0x18] + be16(65535) + [0, 0, 0, 0] + payload
         let ip: [UInt8] = [0x45, 0] + be16(20 + tcp.count) + [0, 1, 0, 0, 64, 6, 0, 0] + be32(client) + be32(0x7001_1001)
         return ip + tcp
     }
@@ -98,7 +99,8 @@ func flowMemory(count: Int) {
     let statistics = decoder.takeStatistics()
     print(
         String(
-            format: "%d concurrent flows with a partial hello each: resident %.0f MB before, %.0f MB after (%.0f bytes per flow); evicted %d",
+            format:
+                "%d concurrent flows with a partial hello each: resident %.0f MB before, %.0f MB after (%.0f bytes per flow); evicted %d",
             count, before, after, (after - before) * 1_048_576 / Double(count), statistics.evictedStreams))
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BeianCapture
 import BeianCore
+import BeianLogs
 import BeianPackets
 import Crypto
 import Foundation
@@ -8,19 +9,36 @@ import Foundation
 struct ExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "extract",
-        abstract: "Turn captures into observations (host, server address and port, protocol, time).",
+        abstract: "Turn captures and logs into observations (host, server address and port, protocol, time).",
         discussion: """
-            Reads pcap and pcapng captures (gzip-compressed or not) and writes one observation \
-            per TLS or QUIC ClientHello server name, HTTP request host and DNS answer, in packet \
-            order, with the file and packet number it came from. Statistics per input (packets, \
-            observations by protocol, malformed packets by reason, reassembly failures, evicted \
-            streams) go to standard error. An input that cannot be read is reported and the \
-            others are still read; the exit status is then 1.
+            Reads pcap and pcapng captures and logs (Zeek http/ssl/quic/dns in TSV or JSON, \
+            nginx/Apache vhost_combined and combined, Squid native, dnsmasq query logs, or any \
+            CSV/JSON Lines with --map), gzip-compressed or not, and writes one observation per \
+            TLS or QUIC ClientHello server name, HTTP request host and DNS answer, in input \
+            order, with the file and packet or line number it came from. Statistics per input \
+            (packets or lines, observations by protocol, what was not used and why, reassembly \
+            failures, evicted streams) go to standard error. An input that cannot be read is \
+            reported and the others are still read; the exit status is then 1.
             """
     )
 
-    @Argument(help: "Capture files (pcap, pcapng, optionally gzip-compressed).")
+    @Argument(help: "Capture files (pcap, pcapng) and logs, optionally gzip-compressed.")
     var inputs: [String] = []
+
+    @Option(help: "The format of the logs given (zeek, zeek-json, vhost-combined, combined, squid, dnsmasq, mapped); detected when absent.")
+    var logFormat: String?
+
+    @Option(help: "The virtual host of combined web logs.")
+    var vhost: String?
+
+    @Option(help: "The address of the web server whose logs are given (default: a directory named like an address in the path).")
+    var server: String?
+
+    @Option(help: "The year of dnsmasq's syslog times (default: the file's modification year).")
+    var year: Int?
+
+    @Option(help: "Fields of CSV or JSON Lines logs: host=FIELD,ip=FIELD,time=FIELD[,port=,client=,protocol=].")
+    var map: String?
 
     @Option(help: "Worker threads decoding each capture (default: the number of processors).")
     var threads: Int?
@@ -51,7 +69,14 @@ struct ExtractCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard !inputs.isEmpty else { throw ValidationError("give at least one capture") }
+        guard !inputs.isEmpty else { throw ValidationError("give at least one capture or log") }
+        if let logFormat, LogFormat(rawValue: logFormat) == nil {
+            throw ValidationError("--log-format: one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let server, IPAddress(server) == nil { throw ValidationError("--server: \(server) is not an address") }
+        if let map {
+            do { _ = try FieldMapping(parsing: map) } catch { throw ValidationError(error.reason) }
+        }
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be from 1 to 256") }
         guard streamLimit >= 512 && streamLimit <= 1 << 20 else { throw ValidationError("--stream-limit must be from 512 to 1048576") }
     }
@@ -67,8 +92,33 @@ struct ExtractCommand: ParsableCommand {
         let anonymizer = try anonymizeClients ? ClientAnonymizer(keyFile: anonymizeKey) : nil
         var failed = false
         var lines = ObservationLines(anonymizer: anonymizer)
+        var logOptions = LogOptions()
+        logOptions.format = logFormat.flatMap { LogFormat(rawValue: $0) }
+        logOptions.vhost = vhost
+        logOptions.server = server.flatMap { IPAddress($0) }
+        logOptions.year = year
+        logOptions.mapping = try map.map { try FieldMapping(parsing: $0) }
         for input in inputs {
             let started = DispatchTime.now().uptimeNanoseconds
+            if logFormat != nil || map != nil || !Self.isCapture(input) {
+                let report = LogReader.read(path: input, options: logOptions) { observations in
+                    for observation in observations {
+                        switch format {
+                        case .jsonl: lines.json(observation)
+                        case .tsv: lines.tsv(observation)
+                        }
+                    }
+                    sink.write(lines.bytes)
+                    lines.removeAll()
+                }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                if let failure = report.failure {
+                    printError("\(failure)")
+                    failed = true
+                }
+                printError(ObservationFormat.summary(report, seconds: seconds))
+                continue
+            }
             let report = pipeline.run(path: input) { observations in
                 for observation in observations {
                     switch format {
@@ -90,6 +140,23 @@ struct ExtractCommand: ParsableCommand {
         }
         sink.close()
         if failed { throw ExitCode(1) }
+    }
+}
+
+extension ExtractCommand {
+    /// Whether `path` starts like a capture (pcap or pcapng, possibly gzip-compressed).
+    static func isCapture(_ path: String) -> Bool {
+        guard let stream = try? InputFile.open(path) else { return true }  // the capture reader reports it
+        var magic = [UInt8](repeating: 0, count: 4)
+        var count = 0
+        while count < 4 {
+            let read = magic.withUnsafeMutableBytes { (try? stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[count...]))) ?? 0 }
+            if read == 0 { break }
+            count += read
+        }
+        guard count == 4 else { return false }
+        let value = UInt32(magic[0]) << 24 | UInt32(magic[1]) << 16 | UInt32(magic[2]) << 8 | UInt32(magic[3])
+        return [0xA1B2_C3D4, 0xD4C3_B2A1, 0xA1B2_3C4D, 0x4D3C_B2A1, 0x0A0D_0D0A, 0xA1B2_CD34, 0x34CD_B2A1].contains(value)
     }
 }
 
@@ -155,6 +222,17 @@ enum ObservationFormat {
             }
         }
         return out + "\""
+    }
+
+    static func summary(_ report: LogReport, seconds: Double) -> String {
+        var text =
+            "\(report.file): \(report.format.map { "\($0) log" } ?? "log"), \(report.lines) lines in \(String(format: "%.2f", seconds)) s"
+        if seconds > 0 { text += String(format: " (%.2f M lines/s)", Double(report.lines) / seconds / 1e6) }
+        text +=
+            "\n  records \(report.records), observations \(report.observations), without a host or server \(report.withoutObservation), rejected \(report.rejected)"
+        for issue in report.issues { text += "\n  \(report.file): \(issue)" }
+        if report.rejected > report.issues.count { text += "\n  (\(report.rejected - report.issues.count) more rejected lines not listed)" }
+        return text
     }
 
     static func summary(_ report: CapturePipeline.InputReport, seconds: Double) -> String {

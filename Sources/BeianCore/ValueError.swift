@@ -19,6 +19,7 @@ public struct ValueError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidNumber = Code("invalid-number")
         public static let unknownTableEntry = Code("unknown-table-entry")
         public static let tooLong = Code("too-long")
+        public static let invalidValue = Code("invalid-value")
     }
 
     public let code: Code

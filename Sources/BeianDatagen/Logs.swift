@@ -55,7 +55,8 @@ struct LogWriter {
             Observation(
                 time: time, host: host, address: address, port: port,
                 transport: visit.proto == .quic || (visit.proto == .dns && !visit.dnsOverTCP) ? "udp" : "tcp",
-                proto: visit.proto, client: visit.client, ech: visit.ech, proxy: visit.proxy, file: file, line: line)
+                // Logs do not say whether a hello carried ECH (Zeek's ssl.log has no such field).
+                proto: visit.proto, client: visit.client, ech: false, proxy: visit.proxy, file: file, line: line)
         }
 
         for visit in scenario.visits {

@@ -1,3 +1,5 @@
+import BeianCore
+
 /// The host of HTTP/1.x requests at the start of a TCP client stream, pipelined ones included.
 enum HTTPRequest {
     struct Head: Equatable {

@@ -1,3 +1,5 @@
+import BeianCore
+
 /// The server name of a TLS ClientHello, from the start of a TCP client stream (records) or
 /// from a QUIC CRYPTO stream (handshake messages without records).
 enum TLSClientHello {

@@ -25,6 +25,27 @@ import Testing
         #expect(result.stderr.contains("reassembly failures 0"))
     }
 
+    /// The sample's logs (Zeek TSV, Squid, web servers') give exactly the truth's observations
+    /// that came from lines, line for line; the Zeek JSON logs the same, but for line numbers.
+    @Test func sampleLogsGiveTheTruth() throws {
+        let logs = ["logs/zeek/dns.log", "logs/zeek/http.log", "logs/zeek/ssl.log", "logs/squid/access.log"].map {
+            sample.appendingPathComponent($0).path
+        }
+        let web = try FileManager.default.contentsOfDirectory(atPath: sample.appendingPathComponent("logs/web").path).map {
+            sample.appendingPathComponent("logs/web/\($0)/access.log").path
+        }
+        let result = try Tool.run("beian", ["extract"] + logs + web)
+        #expect(result.status == 0)
+        let truth = try String(contentsOf: sample.appendingPathComponent("truth/observations.jsonl"), encoding: .utf8)
+        let expected = normalised(truth).filter { $0.contains("\"line\":") }
+        #expect(normalised(result.stdout) == expected)
+        #expect(result.stderr.contains("rejected 0"))
+        let json = try Tool.run(
+            "beian",
+            ["extract", "--format", "tsv"] + ["dns", "http", "ssl"].map { sample.appendingPathComponent("logs/zeek-json/\($0).log").path })
+        #expect(json.stdout.split(separator: "\n").count == expected.filter { $0.contains("logs/zeek/") }.count)
+    }
+
     @Test func threadsChangeNothingButSpeed() throws {
         let capture = sample.appendingPathComponent("traffic/access-link.pcap").path
         let one = try Tool.run("beian", ["extract", "--threads", "1", capture])
@@ -41,7 +62,7 @@ import Testing
         let result = try Tool.run("beian", ["extract", bad.path, capture, "--format", "tsv", "--anonymize-clients"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("notes.pcap"))
-        #expect(result.stderr.contains("not a pcap or pcapng capture"))
+        #expect(result.stderr.contains("not a log format beian reads"))
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count > 100)
         #expect(lines.allSatisfy { $0.split(separator: "\t")[6].hasPrefix("anon-") })

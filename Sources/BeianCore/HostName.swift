@@ -1,12 +1,12 @@
 /// Host names as they arrive in SNI, Host headers and DNS: checked and normalised
 /// (lower-cased, trailing dot and port removed) without Foundation.
-enum HostName {
+package enum HostName {
     /// The longest name accepted (RFC 1035 presentation form).
-    static let maximumLength = 253
+    package static let maximumLength = 253
 
     /// A name made of letters, digits, `-`, `_` and dots, lower-cased, without a trailing
     /// dot; nil for anything else (empty, too long, other bytes).
-    static func normalise(_ bytes: UnsafeRawBufferPointer) -> String? {
+    package static func normalise(_ bytes: UnsafeRawBufferPointer) -> String? {
         var count = bytes.count
         while count > 0 && bytes[count - 1] == UInt8(ascii: ".") { count -= 1 }
         guard count > 0, count <= maximumLength else { return nil }
@@ -34,7 +34,7 @@ enum HostName {
 
     /// The host of an authority (`host`, `host:port`, `[v6]:port`, `user@host`): the name
     /// normalised, or an address literal as written (without brackets); nil when invalid.
-    static func fromAuthority(_ bytes: UnsafeRawBufferPointer) -> String? {
+    package static func fromAuthority(_ bytes: UnsafeRawBufferPointer) -> String? {
         var start = 0
         var end = bytes.count
         // Trim spaces and tabs.
@@ -44,7 +44,7 @@ enum HostName {
         guard start < end else { return nil }
         if bytes[start] == UInt8(ascii: "[") {
             guard let close = (start..<end).first(where: { bytes[$0] == UInt8(ascii: "]") }), close > start + 1 else { return nil }
-            let literal = bytes.slice(start + 1, close)
+            let literal = UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<close])
             for byte in literal {
                 let hex =
                     (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
@@ -58,7 +58,7 @@ enum HostName {
             guard (colon + 1..<end).allSatisfy({ bytes[$0] >= UInt8(ascii: "0") && bytes[$0] <= UInt8(ascii: "9") }) else { return nil }
             hostEnd = colon
         }
-        return normalise(bytes.slice(start, hostEnd))
+        return normalise(UnsafeRawBufferPointer(rebasing: bytes[start..<hostEnd]))
     }
 
     private static func normaliseLiteral(_ bytes: UnsafeRawBufferPointer) -> String {

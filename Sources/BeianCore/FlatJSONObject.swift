@@ -1,0 +1,268 @@
+/// One JSON Lines record: a flat object whose values are strings, numbers, booleans, null or
+/// arrays of those, parsed straight from its bytes (unescaped strings go to one scratch buffer;
+/// nothing is allocated per value).
+package struct FlatJSONObject {
+    package struct Member {
+        package var key: Range<Int>
+        /// Range of this member's values in `values`.
+        package var values: Range<Int>
+        /// Why the value cannot be a column (an object, a nested array, a fraction).
+        package var unusable: String?
+    }
+
+    /// Unescaped keys and values, back to back.
+    package var scratch: [UInt8] = []
+    package var members: [Member] = []
+    /// Every value's bytes in `scratch`.
+    package var values: [Range<Int>] = []
+
+    /// Deepest nesting skipped inside an unusable value.
+    package static let maximumDepth = 64
+
+    /// Parses `bytes`; returns a message with the byte offset when they are not one JSON object.
+    package init() {}
+
+    package mutating func parse(_ bytes: UnsafeRawBufferPointer) -> String? {
+        scratch.removeAll(keepingCapacity: true)
+        members.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        var i = 0
+        let n = bytes.count
+        func skipSpace() {
+            while i < n, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
+        }
+        func fail(_ what: String) -> String { "\(what) at byte \(i + 1)" }
+
+        skipSpace()
+        guard i < n, bytes[i] == 0x7B else { return fail("not a JSON object: expected {") }
+        i += 1
+        skipSpace()
+        if i < n && bytes[i] == 0x7D {
+            i += 1
+            skipSpace()
+            return i == n ? nil : fail("text after the object")
+        }
+        while true {
+            skipSpace()
+            guard i < n, bytes[i] == 0x22 else { return fail("expected a quoted key") }
+            let keyStart = scratch.count
+            if let error = string(bytes, &i) { return error }
+            let key = keyStart..<scratch.count
+            skipSpace()
+            guard i < n, bytes[i] == 0x3A else { return fail("expected : after a key") }
+            i += 1
+            skipSpace()
+            let first = values.count
+            var unusable: String?
+            if i < n && bytes[i] == 0x5B {
+                i += 1
+                skipSpace()
+                if i < n && bytes[i] == 0x5D {
+                    i += 1
+                } else {
+                    while true {
+                        skipSpace()
+                        if i < n && (bytes[i] == 0x5B || bytes[i] == 0x7B) {
+                            unusable = "holds a nested array or object"
+                            if let error = skipValue(bytes, &i, depth: 0) { return error }
+                        } else {
+                            switch scalar(bytes, &i) {
+                            case .failure(let error): return error.message
+                            case .success(let problem): if let problem { unusable = problem }
+                            }
+                        }
+                        skipSpace()
+                        guard i < n else { return fail("unterminated array") }
+                        if bytes[i] == 0x2C {
+                            i += 1
+                            continue
+                        }
+                        guard bytes[i] == 0x5D else { return fail("expected , or ] in an array") }
+                        i += 1
+                        break
+                    }
+                }
+            } else if i < n && bytes[i] == 0x7B {
+                unusable = "is an object"
+                if let error = skipValue(bytes, &i, depth: 0) { return error }
+            } else {
+                switch scalar(bytes, &i) {
+                case .failure(let error): return error.message
+                case .success(let problem): unusable = problem
+                }
+            }
+            members.append(Member(key: key, values: first..<values.count, unusable: unusable))
+            skipSpace()
+            guard i < n else { return fail("unterminated object") }
+            if bytes[i] == 0x2C {
+                i += 1
+                continue
+            }
+            guard bytes[i] == 0x7D else { return fail("expected , or } in the object") }
+            i += 1
+            skipSpace()
+            return i == n ? nil : fail("text after the object")
+        }
+    }
+
+    struct ParseError: Error {
+        let message: String
+    }
+
+    /// A string, number, boolean or null at `i`: its text goes to `values` (null adds none).
+    /// Success carries a reason when the value is valid JSON but no column value (a fraction).
+    private mutating func scalar(_ b: UnsafeRawBufferPointer, _ i: inout Int) -> Result<String?, ParseError> {
+        guard i < b.count else { return .failure(ParseError(message: "missing value at byte \(i + 1)")) }
+        let start = scratch.count
+        switch b[i] {
+        case 0x22:
+            if let error = string(b, &i) { return .failure(ParseError(message: error)) }
+            values.append(start..<scratch.count)
+            return .success(nil)
+        case 0x74, 0x66, 0x6E:  // true, false, null
+            for (word, text) in [("true", "1"), ("false", "0"), ("null", "")] where matches(b, i, word) {
+                i += word.utf8.count
+                if !text.isEmpty {
+                    scratch.append(contentsOf: text.utf8)
+                    values.append(start..<scratch.count)
+                }
+                return .success(nil)
+            }
+            return .failure(ParseError(message: "invalid literal at byte \(i + 1)"))
+        case 0x2D, 0x30...0x39:
+            let numberStart = i
+            if b[i] == 0x2D { i += 1 }
+            while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+            var integral = true
+            if i < b.count, b[i] == 0x2E {
+                i += 1
+                while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 {
+                    if b[i] != 0x30 { integral = false }
+                    i += 1
+                }
+            }
+            if i < b.count, b[i] == 0x65 || b[i] == 0x45 {
+                return .success("is a number in exponent form")
+            }
+            guard i > numberStart, b[i - 1] != 0x2D else {
+                return .failure(ParseError(message: "invalid number at byte \(numberStart + 1)"))
+            }
+            guard integral else {
+                // Kept as written, for readers that take fractions (times in logs).
+                scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[numberStart..<i]))
+                values.append(start..<scratch.count)
+                return .success("is a fraction, not an integer")
+            }
+            // Integral: keep the digits before any `.0`.
+            var end = numberStart
+            while end < i, b[end] != 0x2E { end += 1 }
+            scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[numberStart..<end]))
+            values.append(start..<scratch.count)
+            return .success(nil)
+        default:
+            return .failure(ParseError(message: "unexpected character at byte \(i + 1)"))
+        }
+    }
+
+    private func matches(_ b: UnsafeRawBufferPointer, _ i: Int, _ word: String) -> Bool {
+        let utf8 = Array(word.utf8)
+        guard i + utf8.count <= b.count else { return false }
+        for (k, byte) in utf8.enumerated() where b[i + k] != byte { return false }
+        return true
+    }
+
+    /// A quoted string at `i`, unescaped into `scratch`.
+    private mutating func string(_ b: UnsafeRawBufferPointer, _ i: inout Int) -> String? {
+        i += 1
+        while i < b.count {
+            let byte = b[i]
+            if byte == 0x22 {
+                i += 1
+                return nil
+            }
+            if byte < 0x20 { return "control character in a string at byte \(i + 1)" }
+            if byte != 0x5C {
+                // Copy the run up to the next quote or backslash at once.
+                var end = i + 1
+                while end < b.count, b[end] != 0x22, b[end] != 0x5C, b[end] >= 0x20 { end += 1 }
+                scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[i..<end]))
+                i = end
+                continue
+            }
+            guard i + 1 < b.count else { break }
+            let escaped = b[i + 1]
+            i += 2
+            switch escaped {
+            case 0x22: scratch.append(0x22)
+            case 0x5C: scratch.append(0x5C)
+            case 0x2F: scratch.append(0x2F)
+            case 0x62: scratch.append(0x08)
+            case 0x66: scratch.append(0x0C)
+            case 0x6E: scratch.append(0x0A)
+            case 0x72: scratch.append(0x0D)
+            case 0x74: scratch.append(0x09)
+            case 0x75:
+                guard var scalar = hex4(b, i) else { return "invalid \\u escape at byte \(i - 1)" }
+                i += 4
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard i + 6 <= b.count, b[i] == 0x5C, b[i + 1] == 0x75, let low = hex4(b, i + 2), (0xDC00...0xDFFF).contains(low) else {
+                        return "unpaired surrogate at byte \(i - 5)"
+                    }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    i += 6
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    return "unpaired surrogate at byte \(i - 5)"
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { return "invalid \\u escape at byte \(i - 5)" }
+                scratch.append(contentsOf: Array(String(Character(unicode)).utf8))
+            default:
+                return "invalid escape at byte \(i - 1)"
+            }
+        }
+        return "unterminated string"
+    }
+
+    private func hex4(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt32? {
+        guard i + 4 <= b.count else { return nil }
+        var value: UInt32 = 0
+        for k in i..<(i + 4) {
+            guard let digit = hexDigit(b[k]) else { return nil }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    private func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
+    }
+
+    /// Skips any JSON value (for unusable nested values), checking its structure.
+    private mutating func skipValue(_ b: UnsafeRawBufferPointer, _ i: inout Int, depth: Int) -> String? {
+        guard depth < FlatJSONObject.maximumDepth else { return "nested deeper than \(FlatJSONObject.maximumDepth) at byte \(i + 1)" }
+        let open = b[i]
+        let close: UInt8 = open == 0x5B ? 0x5D : 0x7D
+        i += 1
+        while i < b.count {
+            let byte = b[i]
+            switch byte {
+            case close:
+                i += 1
+                return nil
+            case 0x5B, 0x7B:
+                if let error = skipValue(b, &i, depth: depth + 1) { return error }
+            case 0x22:
+                let mark = scratch.count
+                if let error = string(b, &i) { return error }
+                scratch.removeSubrange(mark...)
+            default:
+                i += 1
+            }
+        }
+        return "unterminated value"
+    }
+}

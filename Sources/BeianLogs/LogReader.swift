@@ -1,0 +1,217 @@
+public import BeianCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The log formats read.
+public enum LogFormat: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Zeek's tab-separated logs (`http.log`, `ssl.log`, `dns.log`, `quic.log`).
+    case zeekTSV = "zeek"
+    /// Zeek's JSON logs (one object per line).
+    case zeekJSON = "zeek-json"
+    /// nginx/Apache `vhost_combined`: `host:port client ident user [time] "request" …`.
+    case vhostCombined = "vhost-combined"
+    /// nginx/Apache `combined` (the host comes from `LogOptions.vhost`).
+    case combined
+    /// Squid's native access log.
+    case squid
+    /// dnsmasq's query log (`log-queries`), in syslog form.
+    case dnsmasq
+    /// Any CSV (with a header) or JSON Lines file, by a field mapping.
+    case mapped
+
+    public var description: String { rawValue }
+}
+
+/// How to read logs whose lines do not say everything.
+public struct LogOptions: Sendable {
+    /// The format; detected from the first lines when nil.
+    public var format: LogFormat?
+    /// The virtual host of a `combined` log.
+    public var vhost: String?
+    /// The address of the web server that wrote a web log. When nil, a directory named like
+    /// an address in the log's path gives it (`logs/web/101.69.16.14/access.log`).
+    public var server: IPAddress?
+    /// The year of dnsmasq's syslog times (which have none); the file's modification year
+    /// when nil.
+    public var year: Int?
+    /// Which columns (CSV) or keys (JSON Lines) hold what, for `mapped` logs.
+    public var mapping: FieldMapping?
+
+    public init() {}
+}
+
+/// What one log gave: lines read, records used, lines rejected with their line numbers.
+public struct LogReport: Sendable {
+    public var file: String
+    public var format: LogFormat?
+    public var lines = 0
+    /// Data lines (not comments or headers).
+    public var records = 0
+    public var observations = 0
+    /// Valid records that name no host or server (a DNS query without answers, a request
+    /// without a Host): nothing to observe.
+    public var withoutObservation = 0
+    public var rejected = 0
+    /// The first problems, each with its line number.
+    public var issues: [String] = []
+    /// Why the file could not be read at all (or stopped early).
+    public var failure: InputError?
+
+    public static let maximumIssues = 20
+
+    mutating func reject(_ line: Int, _ reason: String) {
+        rejected += 1
+        if issues.count < Self.maximumIssues { issues.append("line \(line): \(reason)") }
+    }
+}
+
+/// Reads logs into observations.
+public enum LogReader {
+    /// The longest line read; longer ones are rejected.
+    public static let maximumLineLength = 1 << 20
+
+    /// Reads `path` to the end, giving observations to `output` in batches, in line order.
+    public static func read(path: String, options: LogOptions, output: ([Observation]) -> Void) -> LogReport {
+        var report = LogReport(file: path)
+        let stream: any ByteStream
+        do { stream = try InputFile.open(path) } catch {
+            report.failure = error
+            return report
+        }
+        var parser: (any LineParser)?
+        var observations: [Observation] = []
+        var lineNumber = 0
+        var pending: [UInt8] = []
+        var sniffed: [[UInt8]] = []  // the first lines, kept until the format is known
+
+        func parse(_ line: UnsafeRawBufferPointer, _ number: Int) {
+            if line.count > maximumLineLength {
+                report.reject(number, "line longer than \(maximumLineLength) bytes")
+                return
+            }
+            var content = line
+            if let last = content.last, last == 0x0D { content = UnsafeRawBufferPointer(rebasing: content[0..<(content.count - 1)]) }
+            parser?.line(content, number: number, into: &observations, report: &report)
+        }
+
+        func begin() -> Bool {
+            let format = options.format ?? detect(sniffed, path: path)
+            guard let format else {
+                report.failure = InputError(
+                    .unsupported, file: path, "not a log format beian reads (Zeek, web, Squid, dnsmasq; or give --map)")
+                return false
+            }
+            report.format = format
+            do { parser = try makeParser(format, path: path, options: options) } catch {
+                report.failure = error
+                return false
+            }
+            for (index, line) in sniffed.enumerated() { line.withUnsafeBytes { parse($0, index + 1) } }
+            sniffed.removeAll()
+            return true
+        }
+
+        do {
+            try stream.forEachChunk { chunk in
+                guard report.failure == nil else { return }
+                var start = 0
+                for index in 0..<chunk.count where chunk[index] == 0x0A {
+                    lineNumber += 1
+                    report.lines += 1
+                    let piece = UnsafeRawBufferPointer(rebasing: chunk[start..<index])
+                    if parser == nil {
+                        sniffed.append(pending + Array(piece))
+                        pending.removeAll()
+                        if sniffed.count >= 8 && !begin() { return }
+                    } else if pending.isEmpty {
+                        parse(piece, lineNumber)
+                    } else {
+                        pending.append(contentsOf: piece)
+                        pending.withUnsafeBytes { parse($0, lineNumber) }
+                        pending.removeAll(keepingCapacity: true)
+                    }
+                    start = index + 1
+                    if observations.count >= 4096 {
+                        report.observations += observations.count
+                        output(observations)
+                        observations.removeAll(keepingCapacity: true)
+                    }
+                }
+                if pending.count < maximumLineLength + 2 { pending.append(contentsOf: chunk[start...]) }
+            }
+        } catch {
+            report.failure = (error as? InputError) ?? InputError(.readFailed, file: path, "\(error)")
+        }
+        if !pending.isEmpty {
+            lineNumber += 1
+            report.lines += 1
+            if parser == nil { sniffed.append(pending) } else { pending.withUnsafeBytes { parse($0, lineNumber) } }
+        }
+        if parser == nil && report.failure == nil && !sniffed.isEmpty { _ = begin() }
+        if !observations.isEmpty {
+            report.observations += observations.count
+            output(observations)
+        }
+        return report
+    }
+
+    static func makeParser(_ format: LogFormat, path: String, options: LogOptions) throws(InputError) -> any LineParser {
+        switch format {
+        case .zeekTSV: return ZeekTSVParser(path: path)
+        case .zeekJSON: return ZeekJSONParser(path: path)
+        case .vhostCombined, .combined:
+            let server = options.server ?? WebLogParser.serverFromPath(path)
+            if format == .combined && options.vhost == nil {
+                throw InputError(.unsupported, file: path, "a combined log names no host: give it with --vhost")
+            }
+            return WebLogParser(path: path, vhost: format == .combined ? options.vhost : nil, server: server)
+        case .squid: return SquidParser(path: path)
+        case .dnsmasq: return DnsmasqParser(path: path, year: options.year ?? modificationYear(path))
+        case .mapped:
+            guard let mapping = options.mapping else {
+                throw InputError(.unsupported, file: path, "a mapped log needs --map (for example host=domain,ip=server,time=ts)")
+            }
+            return MappedParser(path: path, mapping: mapping)
+        }
+    }
+
+    /// The format of a log from its first lines (and its name, for Zeek JSON).
+    public static func detect(_ lines: [[UInt8]], path: String) -> LogFormat? {
+        let texts = lines.map { String(decoding: $0.prefix(2048), as: UTF8.self) }.filter { !$0.isEmpty }
+        guard let first = texts.first else { return nil }
+        if first.hasPrefix("#separator") || first.hasPrefix("### BTest") && texts.contains(where: { $0.hasPrefix("#fields") }) {
+            return .zeekTSV
+        }
+        if first.hasPrefix("{") && (first.contains("\"id.orig_h\"") || first.contains("\"uid\"")) { return .zeekJSON }
+        let data = texts.filter { !$0.hasPrefix("#") }
+        guard let line = data.first else { return nil }
+        if line.contains(" dnsmasq[") || line.contains(" dnsmasq:") { return .dnsmasq }
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        if fields.count >= 10, fields[0].contains("."), Double(fields[0]) != nil, Int(fields[1]) != nil, fields[3].contains("/") {
+            return .squid
+        }
+        if fields.count >= 6, fields[4].hasPrefix("["), IPAddress.parseLiteral(fields[1]) != nil { return .vhostCombined }
+        if fields.count >= 4, fields[3].hasPrefix("["), IPAddress.parseLiteral(fields[0]) != nil { return .combined }
+        return nil
+    }
+
+    static func modificationYear(_ path: String) -> Int {
+        var info = stat()
+        let seconds = stat(path, &info) == 0 ? Int64(info.st_mtim.tv_sec) : Int64(time(nil))
+        return Timestamp.civilFromDays(Int((seconds + Timestamp.chinaOffsetSeconds) / 86400)).0
+    }
+}
+
+/// A parser of one log format: turns a line into observations.
+protocol LineParser {
+    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LogReport)
+}
+
+extension IPAddress {
+    /// An address literal, or nil.
+    static func parseLiteral(_ text: some StringProtocol) -> IPAddress? {
+        try? IPAddress.parse(String(text))
+    }
+}

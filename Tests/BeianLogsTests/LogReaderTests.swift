@@ -1,0 +1,128 @@
+import BeianCore
+import BeianLogs
+import BeianTestSupport
+import Foundation
+import Testing
+
+@Suite struct LogReaderTests {
+    func read(_ text: String, name: String = "x.log", options: LogOptions = LogOptions(), gzip: Bool = false) throws -> (
+        [Observation], LogReport
+    ) {
+        let url = try Fixtures.temporaryDirectory().appendingPathComponent(name)
+        var bytes = Array(text.utf8)
+        if gzip { bytes = try #require(Compression.compress(bytes)) }
+        try Data(bytes).write(to: url)
+        var seen: [Observation] = []
+        let report = LogReader.read(path: url.path, options: options) { seen += $0 }
+        return (seen, report)
+    }
+
+    let zeekHeader = """
+        #separator \\x09
+        #set_separator\t,
+        #empty_field\t(empty)
+        #unset_field\t-
+        #path\tdns
+        #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tanswers
+        #types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tvector[string]
+
+        """
+
+    @Test func zeekDNSBindsCNAMEChainsAndCountsBadLines() throws {
+        let text =
+            zeekHeader
+            + "1772380502.5\tC1\t10.0.0.5\t5353\t10.0.0.1\t53\ttcp\tWWW.A.CN\tcdn.b.net,1.2.3.4,2400:da00::1\n"
+            + "1772380503\tC2\t10.0.0.5\t5353\t10.0.0.1\t53\tudp\tnoanswer.cn\t-\n"
+            + "garbage\n"
+            + "1772380504\tC3\tnot-an-address\t5353\t10.0.0.1\t53\tudp\tq.cn\t1.1.1.1\n"
+        let (seen, report) = try read(text, name: "dns.log.gz", gzip: true)
+        #expect(report.format == .zeekTSV)
+        #expect(
+            Set(seen.map { "\($0.host) \($0.address)" }) == [
+                "www.a.cn 1.2.3.4", "cdn.b.net 1.2.3.4", "www.a.cn 2400:da00::1", "cdn.b.net 2400:da00::1",
+            ])
+        #expect(seen.allSatisfy { $0.transport == .tcp && $0.port == 0 && $0.source.position == .line(8) })
+        #expect(seen.first?.nanoseconds == 1_772_380_502_500_000_000)
+        #expect(report.records == 4)
+        #expect(report.withoutObservation == 1)
+        #expect(report.rejected == 2)
+        #expect(report.issues.first?.hasPrefix("line 10:") == true)
+        #expect(report.issues.last?.hasPrefix("line 11:") == true)
+    }
+
+    @Test func zeekJSONHTTPThroughAProxyAndSSLOverQUIC() throws {
+        let text = """
+            {"ts":1772380770.621868,"uid":"C","id.orig_h":"10.0.0.7","id.orig_p":5000,"id.resp_h":"10.0.0.9","id.resp_p":3128,"method":"GET","host":"Origin.cn:8080","uri":"http://origin.cn:8080/"}
+            {"ts":1772380771.0,"uid":"D","id.orig_h":"10.0.0.7","id.orig_p":5001,"id.resp_h":"1.2.3.4","id.resp_p":443,"server_name":"h3.example.cn","next_protocol":"h3"}
+            {"ts":1772380772,"uid":"E","id.orig_h":"10.0.0.7","id.resp_h":"1.2.3.4","id.resp_p":443,"server_name":"tls.example.cn"}
+            {"broken
+            """
+        let (seen, report) = try read(text, name: "mixed.json")
+        #expect(report.format == .zeekJSON)
+        #expect(seen.map(\.host) == ["origin.cn", "h3.example.cn", "tls.example.cn"])
+        #expect(seen.map(\.proxy) == [true, false, false])
+        #expect(seen.map(\.appProtocol) == [.http, .quic, .tls])
+        #expect(report.rejected == 1)
+    }
+
+    @Test func webSquidAndDnsmasq() throws {
+        let web = "www.a.cn:8080 10.0.0.5 - - [02/Mar/2026:00:02:33 +0800] \"GET / HTTP/1.1\" 200 39 \"-\" \"Mozilla/5.0 (X11)\"\n"
+        var options = LogOptions()
+        options.server = IPAddress("1.2.3.4")
+        let (vhost, _) = try read(web, options: options)
+        #expect(vhost.first?.host == "www.a.cn")
+        #expect(vhost.first?.port == 8080)
+        #expect(vhost.first?.time == (try Timestamp.parse("2026-03-02 00:02:33")))
+        let combined = "10.0.0.5 - - [02/Mar/2026:00:02:33 +0800] \"GET / HTTP/1.1\" 200 39 \"-\" \"curl\"\n"
+        options.vhost = "site.cn"
+        #expect(try read(combined, options: options).0.map(\.host) == ["site.cn"])
+        let (_, refused) = try read(combined)
+        #expect(refused.failure?.description.contains("--vhost") == true)
+
+        let squid = """
+            1772380770.621    168 10.0.0.7 TCP_MISS/200 3177 GET http://a.cn:8080/x - HIER_DIRECT/1.2.3.4 text/html
+            1772380787.175    256 10.0.0.7 TCP_TUNNEL/200 828 CONNECT b.cn:443 - HIER_DIRECT/1.2.3.5 -
+            1772380788.000      1 10.0.0.7 TCP_HIT/200 828 GET http://c.cn/ - HIER_NONE/- text/html
+            """
+        let (proxied, report) = try read(squid)
+        #expect(report.format == .squid)
+        #expect(proxied.map { "\($0.host):\($0.port) \($0.address)" } == ["a.cn:8080 1.2.3.4", "b.cn:443 1.2.3.5"])
+        #expect(report.withoutObservation == 1)
+
+        let dnsmasq = """
+            Mar  1 23:55:02 gw dnsmasq[77]: query[A] www.a.cn from 10.0.0.5
+            Mar  1 23:55:02 gw dnsmasq[77]: forwarded www.a.cn to 8.8.8.8
+            Mar  1 23:55:02 gw dnsmasq[77]: reply www.a.cn is <CNAME>
+            Mar  1 23:55:02 gw dnsmasq[77]: reply cdn.b.net is 1.2.3.4
+            Mar  1 23:55:03 gw sshd[8]: unrelated
+            """
+        options = LogOptions()
+        options.year = 2026
+        let (resolved, dnsReport) = try read(dnsmasq, options: options)
+        #expect(dnsReport.format == .dnsmasq)
+        #expect(
+            resolved.map { "\($0.host) \($0.address) \($0.client?.description ?? "-")" } == [
+                "www.a.cn 1.2.3.4 10.0.0.5", "cdn.b.net 1.2.3.4 10.0.0.5",
+            ])
+        #expect(resolved.first?.time == (try Timestamp.parse("2026-03-01 23:55:02")))
+    }
+
+    @Test func mappedCSVAndJSONLines() throws {
+        var options = LogOptions()
+        options.format = .mapped
+        options.mapping = try FieldMapping(parsing: "host=domain, ip=server, time=seen, port=p")
+        let csv = "\u{FEFF}seen,domain,server,p\n2026-03-01 23:55:00,\"a.cn\",1.2.3.4,8443\n1772380500.5,b.cn,bad,80\n"
+        let (rows, report) = try read(csv, options: options)
+        #expect(rows.map(\.host) == ["a.cn"])
+        #expect(rows.first?.port == 8443)
+        #expect(report.rejected == 1)
+        let jsonl = "{\"domain\":\"c.cn\",\"server\":\"1.2.3.5\",\"seen\":1772380500}\n"
+        #expect(try read(jsonl, options: options).0.map(\.host) == ["c.cn"])
+        #expect(throws: ValueError.self) { try FieldMapping(parsing: "host=a") }
+    }
+
+    @Test func unknownFormatsAreRefusedWithAReason() throws {
+        let (_, report) = try read("just some text\n")
+        #expect(report.failure?.code == .unsupported)
+    }
+}
