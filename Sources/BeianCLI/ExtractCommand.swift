@@ -73,6 +73,7 @@ struct ExtractCommand: ParsableCommand {
         if let logFormat, LogFormat(rawValue: logFormat) == nil {
             throw ValidationError("--log-format: one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        if let year, !(1970...2200).contains(year) { throw ValidationError("--year must be from 1970 to 2200") }
         if let server, IPAddress(server) == nil { throw ValidationError("--server: \(server) is not an address") }
         if let map {
             do { _ = try FieldMapping(parsing: map) } catch { throw ValidationError(error.reason) }

@@ -91,7 +91,7 @@ struct WebLogParser: LineParser {
         else { return nil }
         let offset = Int64((zone / 100) * 3600 + (zone % 100) * 60) * (bytes[21] == 0x2D ? -1 : 1)
         let days = Int64(Timestamp.daysFromCivil(year: year, month: month, day: day))
-        return (days * 86400 + Int64(hour * 3600 + minute * 60 + second) - offset) * 1_000_000_000
+        return Fields.nanoseconds(seconds: days * 86400 + Int64(hour * 3600 + minute * 60 + second) - offset)
     }
 }
 
@@ -251,6 +251,6 @@ struct DnsmasqParser: LineParser {
         guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]), (1...31).contains(day)
         else { return nil }
         let days = Int64(Timestamp.daysFromCivil(year: year, month: monthIndex + 1, day: day))
-        return (days * 86400 + Int64(hour * 3600 + minute * 60 + second) - Timestamp.chinaOffsetSeconds) * 1_000_000_000
+        return Fields.nanoseconds(seconds: days * 86400 + Int64(hour * 3600 + minute * 60 + second) - Timestamp.chinaOffsetSeconds)
     }
 }

@@ -79,11 +79,12 @@ enum Fields {
         var index = 0
         var digits = 0
         while index < bytes.count && bytes[index] >= 0x30 && bytes[index] <= 0x39 {
+            guard digits < 10 else { return nil }  // up to the year 2286: no overflow below
             seconds = seconds * 10 + Int64(bytes[index] - 0x30)
             index += 1
             digits += 1
         }
-        guard digits > 0, digits <= 11 else { return nil }
+        guard digits > 0 else { return nil }
         var nanoseconds: Int64 = 0
         if index < bytes.count {
             guard bytes[index] == 0x2E else { return nil }
@@ -98,6 +99,12 @@ enum Fields {
             }
         }
         return seconds * 1_000_000_000 + nanoseconds
+    }
+
+    /// Seconds in nanoseconds, nil beyond what 64 bits hold (years past 2262 or before 1677).
+    static func nanoseconds(seconds: Int64) -> Int64? {
+        let (value, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? nil : value
     }
 
     /// A host name (checked and normalised), or nil.

@@ -113,7 +113,7 @@ struct MappedParser: LineParser {
 
     static func time(_ text: String) -> Int64? {
         if let epoch = Array(text.utf8).withUnsafeBytes({ Fields.epoch($0) }) { return epoch }
-        return (try? Timestamp.parse(text)).map { $0.secondsSince1970 * 1_000_000_000 }
+        return (try? Timestamp.parse(text)).flatMap { Fields.nanoseconds(seconds: $0.secondsSince1970) }
     }
 
     /// The cells of one CSV line (quotes and doubled quotes; no line breaks inside cells).

@@ -258,7 +258,7 @@ struct ZeekJSONParser: LineParser {
         }
         guard let tsText = found["ts"]?.first,
             let time = Array(tsText.utf8).withUnsafeBytes({ Fields.epoch($0) })
-                ?? (try? Timestamp.parse(tsText)).map({ $0.secondsSince1970 * 1_000_000_000 })
+                ?? (try? Timestamp.parse(tsText)).flatMap({ Fields.nanoseconds(seconds: $0.secondsSince1970) })
         else {
             report.reject(number, "bad or missing ts")
             return

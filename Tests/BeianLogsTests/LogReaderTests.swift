@@ -126,3 +126,33 @@ import Testing
         #expect(report.failure?.code == .unsupported)
     }
 }
+
+@Suite struct LogFuzzTests {
+    /// Lines of random bytes (biased towards digits, separators and the formats' punctuation)
+    /// under every format: counted, never a crash.
+    @Test(arguments: LogFormat.allCases)
+    func randomLinesNeverCrash(format: LogFormat) throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(format.rawValue.utf8.count)
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        let alphabet = Array("0123456789.:-/[]\"\t ,{}abcdefxX\\#=<>".utf8) + [0xE4, 0xB8, 0xAD, 0x00, 0xFF]
+        var text = format == .zeekTSV ? "#separator \\x09\n#path\tdns\n#fields\tts\tid.orig_h\tid.resp_h\tquery\tanswers\n" : ""
+        if format == .mapped { text += "a,b,c\n" }
+        for _ in 0..<3000 {
+            let length = Int(next() % 120)
+            text += String(decoding: (0..<length).map { _ in alphabet[Int(next() % UInt64(alphabet.count))] }, as: UTF8.self) + "\n"
+        }
+        var options = LogOptions()
+        options.format = format
+        options.vhost = "a.cn"
+        options.server = IPAddress("1.2.3.4")
+        options.year = 2026
+        options.mapping = try FieldMapping(parsing: "host=a,ip=b,time=c")
+        let url = try Fixtures.temporaryDirectory().appendingPathComponent("fuzz.log")
+        try Data(text.utf8).write(to: url)
+        let report = LogReader.read(path: url.path, options: options) { _ in }
+        #expect(report.lines >= 3000)
+    }
+}
