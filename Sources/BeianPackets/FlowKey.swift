@@ -1,28 +1,42 @@
 public import BeianCore
 
 /// One direction of a transport conversation: source and destination address and port.
+/// Stored compactly (48 bytes: two 128-bit address values, the ports, the family), as flow
+/// tables hold millions of these.
 struct FlowKey: Hashable {
-    var source: IPAddress
-    var destination: IPAddress
-    var sourcePort: UInt16
-    var destinationPort: UInt16
+    private let sourceBits: UInt128
+    private let destinationBits: UInt128
+    let sourcePort: UInt16
+    let destinationPort: UInt16
+    private let v6: Bool
+
+    init(source: IPAddress, destination: IPAddress, sourcePort: UInt16, destinationPort: UInt16) {
+        sourceBits = source.bits
+        destinationBits = destination.bits
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        v6 = source.family == .v6
+    }
+
+    var source: IPAddress { IPAddress(family: v6 ? .v6 : .v4, bits: sourceBits) }
+    var destination: IPAddress { IPAddress(family: v6 ? .v6 : .v4, bits: destinationBits) }
 
     var reversed: FlowKey {
         FlowKey(source: destination, destination: source, sourcePort: destinationPort, destinationPort: sourcePort)
     }
 
-    /// Dictionaries hash the cheap mix below (one word), not the four fields.
+    /// Dictionaries hash the cheap mix below (one word), not the fields.
     func hash(into hasher: inout Hasher) { hasher.combine(quickHash) }
 
     static func == (lhs: FlowKey, rhs: FlowKey) -> Bool {
-        lhs.sourcePort == rhs.sourcePort && lhs.destinationPort == rhs.destinationPort && lhs.source == rhs.source
-            && lhs.destination == rhs.destination
+        lhs.sourcePort == rhs.sourcePort && lhs.destinationPort == rhs.destinationPort && lhs.sourceBits == rhs.sourceBits
+            && lhs.destinationBits == rhs.destinationBits && lhs.v6 == rhs.v6
     }
 
     /// A cheap, well-mixed hash (not `Hasher`: used on the per-packet path).
     @inline(__always)
     var quickHash: UInt64 {
-        var h = PairHash.mix(source.bits) &* 31 ^ PairHash.mix(destination.bits)
+        var h = PairHash.mix(sourceBits) &* 31 ^ PairHash.mix(destinationBits)
         h ^= UInt64(sourcePort) << 16 | UInt64(destinationPort)
         h = (h ^ h >> 31) &* 0xBF58_476D_1CE4_E5B9
         return h ^ h >> 29

@@ -17,6 +17,9 @@ public struct PacketDecoder {
         /// Streams tracked at most (SYN seen, hello or request incomplete, or reported and
         /// kept to recognise retransmissions); the oldest are evicted beyond.
         public var maximumStreams = 1 << 20
+        /// Bytes of incomplete hellos, request heads and DNS messages held at most, all
+        /// streams together; the least recently seen are given up beyond (and counted).
+        public var maximumBufferedBytes = 64 << 20
         /// IP datagrams being reassembled at most.
         public var maximumFragmentedDatagrams = 4096
         /// UDP ports carrying GTP-U.
@@ -49,7 +52,8 @@ public struct PacketDecoder {
         gtpPorts = PortSet(configuration.gtpPorts)
         maximumTunnelDepth = configuration.maximumTunnelDepth
         streamLimit = configuration.streamLimit
-        streams = StreamTable(limit: configuration.streamLimit, capacity: configuration.maximumStreams)
+        streams = StreamTable(
+            limit: configuration.streamLimit, capacity: configuration.maximumStreams, budget: configuration.maximumBufferedBytes)
         fragments = FragmentTable(capacity: configuration.maximumFragmentedDatagrams)
         quic = QUICTable(capacity: configuration.maximumStreams / 4)
     }
@@ -352,7 +356,13 @@ public struct PacketDecoder {
             candidate = nil
         }
         guard candidate != nil || streams.mayHold(key) else { return }
-        switch streams.segment(key, payload, sequence: sequence, candidate: candidate, now: now) {
+        let result = streams.segment(key, payload, sequence: sequence, candidate: candidate, now: now)
+        if streams.givenUp > 0 {
+            statistics.reassemblyFailures &+= UInt64(streams.givenUp)
+            statistics.evictedStreams &+= UInt64(streams.givenUp)
+            streams.givenUp = 0
+        }
+        switch result {
         case .ignored: return
         case .evicted(let count): evictIfNeeded(count)
         case .ready: break

@@ -33,10 +33,18 @@ struct StreamTable {
     private var filter = [UInt16](repeating: 0, count: 1 << 16)
     let limit: Int
     let capacity: Int
+    /// Bytes held by all waiting streams together at most: beyond it the least recently
+    /// seen are given up (so a flood of half-sent hellos cannot exhaust memory).
+    let budget: Int
+    /// Bytes held by waiting streams now.
+    private(set) var bufferedBytes = 0
+    /// Incomplete streams given up for the budget since the decoder last looked.
+    var givenUp = 0
 
-    init(limit: Int, capacity: Int) {
+    init(limit: Int, capacity: Int, budget: Int) {
         self.limit = limit
         self.capacity = capacity
+        self.budget = budget
     }
 
     var count: Int { table.count }
@@ -58,6 +66,7 @@ struct StreamTable {
     mutating func open(_ key: FlowKey, base: UInt32, kind: Kind, now: Int64) -> Int {
         if let old = table[key] {
             if !old.done { waiting(key, false) }
+            bufferedBytes -= old.assembly.bytes.count
         }
         let evicted = table.count >= capacity ? makeRoom() : 0
         table[key] = Stream(base: base, kind: kind, assembly: StreamAssembly(limit: limit), lastSeen: now)
@@ -94,6 +103,15 @@ struct StreamTable {
         guard let index = table.index(forKey: key) else { return }
         let offset = Int(Int32(bitPattern: sequence &- table.values[index].base))
         table.values[index].lastSeen = now
+        let before = table.values[index].assembly.bytes.count
+        defer {
+            if let index = table.index(forKey: key) {
+                bufferedBytes += table.values[index].assembly.bytes.count - before
+            } else {
+                bufferedBytes -= before
+            }
+            if bufferedBytes > budget { shed() }
+        }
         if offset < 0 {
             // Overlaps the start (an old retransmission): keep the new part.
             guard offset + payload.count > 0 else { return }
@@ -129,8 +147,21 @@ struct StreamTable {
     /// The first `count` bytes were read: the stream now starts after them.
     mutating func consume(_ key: FlowKey, _ count: Int) {
         guard let index = table.index(forKey: key) else { return }
+        let before = table.values[index].assembly.bytes.count
         table.values[index].base &+= UInt32(truncatingIfNeeded: count)
         table.values[index].assembly.drop(count)
+        bufferedBytes -= before - table.values[index].assembly.bytes.count
+    }
+
+    /// Gives up the least recently seen waiting streams holding bytes until a quarter of the
+    /// budget is free again.
+    private mutating func shed() {
+        let holding = table.filter { !$0.value.done && !$0.value.assembly.bytes.isEmpty }.sorted { $0.value.lastSeen < $1.value.lastSeen }
+        for (key, _) in holding {
+            guard bufferedBytes > budget - budget / 4 else { break }
+            finish(key)
+            givenUp += 1
+        }
     }
 
     /// Nothing more to read from this stream: keep a marker for retransmissions.
@@ -138,6 +169,7 @@ struct StreamTable {
         guard let index = table.index(forKey: key), !table.values[index].done else { return }
         table.values[index].done = true
         table.values[index].end = max(table.values[index].assembly.ranges.last?.upperBound ?? 0, 1)
+        bufferedBytes -= table.values[index].assembly.bytes.count
         table.values[index].assembly = StreamAssembly(limit: 0)
         waiting(key, false)
     }
@@ -152,6 +184,7 @@ struct StreamTable {
         if stream.kind == .pending {
             table.remove(at: index)
             waiting(key, false)
+            bufferedBytes -= stream.assembly.bytes.count
             return false
         }
         finish(key)
@@ -171,6 +204,7 @@ struct StreamTable {
         let idle = table.filter { $0.value.lastSeen < horizon }
         for (key, stream) in idle {
             table.removeValue(forKey: key)
+            bufferedBytes -= stream.assembly.bytes.count
             if !stream.done {
                 waiting(key, false)
                 if Self.incomplete(stream) { failed += 1 }
@@ -186,14 +220,15 @@ struct StreamTable {
         var removed = 0
         let markers = Array(table.lazy.filter { $0.value.done }.prefix(target).map(\.key))
         for key in markers {
-            table.removeValue(forKey: key)
+            if let stream = table.removeValue(forKey: key) { bufferedBytes -= stream.assembly.bytes.count }
             removed += 1
         }
         if removed >= target { return 0 }
         let oldest = table.sorted { $0.value.lastSeen < $1.value.lastSeen }.prefix(target - removed)
-        for (key, _) in oldest {
+        for (key, stream) in oldest {
             table.removeValue(forKey: key)
             waiting(key, false)
+            bufferedBytes -= stream.assembly.bytes.count
         }
         return oldest.count
     }
@@ -202,6 +237,7 @@ struct StreamTable {
     mutating func removeAll() -> Int {
         let failed = table.values.filter(Self.incomplete).count
         table.removeAll()
+        bufferedBytes = 0
         filter = [UInt16](repeating: 0, count: 1 << 16)
         return failed
     }
