@@ -24,3 +24,12 @@ echo "== beian lookup: an address and two hosts"
 "$beian" lookup ip 101.69.16.1 --index "$index"
 host=$("$beian" lookup ip 101.69.16.1 --index "$index" --json | sed -n 's/.*"domains":\[{"name":"\([^"]*\)".*/\1/p')
 "$beian" lookup host "www.$host" no-such-site.example.cn --index "$index"
+
+echo
+echo "== beian extract: what the sample's captures and logs show (the first observations)"
+work="$(mktemp -d)"
+(cd Datasets/sample && "../../$beian" extract traffic/access-link.pcap traffic/mobile-core.pcapng logs/zeek/ssl.log --format tsv \
+    > "$work/observations.tsv" 2> "$work/extract.err")
+head -8 "$work/observations.tsv"
+echo "…"
+grep -E "packets|lines|observations" "$work/extract.err"

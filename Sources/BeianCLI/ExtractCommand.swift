@@ -25,6 +25,24 @@ struct ExtractCommand: ParsableCommand {
     @Argument(help: "Capture files (pcap, pcapng) and logs, optionally gzip-compressed.")
     var inputs: [String] = []
 
+    @Option(help: "Capture live from this network interface (until interrupted, --packets or --duration).")
+    var interface: String?
+
+    @Option(help: "A BPF filter for --interface (tcpdump syntax).")
+    var filter: String?
+
+    @Option(help: "Bytes kept of each live packet.")
+    var snaplen: Int32 = 262_144
+
+    @Option(help: "The kernel buffer of --interface, in MiB.")
+    var bufferSize: Int32 = 64
+
+    @Option(help: "Stop a live capture after this many packets.")
+    var packets: UInt64?
+
+    @Option(help: "Stop a live capture after this many seconds.")
+    var duration: Double?
+
     @Option(help: "The format of the logs given (zeek, zeek-json, vhost-combined, combined, squid, dnsmasq, mapped); detected when absent.")
     var logFormat: String?
 
@@ -69,7 +87,8 @@ struct ExtractCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard !inputs.isEmpty else { throw ValidationError("give at least one capture or log") }
+        guard !inputs.isEmpty || interface != nil else { throw ValidationError("give at least one capture or log, or --interface") }
+        guard snaplen >= 64, bufferSize >= 1, bufferSize <= 4096 else { throw ValidationError("--snaplen ≥ 64, --buffer-size 1…4096 MiB") }
         if let logFormat, LogFormat(rawValue: logFormat) == nil {
             throw ValidationError("--log-format: one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -93,6 +112,9 @@ struct ExtractCommand: ParsableCommand {
         let anonymizer = try anonymizeClients ? ClientAnonymizer(keyFile: anonymizeKey) : nil
         var failed = false
         var lines = ObservationLines(anonymizer: anonymizer)
+        if let interface {
+            try captureLive(interface, configuration: configuration, sink: sink, lines: &lines)
+        }
         var logOptions = LogOptions()
         logOptions.format = logFormat.flatMap { LogFormat(rawValue: $0) }
         logOptions.vhost = vhost
@@ -145,6 +167,66 @@ struct ExtractCommand: ParsableCommand {
 }
 
 extension ExtractCommand {
+    /// Reads `interface` until interrupted (SIGINT, SIGTERM) or a limit, writing observations
+    /// as they come and libpcap's counters every ten seconds and at the end.
+    func captureLive(_ interface: String, configuration: PacketDecoder.Configuration, sink: OutputSink, lines: inout ObservationLines)
+        throws
+    {
+        var settings = LiveCapture.Settings()
+        settings.filter = filter
+        settings.snapLength = snaplen
+        settings.bufferSize = bufferSize << 20
+        settings.packetLimit = packets
+        settings.duration = duration
+        let capture: LiveCapture
+        do { capture = try LiveCapture(interface: interface, settings: settings) } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { capture.stop() }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        var decoder = PacketDecoder(configuration: configuration)
+        decoder.begin(file: interface)
+        let started = DispatchTime.now().uptimeNanoseconds
+        var lastReport = started
+        do {
+            try capture.run(
+                { bytes, link, nanoseconds, number in
+                    decoder.decode(bytes, link: link, nanoseconds: nanoseconds, number: number)
+                    guard !decoder.observations.isEmpty else { return }
+                    for observation in decoder.observations {
+                        switch format {
+                        case .jsonl: lines.json(observation)
+                        case .tsv: lines.tsv(observation)
+                        }
+                    }
+                    decoder.observations.removeAll(keepingCapacity: true)
+                    sink.write(lines.bytes)
+                    lines.removeAll()
+                },
+                every: { counters in
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    guard now - lastReport >= 10_000_000_000 else { return }
+                    lastReport = now
+                    printError("\(interface): received \(counters.received), dropped \(counters.dropped), interface dropped \(counters.interfaceDropped)")
+                })
+        } catch {
+            printError("\(error)")
+        }
+        decoder.finish()
+        let counters = capture.counters
+        let report = CapturePipeline.InputReport(file: interface, statistics: decoder.takeStatistics(), issues: [], bytesRead: 0)
+        printError(ObservationFormat.summary(report, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
+        printError("  libpcap: received \(counters.received), dropped \(counters.dropped), interface dropped \(counters.interfaceDropped)")
+    }
+
     /// Whether `path` starts like a capture (pcap or pcapng, possibly gzip-compressed).
     static func isCapture(_ path: String) -> Bool {
         guard let stream = try? InputFile.open(path) else { return true }  // the capture reader reports it

@@ -17,6 +17,13 @@ public final class CapturePipeline {
         /// Problems with the file itself (cannot open, truncated, bad record).
         public var issues: [InputError]
         public var bytesRead: Int64
+
+        public init(file: String, statistics: PacketStatistics, issues: [InputError], bytesRead: Int64) {
+            self.file = file
+            self.statistics = statistics
+            self.issues = issues
+            self.bytesRead = bytesRead
+        }
     }
 
     public let threads: Int

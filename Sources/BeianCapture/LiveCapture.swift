@@ -1,0 +1,133 @@
+public import BeianCore
+public import BeianPackets
+internal import CPcap
+import Synchronization
+
+/// Packets from a network interface through libpcap: snap length, kernel buffer size,
+/// immediate mode, a BPF filter, nanosecond timestamps. libpcap's receive and drop counters
+/// are reported on demand and at the end.
+public final class LiveCapture: @unchecked Sendable {
+    // Safe to share: the handle is used by the thread in `run` only; `stop()` only sets an
+    // atomic flag and calls pcap_breakloop, which libpcap documents as callable from another
+    // thread or a signal handler.
+    public struct Settings: Sendable {
+        public var snapLength: Int32 = 262_144
+        public var bufferSize: Int32 = 64 << 20
+        public var immediate = true
+        public var promiscuous = true
+        /// A BPF filter (tcpdump syntax), nil for every packet.
+        public var filter: String?
+        /// Stop after this many packets (nil: until stopped).
+        public var packetLimit: UInt64?
+        /// Stop after this many seconds (nil: until stopped).
+        public var duration: Double?
+
+        public init() {}
+    }
+
+    /// libpcap's counters: packets received, dropped by the kernel for lack of buffer, dropped
+    /// by the interface.
+    public struct Counters: Sendable, Equatable {
+        public var received: UInt64 = 0
+        public var dropped: UInt64 = 0
+        public var interfaceDropped: UInt64 = 0
+    }
+
+    public let interface: String
+    public let link: LinkType
+    private let handle: OpaquePointer
+    private let stopping = Atomic<Bool>(false)
+
+    /// Opens and activates `interface`. Errors name the interface and say why (no such
+    /// device, not permitted, bad filter).
+    public init(interface: String, settings: Settings = Settings()) throws(InputError) {
+        self.interface = interface
+        var error = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let handle = pcap_create(interface, &error) else {
+            let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw InputError(.cannotOpen, file: interface, message)
+        }
+        pcap_set_snaplen(handle, settings.snapLength)
+        pcap_set_buffer_size(handle, settings.bufferSize)
+        pcap_set_immediate_mode(handle, settings.immediate ? 1 : 0)
+        pcap_set_promisc(handle, settings.promiscuous ? 1 : 0)
+        pcap_set_timeout(handle, 100)
+        _ = pcap_set_tstamp_precision(handle, Int32(PCAP_TSTAMP_PRECISION_NANO))
+        let status = pcap_activate(handle)
+        if status < 0 {
+            let message = String(cString: pcap_geterr(handle))
+            pcap_close(handle)
+            throw InputError(.cannotOpen, file: interface, message.isEmpty ? "cannot capture (libpcap status \(status))" : message)
+        }
+        if let filter = settings.filter {
+            var program = bpf_program()
+            guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+                let message = String(cString: pcap_geterr(handle))
+                pcap_close(handle)
+                throw InputError(.unsupported, file: interface, "bad filter \"\(filter)\": \(message)")
+            }
+            defer { pcap_freecode(&program) }
+            guard pcap_setfilter(handle, &program) == 0 else {
+                let message = String(cString: pcap_geterr(handle))
+                pcap_close(handle)
+                throw InputError(.unsupported, file: interface, "cannot set the filter: \(message)")
+            }
+        }
+        self.handle = handle
+        link = LinkType(rawValue: UInt32(bitPattern: pcap_datalink(handle)))
+        self.settings = settings
+    }
+
+    private let settings: Settings
+
+    deinit { pcap_close(handle) }
+
+    /// Asks `run` to return (from any thread or a signal handler's dispatch source).
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        pcap_breakloop(handle)
+    }
+
+    /// The counters so far.
+    public var counters: Counters {
+        var stats = pcap_stat()
+        guard pcap_stats(handle, &stats) == 0 else { return Counters() }
+        return Counters(received: UInt64(stats.ps_recv), dropped: UInt64(stats.ps_drop), interfaceDropped: UInt64(stats.ps_ifdrop))
+    }
+
+    /// Reads packets until stopped or a limit is reached, giving each to `body` with its
+    /// time and number (from 1). `every` is called about once a second with the counters.
+    public func run(
+        _ body: (_ bytes: UnsafeRawBufferPointer, _ link: LinkType, _ nanoseconds: Int64, _ number: UInt64) -> Void,
+        every: (Counters) -> Void = { _ in }
+    ) throws(InputError) {
+        var number: UInt64 = 0
+        let started = ContinuousClock.now
+        var lastReport = started
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while !stopping.load(ordering: .relaxed) {
+            if let limit = settings.packetLimit, number >= limit { break }
+            let now = ContinuousClock.now
+            if let duration = settings.duration, now - started >= .milliseconds(Int64(duration * 1000)) { break }
+            if now - lastReport >= .seconds(1) {
+                lastReport = now
+                every(counters)
+            }
+            let status = pcap_next_ex(handle, &header, &data)
+            switch status {
+            case 1:
+                guard let header, let data else { continue }
+                number += 1
+                let stamp = header.pointee.ts
+                // With nanosecond precision, tv_usec holds nanoseconds.
+                let nanoseconds = Int64(stamp.tv_sec) * 1_000_000_000 + Int64(stamp.tv_usec)
+                body(UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)), link, nanoseconds, number)
+            case 0: continue  // timeout: check the flags
+            case PCAP_ERROR_BREAK: return
+            default:
+                throw InputError(.readFailed, file: interface, String(cString: pcap_geterr(handle)))
+            }
+        }
+    }
+}
