@@ -191,7 +191,7 @@ extension ExtractCommand {
             source.resume()
             return source
         }
-        defer { sources.forEach { $0.cancel() } }
+        defer { for source in sources { source.cancel() } }
         var decoder = PacketDecoder(configuration: configuration)
         decoder.begin(file: interface)
         let started = DispatchTime.now().uptimeNanoseconds
@@ -215,7 +215,9 @@ extension ExtractCommand {
                     let now = DispatchTime.now().uptimeNanoseconds
                     guard now - lastReport >= 10_000_000_000 else { return }
                     lastReport = now
-                    printError("\(interface): received \(counters.received), dropped \(counters.dropped), interface dropped \(counters.interfaceDropped)")
+                    printError(
+                        "\(interface): received \(counters.received), dropped \(counters.dropped), "
+                            + "interface dropped \(counters.interfaceDropped)")
                 })
         } catch {
             printError("\(error)")
