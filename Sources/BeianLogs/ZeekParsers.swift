@@ -94,8 +94,10 @@ struct ZeekTSVParser: LineParser {
         case .dns:
             let transport: Observation.Transport = proto >= 0 && Fields.equals(value(line, proto), "tcp") ? .tcp : .udp
             let name = unescaped(value(line, query))
+            // A query that is no host name (`*`, mDNS service names with spaces) is a valid
+            // record with nothing to observe, as in the JSON reader.
             guard !name.isEmpty, let queried = name.withUnsafeBytes({ HostName.normalise($0) }) else {
-                if name.isEmpty { report.withoutObservation += 1 } else { report.reject(number, "bad query \(quoted(line, query))") }
+                report.withoutObservation += 1
                 return
             }
             var names = [queried]
