@@ -47,11 +47,14 @@ var targets: [Target] = [
     ),
     .target(name: "BeianCapture", dependencies: ["BeianCore", "BeianPackets", "CPcap"], swiftSettings: settings),
     .target(name: "BeianLogs", dependencies: ["BeianCore"], swiftSettings: settings),
+    .target(
+        name: "BeianScan", dependencies: ["BeianCore", "BeianIndex", "BeianGeo", "BeianPackets", "BeianCapture", "BeianLogs"],
+        swiftSettings: settings),
     .target(name: "BeianGeo", dependencies: ["BeianCore", "CMaxMindDB"], swiftSettings: settings),
     .executableTarget(
         name: "BeianCLI",
         dependencies: [
-            "BeianCore", "BeianRegistry", "BeianIndex", "BeianPackets", "BeianCapture", "BeianLogs", "BeianGeo",
+            "BeianCore", "BeianRegistry", "BeianIndex", "BeianPackets", "BeianCapture", "BeianLogs", "BeianGeo", "BeianScan",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ],

@@ -1,0 +1,133 @@
+import ArgumentParser
+import BeianCapture
+import BeianCore
+import BeianGeo
+import BeianIndex
+import BeianLogs
+import BeianPackets
+import BeianScan
+import Foundation
+
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Judge captures and logs against the filing system: unfiled sites, mismatches, cancelled and blacklisted sites.",
+        discussion: """
+            Extracts observations from every input (captures and logs, as `beian extract` reads \
+            them), judges each against the index as the filings stood at its time (DOMAIN.md \
+            §5), and writes one finding per kind, independent domain and address with first and \
+            last seen times, count, the responsible access provider and operator, the province \
+            and evidence. Findings go to standard output as JSON Lines (or --output), the \
+            summary to standard error. Empty shells and over-reported access records are judged \
+            only over the address space given with --coverage: what the inputs see in full. \
+            An input that cannot be read is reported and the scan goes on (exit status 1 at the \
+            end); --fail-on-findings makes findings an exit status of 3.
+            """
+    )
+
+    @Argument(help: "Capture files and logs (as beian extract reads them).")
+    var inputs: [String] = []
+
+    @Option(help: "The index snapshot (beian index build).")
+    var index: String
+
+    @Option(help: "A MaxMind country database: addresses outside the filed space are domestic when it says CN.")
+    var geoip: String?
+
+    @Option(parsing: .upToNextOption, help: "Prefixes or ranges the inputs see in full (for empty shells and over-reported access).")
+    var coverage: [String] = []
+
+    @Option(help: "A file of coverage prefixes or ranges, one per line.")
+    var coverageFile: String?
+
+    @Option(help: "Worker threads decoding each capture (default: the number of processors).")
+    var threads: Int?
+
+    @Option(help: "Write findings to this file instead of standard output.")
+    var output: String?
+
+    @Flag(help: "Exit with status 3 when there are findings.")
+    var failOnFindings = false
+
+    func run() throws {
+        let loaded: RegistryIndex
+        do { loaded = try RegistryIndex(path: index) } catch {
+            printError("\(index): \(error)")
+            throw ExitCode(1)
+        }
+        let geo: GeoDatabase?
+        do { geo = try geoip.map { try GeoDatabase(path: $0) } } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        var settings = Judge.Settings()
+        var prefixes = coverage
+        if let coverageFile {
+            let text = try String(contentsOfFile: coverageFile, encoding: .utf8)
+            prefixes += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty && !$0.hasPrefix("#")
+            }
+        }
+        for text in prefixes {
+            do { settings.coverage.append(try IPRange.parse(text)) } catch {
+                throw ValidationError("--coverage: \(text): \(error.reason)")
+            }
+        }
+        var judge = Judge(index: loaded, geo: geo, settings: settings)
+        let pipeline = CapturePipeline(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        var failed = false
+        var observations = 0
+        // Every input's observations, judged in time order within the input.
+        for input in inputs {
+            var batch: [Observation] = []
+            if ExtractCommand.isCapture(input) {
+                let report = pipeline.run(path: input) { batch += $0 }
+                for issue in report.issues { printError("\(issue)") }
+                if report.issues.contains(where: { $0.code == .cannotOpen || $0.code == .unsupported }) { failed = true }
+            } else {
+                let report = LogReader.read(path: input, options: LogOptions()) { batch += $0 }
+                if let failure = report.failure {
+                    printError("\(failure)")
+                    failed = true
+                }
+                if report.rejected > 0 { printError("\(input): \(report.rejected) lines rejected (beian extract lists them)") }
+            }
+            observations += batch.count
+            batch.sort { $0.nanoseconds < $1.nanoseconds }
+            for observation in batch { judge.judge(observation) }
+        }
+        let findings = judge.finish()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var text = Data()
+        for finding in findings {
+            text += try encoder.encode(finding)
+            text.append(0x0A)
+        }
+        if let output {
+            try text.write(to: URL(fileURLWithPath: output))
+        } else {
+            FileHandle.standardOutput.write(text)
+        }
+        var kinds: [Finding.Kind: Int] = [:]
+        for finding in findings { kinds[finding.kind, default: 0] += 1 }
+        printError(
+            "scan: \(inputs.count) inputs, \(observations) observations (\(judge.proxied) through proxies, not judged), "
+                + "\(findings.count) findings")
+        for (kind, count) in kinds.sorted(by: { $0.key < $1.key }) { printError("  \(kind.rawValue) (\(kind.chineseName)): \(count)") }
+        var unfiledByProvider: [String: Int] = [:]
+        for finding in findings where finding.kind == .unfiledSite {
+            unfiledByProvider[finding.provider.map { "\($0.name ?? "?") (\($0.id))" } ?? "no access provider on file", default: 0] += 1
+        }
+        if !unfiledByProvider.isEmpty {
+            printError("  unfiled sites by access provider (the monthly ranking):")
+            for (provider, count) in unfiledByProvider.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(
+                10)
+            {
+                printError("    \(count)\t\(provider)")
+            }
+        }
+        if failed { throw ExitCode(1) }
+        if failOnFindings && !findings.isEmpty { throw ExitCode(3) }
+    }
+}

@@ -1,0 +1,243 @@
+public import BeianCore
+public import BeianGeo
+public import BeianIndex
+
+/// The rules of DOMAIN.md §5 applied to observations, against the frozen index, each
+/// observation judged against the filings as they stood at its time. Findings are aggregated
+/// by kind, independent domain and address (first and last seen, count, evidence); the
+/// findings that need the whole input — empty shells and over-reported access records — are
+/// made by `finish`, over the address space the input declares it covers.
+///
+/// One judge per scan; not thread-safe (workers judge in their own judges and `merge`).
+public struct Judge {
+    public struct Settings: Sendable {
+        /// Address space the input sees in full: only there can a filed site's absence or an
+        /// access record's silence be judged (多报, 空壳).
+        public var coverage: [IPRange] = []
+        /// Evidence locations kept per finding at most.
+        public var maximumEvidence = 5
+
+        public init() {}
+    }
+
+    public let index: RegistryIndex
+    public let geo: GeoDatabase?
+    public let settings: Settings
+    private var findings: [String: Finding] = [:]
+    private var order: [String] = []
+    private var seenSites: Set<UInt32> = []
+    private var seenAccess: Set<Int64> = []
+    /// The latest observation time: the end of the input, for the judgements of `finish`.
+    private var end: Timestamp?
+    // Per-address answers, computed once per address.
+    private var routes: [IPAddress: Route] = [:]
+    private var domestic: [IPAddress: Bool] = [:]
+    public private(set) var judged = 0
+    public private(set) var proxied = 0
+
+    struct Route {
+        var links: [AllocationLink]
+        var provider: Finding.Unit?
+        var operatorUnit: Finding.Unit?
+        var province: String?
+        var chainUnits: Set<Int64>
+    }
+
+    public init(index: RegistryIndex, geo: GeoDatabase?, settings: Settings = Settings()) {
+        self.index = index
+        self.geo = geo
+        self.settings = settings
+    }
+
+    /// Judges one observation.
+    public mutating func judge(_ observation: Observation) {
+        // Through a proxy the address is the proxy's: nothing to judge (the proxy's own log,
+        // which names the server reached, is).
+        guard !observation.proxy else {
+            proxied += 1
+            return
+        }
+        judged += 1
+        let time = observation.time
+        if end.map({ time > $0 }) ?? true { end = time }
+        let address = observation.address
+        guard let host = try? DomainName(observation.host) else { return }
+        let lookup = index.filedSites(forHost: host)
+        let independent = lookup.independentDomain ?? host.ascii
+        let route = self.route(address)
+
+        // Blacklists apply wherever the site is served.
+        if index.blacklistedDomain(covering: host) != nil || !index.illegalAccess(covering: host).isEmpty
+            || !index.illegalAccess(at: address).isEmpty
+        {
+            report(.blacklisted, observation, independent: independent, route: route)
+        }
+        // Domestic scope: filed address space, or China by geolocation.
+        let filedSpace = !route.links.isEmpty
+        guard filedSpace || isChinese(address) else { return }
+        if !filedSpace { report(.ipUnreported, observation, independent: nil, route: route) }
+
+        let sites = Array(lookup.sites)
+        guard !sites.isEmpty else {
+            report(.unfiledSite, observation, independent: independent, route: route)
+            return
+        }
+        let active = sites.filter { index.isSiteActive($0, at: time) }
+        guard let first = active.first else {
+            report(.cancelledFilingServed, observation, independent: independent, route: route, site: index.site(Int(sites[0])))
+            return
+        }
+        seenSites.formUnion(active)
+        let activeSites = active.map { index.site(Int($0)) }
+        let site = activeSites.first { $0.index == first } ?? activeSites[0]
+        if activeSites.contains(where: { ($0.sponsor?.isBlacklistedByName ?? false) || ($0.sponsor?.isBlacklistedByIdentifier ?? false) }) {
+            report(.blacklisted, observation, independent: independent, route: route, site: site)
+        }
+        let access = activeSites.flatMap(\.access)
+        let live = access.filter { $0.cancelled.map { $0 > time } ?? true }
+        let listing = live.filter { $0.ranges.contains { $0.contains(address) } }
+        for record in listing { seenAccess.insert(record.id) }
+        if listing.isEmpty {
+            let cancelledListing = access.contains { record in
+                record.cancelled.map { $0 <= time } ?? false && record.ranges.contains { $0.contains(address) }
+            }
+            report(
+                cancelledListing ? .cancelledFilingServed : .accessUnderReported, observation, independent: independent, route: route,
+                site: site)
+        }
+        let providers = Set(live.map(\.providerID))
+        if filedSpace && !providers.isEmpty && providers.isDisjoint(with: route.chainUnits) {
+            report(.providerMismatch, observation, independent: independent, route: route, site: site)
+        }
+    }
+
+    /// The judgements that need the whole input: filed sites in force at its end whose access
+    /// records all lie in the coverage and that were never seen (空壳), and access records in
+    /// the coverage that never served their (seen) site (多报). Then every finding, sorted.
+    public mutating func finish() -> [Finding] {
+        if !settings.coverage.isEmpty, let end {
+            for siteIndex in 0..<index.siteCount where index.isSiteActive(UInt32(siteIndex), at: end) {
+                let site = index.site(siteIndex)
+                let live = site.access.filter { $0.cancelled.map { $0 > end } ?? true }
+                let covered = live.filter { record in
+                    !record.ranges.isEmpty && record.ranges.allSatisfy { range in settings.coverage.contains { $0.contains(range) } }
+                }
+                guard let firstCovered = covered.first else { continue }
+                let independent = site.domains.first.flatMap { try? DomainName($0.name) }.map { name in
+                    index.filedSites(forHost: name).independentDomain ?? name.ascii
+                }
+                let province = firstCovered.ranges.first.flatMap { route($0.first).province }
+                let provider = firstCovered.provider.map { Finding.Unit(id: $0.id, name: $0.name) }
+                if !seenSites.contains(UInt32(siteIndex)) {
+                    if covered.count == live.count {
+                        add(.emptyShell, independent: independent, address: nil, site: site, provider: provider, province: province)
+                    }
+                    continue
+                }
+                for record in covered where !seenAccess.contains(record.id) {
+                    add(
+                        .accessOverReported, independent: independent, address: record.ranges.map(\.description).joined(separator: ","),
+                        site: site, provider: record.provider.map { Finding.Unit(id: $0.id, name: $0.name) }, province: province)
+                }
+            }
+        }
+        return order.compactMap { findings[$0] }.sorted { Self.key($0) < Self.key($1) }
+    }
+
+    // MARK: Helpers
+
+    private func isChinese(_ address: IPAddress) -> Bool {
+        if let known = domestic[address] { return known }
+        return (try? geo?.lookup(address))?.country == "CN"
+    }
+
+    private mutating func route(_ address: IPAddress) -> Route {
+        if let known = routes[address] { return known }
+        let links = index.allocationLinks(address)
+        let provider = links.lazy.filter { $0.kind != .source }.compactMap(\.unit).first { $0.licence != nil }
+        let operatorUnit = links.last { $0.kind == .source }?.unit
+        var units = Set(links.map(\.unitID))
+        units.formUnion(links.compactMap(\.targetID))
+        let route = Route(
+            links: links, provider: provider.map { Finding.Unit(id: $0.id, name: $0.name) },
+            operatorUnit: operatorUnit.map { Finding.Unit(id: $0.id, name: $0.name) },
+            province: links.first { $0.province != nil }?.province.map { String($0.abbreviation) }, chainUnits: units)
+        if routes.count > 1 << 20 { routes.removeAll(keepingCapacity: true) }
+        routes[address] = route
+        if links.isEmpty {
+            if domestic.count > 1 << 20 { domestic.removeAll(keepingCapacity: true) }
+            domestic[address] = (try? geo?.lookup(address))?.country == "CN"
+        }
+        return route
+    }
+
+    static func key(_ finding: Finding) -> String {
+        "\(finding.kind.rawValue)|\(finding.independentDomain ?? "")|\(finding.address ?? "")"
+    }
+
+    private mutating func report(
+        _ kind: Finding.Kind, _ observation: Observation, independent: String?, route: Route, site: FiledSite? = nil
+    ) {
+        var finding = Finding(kind: kind, detail: Self.detail(kind), count: 0)
+        finding.host = observation.host
+        finding.independentDomain = independent
+        finding.address = observation.address.description
+        finding.provider = route.provider
+        finding.operatorUnit = route.operatorUnit
+        finding.province = route.province
+        if let site {
+            finding.siteNumber = site.number
+            finding.sponsorNumber = site.sponsor?.number
+        }
+        let key = Self.key(finding)
+        var current = findings[key] ?? finding
+        if findings[key] == nil { order.append(key) }
+        current.count += 1
+        let time = observation.time
+        current.firstSeen = min(current.firstSeen ?? time, time)
+        current.lastSeen = max(current.lastSeen ?? time, time)
+        if current.evidence.count < settings.maximumEvidence {
+            let location: String
+            switch observation.source.position {
+            case .packet(let n): location = "packet \(n)"
+            case .line(let n): location = "line \(n)"
+            case .offset(let n): location = "offset \(n)"
+            }
+            current.evidence.append(
+                Finding.Evidence(
+                    source: observation.source.file, location: location, seen: "\(observation.appProtocol.rawValue) \(observation.host)"))
+        }
+        findings[key] = current
+    }
+
+    private mutating func add(
+        _ kind: Finding.Kind, independent: String?, address: String?, site: FiledSite, provider: Finding.Unit?, province: String?
+    ) {
+        var finding = Finding(kind: kind, detail: Self.detail(kind), count: 0)
+        finding.independentDomain = independent
+        finding.address = address
+        finding.siteNumber = site.number
+        finding.sponsorNumber = site.sponsor?.number
+        finding.provider = provider
+        finding.province = province
+        let key = Self.key(finding)
+        if findings[key] == nil {
+            findings[key] = finding
+            order.append(key)
+        }
+    }
+
+    static func detail(_ kind: Finding.Kind) -> String {
+        switch kind {
+        case .unfiledSite: "served from a domestic address without a filing in force"
+        case .cancelledFilingServed: "the filing (site, sponsor or access record) was cancelled; the site still answers"
+        case .blacklisted: "the host, its sponsor or its address is on a blacklist"
+        case .accessUnderReported: "served from an address its filing's access records do not list"
+        case .accessOverReported: "an access record in the covered space never served its site"
+        case .providerMismatch: "served from an address allocated to a provider other than the filed ones"
+        case .emptyShell: "a filed site in the covered space never seen"
+        case .ipUnreported: "a domestic address in use that no IP filing record covers"
+        default: kind.chineseName
+        }
+    }
+}

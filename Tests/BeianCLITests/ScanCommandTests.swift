@@ -1,0 +1,51 @@
+import BeianTestSupport
+import Foundation
+import Testing
+
+/// `beian scan` on the sample world, scored against its ground truth by `beian-datagen score`:
+/// precision and recall 1.000 for every kind, near-misses included.
+@Suite struct ScanCommandTests {
+    let sample = Fixtures.packageRoot.appendingPathComponent("Datasets/sample")
+
+    func index() throws -> String {
+        let directory = try Fixtures.temporaryDirectory()
+        let path = directory.appendingPathComponent("sample.beianidx").path
+        let xml = ["icp.xml", "sync.xml", "codes.xml"].map { sample.appendingPathComponent("registry/xml/\($0)").path }
+        let build = try Tool.run("beian", ["index", "build"] + xml + ["-o", path])
+        #expect(build.status == 0)
+        return path
+    }
+
+    func scoreIsPerfect(_ inputs: [String], truthFile: String?, coverage: Bool) throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let findings = directory.appendingPathComponent("findings.jsonl").path
+        var arguments = [
+            "scan", "--index", try index(), "--geoip", sample.appendingPathComponent("geo/country.mmdb").path, "--output", findings,
+        ]
+        if coverage { arguments += ["--coverage-file", sample.appendingPathComponent("truth/coverage.txt").path] }
+        let scan = try Tool.run("beian", arguments + inputs.map { sample.appendingPathComponent($0).path })
+        #expect(scan.status == 0, "\(scan.stderr)")
+        #expect(scan.stderr.contains("findings"))
+        var score = ["score", "--truth", sample.appendingPathComponent("truth").path, "--findings", findings, "--require-perfect"]
+        if let truthFile { score += ["--truth-file", truthFile] }
+        let result = try Tool.run("beian-datagen", score)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    }
+
+    @Test func capturesScoreOneEverywhere() throws {
+        try scoreIsPerfect(["traffic/access-link.pcap", "traffic/mobile-core.pcapng"], truthFile: nil, coverage: true)
+    }
+
+    @Test func zeekLogsScoreOneEverywhere() throws {
+        try scoreIsPerfect(
+            ["logs/zeek/dns.log", "logs/zeek/http.log", "logs/zeek/ssl.log"], truthFile: "findings-zeek.jsonl", coverage: true)
+    }
+
+    @Test func proxyAndWebLogsScoreOneEverywhere() throws {
+        try scoreIsPerfect(["logs/squid/access.log"], truthFile: "findings-squid.jsonl", coverage: false)
+        let web = try FileManager.default.contentsOfDirectory(atPath: sample.appendingPathComponent("logs/web").path).map {
+            "logs/web/\($0)/access.log"
+        }
+        try scoreIsPerfect(web, truthFile: "findings-web.jsonl", coverage: false)
+    }
+}
