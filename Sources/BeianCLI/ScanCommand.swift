@@ -93,8 +93,10 @@ struct ScanCommand: ParsableCommand {
                 if report.rejected > 0 { printError("\(input): \(report.rejected) lines rejected (beian extract lists them)") }
             }
             observations += batch.count
-            batch.sort { $0.nanoseconds < $1.nanoseconds }
-            for observation in batch { judge.judge(observation) }
+            // Stable: observations of one instant keep their order (a DNS answer's names from the
+            // name asked down its CNAME chain).
+            let ordered = batch.indices.sorted { (batch[$0].nanoseconds, $0) < (batch[$1].nanoseconds, $1) }
+            for position in ordered { judge.judge(batch[position]) }
         }
         let findings = judge.finish()
         let encoder = JSONEncoder()

@@ -88,7 +88,8 @@ enum DNSMessage {
                 for alias in aliases[names[index]] ?? [] where !names.contains(alias) { names.append(alias) }
                 index += 1
             }
-            for name in names where seen.insert(Pair(name: name, address: address)).inserted {
+            // From the head of the chain (the name asked) down to the address's owner.
+            for name in names.reversed() where seen.insert(Pair(name: name, address: address)).inserted {
                 bindings.append(Binding(name: name, address: address))
             }
         }

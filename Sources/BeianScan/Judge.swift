@@ -25,6 +25,9 @@ public struct Judge {
     public let settings: Settings
     private var findings: [String: Finding] = [:]
     private var order: [String] = []
+    /// When each finding was first seen, to the nanosecond: its host is the one seen first,
+    /// whatever order the inputs are read in.
+    private var firstSeen: [String: Int64] = [:]
     private var seenSites: Set<UInt32> = []
     private var seenAccess: Set<Int64> = []
     /// The latest observation time: the end of the input, for the judgements of `finish`.
@@ -192,6 +195,10 @@ public struct Judge {
         let key = Self.key(finding)
         var current = findings[key] ?? finding
         if findings[key] == nil { order.append(key) }
+        if observation.nanoseconds < firstSeen[key] ?? .max {
+            firstSeen[key] = observation.nanoseconds
+            current.host = observation.host
+        }
         current.count += 1
         let time = observation.time
         current.firstSeen = min(current.firstSeen ?? time, time)
