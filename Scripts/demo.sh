@@ -33,3 +33,14 @@ work="$(mktemp -d)"
 head -8 "$work/observations.tsv"
 echo "…"
 grep -E "packets|lines|observations" "$work/extract.err"
+
+echo
+echo "== beian scan: the sample's captures judged against its registry (the main job)"
+(cd Datasets/sample && "../../$beian" scan --index "$index" --geoip geo/country.mmdb --coverage-file truth/coverage.txt \
+    traffic/access-link.pcap traffic/mobile-core.pcapng > "$work/findings.jsonl")
+echo "first findings:"
+head -3 "$work/findings.jsonl"
+echo
+echo "== the findings scored against the sample's ground truth"
+swift build -c release --product beian-datagen > /dev/null
+.build/release/beian-datagen score --truth Datasets/sample/truth --findings "$work/findings.jsonl" | head -9

@@ -77,26 +77,27 @@ struct ScanCommand: ParsableCommand {
         let pipeline = CapturePipeline(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         var failed = false
         var observations = 0
-        // Every input's observations, judged in time order within the input.
+        // Observations are judged as they come, each against the filings as they stood at its
+        // own time: the order of inputs does not matter, and memory stays bounded.
         for input in inputs {
-            var batch: [Observation] = []
             if ExtractCommand.isCapture(input) {
-                let report = pipeline.run(path: input) { batch += $0 }
+                let report = pipeline.run(path: input) { batch in
+                    observations += batch.count
+                    for observation in batch { judge.judge(observation) }
+                }
                 for issue in report.issues { printError("\(issue)") }
                 if report.issues.contains(where: { $0.code == .cannotOpen || $0.code == .unsupported }) { failed = true }
             } else {
-                let report = LogReader.read(path: input, options: LogOptions()) { batch += $0 }
+                let report = LogReader.read(path: input, options: LogOptions()) { batch in
+                    observations += batch.count
+                    for observation in batch { judge.judge(observation) }
+                }
                 if let failure = report.failure {
                     printError("\(failure)")
                     failed = true
                 }
                 if report.rejected > 0 { printError("\(input): \(report.rejected) lines rejected (beian extract lists them)") }
             }
-            observations += batch.count
-            // Stable: observations of one instant keep their order (a DNS answer's names from the
-            // name asked down its CNAME chain).
-            let ordered = batch.indices.sorted { (batch[$0].nanoseconds, $0) < (batch[$1].nanoseconds, $1) }
-            for position in ordered { judge.judge(batch[position]) }
         }
         let findings = judge.finish()
         let encoder = JSONEncoder()
