@@ -47,6 +47,7 @@ var targets: [Target] = [
     ),
     .target(name: "BeianCapture", dependencies: ["BeianCore", "BeianPackets", "CPcap"], swiftSettings: settings),
     .target(name: "BeianLogs", dependencies: ["BeianCore"], swiftSettings: settings),
+    .target(name: "BeianReport", dependencies: ["BeianCore"], swiftSettings: settings),
     .target(
         name: "BeianScan", dependencies: ["BeianCore", "BeianIndex", "BeianGeo", "BeianPackets", "BeianCapture", "BeianLogs"],
         swiftSettings: settings),
@@ -54,7 +55,7 @@ var targets: [Target] = [
     .executableTarget(
         name: "BeianCLI",
         dependencies: [
-            "BeianCore", "BeianRegistry", "BeianIndex", "BeianPackets", "BeianCapture", "BeianLogs", "BeianGeo", "BeianScan",
+            "BeianCore", "BeianRegistry", "BeianIndex", "BeianPackets", "BeianCapture", "BeianLogs", "BeianGeo", "BeianScan", "BeianReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ],

@@ -5,6 +5,7 @@ import BeianGeo
 import BeianIndex
 import BeianLogs
 import BeianPackets
+import BeianReport
 import BeianScan
 import Foundation
 
@@ -46,8 +47,20 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Write findings to this file instead of standard output.")
     var output: String?
 
+    @Option(help: "Findings format: jsonl, csv or wbawzlb (the V3.0 unfiled-site list, GBK XML); by --output's extension when absent.")
+    var format: String?
+
+    @Option(help: "Column names of CSV findings: en or zh.")
+    var headers: String = "en"
+
     @Flag(help: "Exit with status 3 when there are findings.")
     var failOnFindings = false
+
+    func validate() throws {
+        guard !inputs.isEmpty else { throw ValidationError("give at least one capture or log") }
+        if let format, FindingWriter.Format(rawValue: format) == nil { throw ValidationError("--format: jsonl, csv or wbawzlb") }
+        guard FindingWriter.Headers(rawValue: headers) != nil else { throw ValidationError("--headers: en or zh") }
+    }
 
     func run() throws {
         let loaded: RegistryIndex
@@ -100,13 +113,8 @@ struct ScanCommand: ParsableCommand {
             }
         }
         let findings = judge.finish()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var text = Data()
-        for finding in findings {
-            text += try encoder.encode(finding)
-            text.append(0x0A)
-        }
+        let chosen = format.flatMap { FindingWriter.Format(rawValue: $0) } ?? output.map { FindingWriter.Format(fileName: $0) } ?? .jsonl
+        let text = Data(try FindingWriter.render(findings, format: chosen, headers: FindingWriter.Headers(rawValue: headers) ?? .en))
         if let output {
             try text.write(to: URL(fileURLWithPath: output))
         } else {
@@ -130,6 +138,9 @@ struct ScanCommand: ParsableCommand {
                 printError("    \(count)\t\(provider)")
             }
         }
+        var byProvince: [String: Int] = [:]
+        for finding in findings { byProvince[finding.province ?? "unknown", default: 0] += 1 }
+        printError("  by province: " + byProvince.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         if failed { throw ExitCode(1) }
         if failOnFindings && !findings.isEmpty { throw ExitCode(3) }
     }

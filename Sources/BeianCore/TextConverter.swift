@@ -164,3 +164,27 @@ public func firstInvalidUTF8(in bytes: UnsafeRawBufferPointer, allowTruncatedEnd
     }
     return nil
 }
+
+/// UTF-8 text to GB18030 (which agrees with GBK and GB2312 on every character they have),
+/// for files exchanged with the filing system. glibc iconv.
+public enum GB18030Encoder {
+    /// The bytes of `text` in GB18030 (every Unicode character has one).
+    public static func encode(_ text: String) -> [UInt8] {
+        let handle = iconv_open("GB18030", "UTF-8")
+        guard handle != iconv_t(bitPattern: -1) else { return Array(text.utf8) }
+        defer { iconv_close(handle) }
+        var input = Array(text.utf8)
+        var output = [UInt8](repeating: 0, count: input.count * 2 + 16)
+        let produced: Int = input.withUnsafeMutableBytes { inBuffer in
+            output.withUnsafeMutableBytes { outBuffer in
+                var inPointer = inBuffer.baseAddress?.assumingMemoryBound(to: CChar.self)
+                var inLeft = inBuffer.count
+                var outPointer = outBuffer.baseAddress?.assumingMemoryBound(to: CChar.self)
+                var outLeft = outBuffer.count
+                _ = iconv(handle, &inPointer, &inLeft, &outPointer, &outLeft)
+                return outBuffer.count - outLeft
+            }
+        }
+        return Array(output[..<produced])
+    }
+}

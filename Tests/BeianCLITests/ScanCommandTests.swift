@@ -49,3 +49,36 @@ import Testing
         try scoreIsPerfect(web, truthFile: "findings-web.jsonl", coverage: false)
     }
 }
+
+@Suite struct ScanOutputTests {
+    let sample = Fixtures.packageRoot.appendingPathComponent("Datasets/sample")
+
+    /// The same findings as CSV (BOM, Chinese headers) and as the V3.0 unfiled-site list,
+    /// which beian's own registry reader accepts.
+    @Test func csvAndTheUnfiledSiteList() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let index = directory.appendingPathComponent("s.beianidx").path
+        let xml = ["icp.xml", "sync.xml", "codes.xml"].map { sample.appendingPathComponent("registry/xml/\($0)").path }
+        #expect(try Tool.run("beian", ["index", "build"] + xml + ["-o", index]).status == 0)
+        let capture = sample.appendingPathComponent("traffic/access-link.pcap").path
+        let geo = sample.appendingPathComponent("geo/country.mmdb").path
+        let json = try Tool.run("beian", ["scan", "--index", index, "--geoip", geo, capture])
+        let unfiled = json.stdout.split(separator: "\n").filter { $0.contains("\"kind\":\"unfiled-site\"") }.count
+        #expect(unfiled > 0)
+
+        let csv = directory.appendingPathComponent("f.csv")
+        #expect(
+            try Tool.run("beian", ["scan", "--index", index, "--geoip", geo, capture, "--output", csv.path, "--headers", "zh"]).status == 0)
+        let bytes = try Data(contentsOf: csv)
+        #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("首次检测时间"))
+        #expect(text.split(separator: "\r\n").count == json.stdout.split(separator: "\n").count + 1)
+
+        let list = directory.appendingPathComponent("wbawzlb.xml")
+        #expect(try Tool.run("beian", ["scan", "--index", index, "--geoip", geo, capture, "--output", list.path]).status == 0)
+        let check = try Tool.run("beian", ["registry", "validate", list.path])
+        #expect(check.status == 0)
+        #expect(check.stdout.contains("read \(unfiled), accepted \(unfiled), rejected 0"))
+    }
+}
