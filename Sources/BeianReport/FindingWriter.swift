@@ -34,15 +34,63 @@ public enum FindingWriter {
         }
     }
 
+    /// One object per line, keys sorted, absent values left out — the layout `Finding`'s
+    /// `Codable` form gives, written directly (Foundation's encoder cost more than the scan
+    /// of a large capture).
     static func jsonLines(_ findings: [Finding]) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var out: [UInt8] = []
-        for finding in findings {
-            out += try encoder.encode(finding)
-            out.append(0x0A)
+        var out = ""
+        for f in findings {
+            var fields: [String] = []
+            if let value = f.address { fields.append("\"address\":" + json(value)) }
+            fields.append("\"count\":\(f.count)")
+            fields.append("\"detail\":" + json(f.detail))
+            let evidence = f.evidence.map { item in
+                var parts: [String] = []
+                if let location = item.location { parts.append("\"location\":" + json(location)) }
+                if let seen = item.seen { parts.append("\"seen\":" + json(seen)) }
+                parts.append("\"source\":" + json(item.source))
+                return "{" + parts.joined(separator: ",") + "}"
+            }
+            fields.append("\"evidence\":[" + evidence.joined(separator: ",") + "]")
+            if let value = f.firstSeen { fields.append("\"first_seen\":" + json(value.iso8601)) }
+            if let value = f.host { fields.append("\"host\":" + json(value)) }
+            if let value = f.independentDomain { fields.append("\"independent_domain\":" + json(value)) }
+            fields.append("\"kind\":" + json(f.kind.rawValue))
+            if let value = f.lastSeen { fields.append("\"last_seen\":" + json(value.iso8601)) }
+            if let unit = f.operatorUnit { fields.append("\"operator\":" + json(unit)) }
+            if let unit = f.provider { fields.append("\"provider\":" + json(unit)) }
+            if let value = f.province { fields.append("\"province\":" + json(value)) }
+            if let value = f.siteNumber { fields.append("\"site_number\":" + json(value)) }
+            if let value = f.sponsorNumber { fields.append("\"sponsor_number\":" + json(value)) }
+            out += "{" + fields.joined(separator: ",") + "}\n"
         }
-        return out
+        return Array(out.utf8)
+    }
+
+    static func json(_ unit: Finding.Unit) -> String {
+        "{\"id\":\(unit.id)" + (unit.name.map { ",\"name\":" + json($0) } ?? "") + "}"
+    }
+
+    /// A JSON string literal (quotes, backslashes and control characters escaped).
+    static func json(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
     }
 
     static let columns: [(en: String, zh: String)] = [

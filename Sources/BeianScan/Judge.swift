@@ -35,6 +35,33 @@ public struct Judge {
     // Per-address answers, computed once per address.
     private var routes: [IPAddress: Route] = [:]
     private var domestic: [IPAddress: Bool] = [:]
+    /// What a host's name alone says (its filings, blacklists), cached: a busy site is seen
+    /// thousands of times.
+    private struct HostVerdict {
+        var independent: String
+        var sites: [UInt32]
+        var blacklisted: Bool
+    }
+    private var hosts: [String: HostVerdict] = [:]
+    private var sites: [UInt32: SiteFacts] = [:]
+
+    /// What judging needs of a filed site, held by reference (a site is looked at for every
+    /// observation of its hosts: copying its arrays each time showed in profiles).
+    final class SiteFacts {
+        let number: String
+        let sponsorNumber: String?
+        let sponsorBlacklisted: Bool
+        let access: [FiledAccess]
+
+        init(_ site: FiledSite) {
+            number = site.number
+            sponsorNumber = site.sponsor?.number
+            sponsorBlacklisted = (site.sponsor?.isBlacklistedByName ?? false) || (site.sponsor?.isBlacklistedByIdentifier ?? false)
+            access = site.access
+        }
+    }
+    /// Entries kept in each cache at most (it is emptied beyond).
+    static let cacheLimit = 1 << 20
     public private(set) var judged = 0
     public private(set) var proxied = 0
 
@@ -44,6 +71,8 @@ public struct Judge {
         var operatorUnit: Finding.Unit?
         var province: String?
         var chainUnits: Set<Int64>
+        /// On the illegal-access list by address.
+        var illegal: Bool
     }
 
     public init(index: RegistryIndex, geo: GeoDatabase?, settings: Settings = Settings()) {
@@ -64,15 +93,12 @@ public struct Judge {
         let time = observation.time
         if end.map({ time > $0 }) ?? true { end = time }
         let address = observation.address
-        guard let host = try? DomainName(observation.host) else { return }
-        let lookup = index.filedSites(forHost: host)
-        let independent = lookup.independentDomain ?? host.ascii
+        guard let verdict = hostVerdict(observation.host) else { return }
+        let independent = verdict.independent
         let route = self.route(address)
 
         // Blacklists apply wherever the site is served.
-        if index.blacklistedDomain(covering: host) != nil || !index.illegalAccess(covering: host).isEmpty
-            || !index.illegalAccess(at: address).isEmpty
-        {
+        if verdict.blacklisted || route.illegal {
             report(.blacklisted, observation, independent: independent, route: route)
         }
         // Domestic scope: filed address space, or China by geolocation.
@@ -80,35 +106,48 @@ public struct Judge {
         guard filedSpace || isChinese(address) else { return }
         if !filedSpace { report(.ipUnreported, observation, independent: nil, route: route) }
 
-        let sites = Array(lookup.sites)
+        let sites = verdict.sites
         guard !sites.isEmpty else {
             report(.unfiledSite, observation, independent: independent, route: route)
             return
         }
+        let index = self.index  // not `self` in the closure: that would copy the judge
         let active = sites.filter { index.isSiteActive($0, at: time) }
         guard let first = active.first else {
-            report(.cancelledFilingServed, observation, independent: independent, route: route, site: index.site(Int(sites[0])))
+            report(.cancelledFilingServed, observation, independent: independent, route: route, site: filedSite(sites[0]))
             return
         }
         seenSites.formUnion(active)
-        let activeSites = active.map { index.site(Int($0)) }
-        let site = activeSites.first { $0.index == first } ?? activeSites[0]
-        if activeSites.contains(where: { ($0.sponsor?.isBlacklistedByName ?? false) || ($0.sponsor?.isBlacklistedByIdentifier ?? false) }) {
+        let site = filedSite(first)
+        var blacklistedSponsor = false
+        var listed = false
+        var cancelledListing = false
+        var providers: Set<Int64> = []
+        for index in active {
+            let facts = filedSite(index)
+            if facts.sponsorBlacklisted { blacklistedSponsor = true }
+            for record in facts.access {
+                let inForce = record.cancelled.map { $0 > time } ?? true
+                let lists = record.ranges.contains { $0.contains(address) }
+                if inForce {
+                    providers.insert(record.providerID)
+                    if lists {
+                        listed = true
+                        seenAccess.insert(record.id)
+                    }
+                } else if lists {
+                    cancelledListing = true
+                }
+            }
+        }
+        if blacklistedSponsor {
             report(.blacklisted, observation, independent: independent, route: route, site: site)
         }
-        let access = activeSites.flatMap(\.access)
-        let live = access.filter { $0.cancelled.map { $0 > time } ?? true }
-        let listing = live.filter { $0.ranges.contains { $0.contains(address) } }
-        for record in listing { seenAccess.insert(record.id) }
-        if listing.isEmpty {
-            let cancelledListing = access.contains { record in
-                record.cancelled.map { $0 <= time } ?? false && record.ranges.contains { $0.contains(address) }
-            }
+        if !listed {
             report(
                 cancelledListing ? .cancelledFilingServed : .accessUnderReported, observation, independent: independent, route: route,
                 site: site)
         }
-        let providers = Set(live.map(\.providerID))
         if filedSpace && !providers.isEmpty && providers.isDisjoint(with: route.chainUnits) {
             report(.providerMismatch, observation, independent: independent, route: route, site: site)
         }
@@ -144,10 +183,30 @@ public struct Judge {
                 }
             }
         }
-        return order.compactMap { findings[$0] }.sorted { Self.key($0) < Self.key($1) }
+        return order.sorted().compactMap { findings[$0] }
     }
 
     // MARK: Helpers
+
+    private mutating func hostVerdict(_ name: String) -> HostVerdict? {
+        if let known = hosts[name] { return known }
+        guard let host = try? DomainName(name) else { return nil }
+        let lookup = index.filedSites(forHost: host)
+        let verdict = HostVerdict(
+            independent: lookup.independentDomain ?? host.ascii, sites: Array(lookup.sites),
+            blacklisted: index.blacklistedDomain(covering: host) != nil || !index.illegalAccess(covering: host).isEmpty)
+        if hosts.count >= Self.cacheLimit { hosts.removeAll(keepingCapacity: true) }
+        hosts[name] = verdict
+        return verdict
+    }
+
+    private mutating func filedSite(_ index: UInt32) -> SiteFacts {
+        if let known = sites[index] { return known }
+        let site = SiteFacts(self.index.site(Int(index)))
+        if sites.count >= Self.cacheLimit { sites.removeAll(keepingCapacity: true) }
+        sites[index] = site
+        return site
+    }
 
     private func isChinese(_ address: IPAddress) -> Bool {
         if let known = domestic[address] { return known }
@@ -164,7 +223,8 @@ public struct Judge {
         let route = Route(
             links: links, provider: provider.map { Finding.Unit(id: $0.id, name: $0.name) },
             operatorUnit: operatorUnit.map { Finding.Unit(id: $0.id, name: $0.name) },
-            province: links.first { $0.province != nil }?.province.map { String($0.abbreviation) }, chainUnits: units)
+            province: links.first { $0.province != nil }?.province.map { String($0.abbreviation) }, chainUnits: units,
+            illegal: !index.illegalAccess(at: address).isEmpty)
         if routes.count > 1 << 20 { routes.removeAll(keepingCapacity: true) }
         routes[address] = route
         if links.isEmpty {
@@ -179,7 +239,7 @@ public struct Judge {
     }
 
     private mutating func report(
-        _ kind: Finding.Kind, _ observation: Observation, independent: String?, route: Route, site: FiledSite? = nil
+        _ kind: Finding.Kind, _ observation: Observation, independent: String?, route: Route, site: SiteFacts? = nil
     ) {
         var finding = Finding(kind: kind, detail: Self.detail(kind), count: 0)
         finding.host = observation.host
@@ -190,7 +250,7 @@ public struct Judge {
         finding.province = route.province
         if let site {
             finding.siteNumber = site.number
-            finding.sponsorNumber = site.sponsor?.number
+            finding.sponsorNumber = site.sponsorNumber
         }
         let key = Self.key(finding)
         var current = findings[key] ?? finding
