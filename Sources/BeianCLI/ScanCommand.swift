@@ -8,6 +8,7 @@ import BeianPackets
 import BeianReport
 import BeianScan
 import Foundation
+import Synchronization
 
 struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,11 +54,25 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Column names of CSV findings: en or zh.")
     var headers: String = "en"
 
+    @Option(help: "Scope: all (every domestic address) or own (the allocations of --unit, the access provider's view).")
+    var scope: String = "all"
+
+    @Option(help: "The reporting unit (access provider) ID for --scope own.")
+    var unit: Int64?
+
+    @Option(help: "Also judge what this network interface carries (until interrupted or --duration).")
+    var interface: String?
+
+    @Option(help: "Stop a live capture after this many seconds.")
+    var duration: Double?
+
     @Flag(help: "Exit with status 3 when there are findings.")
     var failOnFindings = false
 
     func validate() throws {
-        guard !inputs.isEmpty else { throw ValidationError("give at least one capture or log") }
+        guard !inputs.isEmpty || interface != nil else { throw ValidationError("give at least one capture or log, or --interface") }
+        guard scope == "all" || scope == "own" else { throw ValidationError("--scope: all or own") }
+        if scope == "own" && unit == nil { throw ValidationError("--scope own needs --unit ID") }
         if let format, FindingWriter.Format(rawValue: format) == nil { throw ValidationError("--format: jsonl, csv or wbawzlb") }
         guard FindingWriter.Headers(rawValue: headers) != nil else { throw ValidationError("--headers: en or zh") }
     }
@@ -86,25 +101,47 @@ struct ScanCommand: ParsableCommand {
                 throw ValidationError("--coverage: \(text): \(error.reason)")
             }
         }
+        if scope == "own" { settings.ownUnit = unit }
         var judge = Judge(index: loaded, geo: geo, settings: settings)
+        // SIGINT and SIGTERM stop the reading; what was found so far is written.
+        let interrupted = StopFlag()
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let live = LiveSlot()
+        let sources = [SIGINT, SIGTERM].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                interrupted.set()
+                live.capture.withLock { $0?.stop() }
+            }
+            source.resume()
+            return source
+        }
+        defer { for source in sources { source.cancel() } }
+        let progress = Progress(inputs: inputs)
         let pipeline = CapturePipeline(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         var failed = false
         var observations = 0
         // Observations are judged as they come, each against the filings as they stood at its
         // own time: the order of inputs does not matter, and memory stays bounded.
-        for input in inputs {
+        for (position, input) in inputs.enumerated() where !interrupted.isSet {
             if ExtractCommand.isCapture(input) {
-                let report = pipeline.run(path: input) { batch in
-                    observations += batch.count
-                    for observation in batch { judge.judge(observation) }
-                }
+                let report = pipeline.run(
+                    path: input, stop: { interrupted.isSet },
+                    progress: { progress.update(input: position, bytes: $0, observations: observations, findings: judge.findingCount) },
+                    output: { batch in
+                        observations += batch.count
+                        for observation in batch { judge.judge(observation) }
+                    })
                 for issue in report.issues { printError("\(issue)") }
                 if report.issues.contains(where: { $0.code == .cannotOpen || $0.code == .unsupported }) { failed = true }
             } else {
-                let report = LogReader.read(path: input, options: LogOptions()) { batch in
-                    observations += batch.count
-                    for observation in batch { judge.judge(observation) }
-                }
+                let report = LogReader.read(
+                    path: input, options: LogOptions(), stop: { interrupted.isSet },
+                    output: { batch in
+                        observations += batch.count
+                        for observation in batch { judge.judge(observation) }
+                    })
                 if let failure = report.failure {
                     printError("\(failure)")
                     failed = true
@@ -112,6 +149,29 @@ struct ScanCommand: ParsableCommand {
                 if report.rejected > 0 { printError("\(input): \(report.rejected) lines rejected (beian extract lists them)") }
             }
         }
+        if let interface, !interrupted.isSet {
+            var liveSettings = LiveCapture.Settings()
+            liveSettings.duration = duration
+            do {
+                let capture = try LiveCapture(interface: interface, settings: liveSettings)
+                live.capture.withLock { $0 = capture }
+                var decoder = PacketDecoder()
+                decoder.begin(file: interface)
+                try capture.run { bytes, link, nanoseconds, number in
+                    decoder.decode(bytes, link: link, nanoseconds: nanoseconds, number: number)
+                    observations += decoder.observations.count
+                    for observation in decoder.observations { judge.judge(observation) }
+                    decoder.observations.removeAll(keepingCapacity: true)
+                }
+                let counters = capture.counters
+                printError("\(interface): libpcap received \(counters.received), dropped \(counters.dropped)")
+            } catch {
+                printError("\(error)")
+                failed = true
+            }
+        }
+        progress.finish()
+        if interrupted.isSet { printError("scan: interrupted; the findings so far follow") }
         let findings = judge.finish()
         let chosen = format.flatMap { FindingWriter.Format(rawValue: $0) } ?? output.map { FindingWriter.Format(fileName: $0) } ?? .jsonl
         let text = Data(try FindingWriter.render(findings, format: chosen, headers: FindingWriter.Headers(rawValue: headers) ?? .en))
@@ -143,5 +203,54 @@ struct ScanCommand: ParsableCommand {
         printError("  by province: " + byProvince.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         if failed { throw ExitCode(1) }
         if failOnFindings && !findings.isEmpty { throw ExitCode(3) }
+    }
+}
+
+/// The live capture a signal must stop, once there is one.
+final class LiveSlot: Sendable {
+    let capture = Mutex<LiveCapture?>(nil)
+}
+
+/// Set from a signal handler's queue, read by the scan loop.
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// A progress line on standard error when it is a terminal (nothing otherwise): input, bytes
+/// done of the total, rate, observations and findings so far, time left.
+final class Progress {
+    private let inputs: [String]
+    private let sizes: [Int64]
+    private let total: Int64
+    private let started = DispatchTime.now().uptimeNanoseconds
+    private var last: UInt64 = 0
+    private let enabled = isatty(STDERR_FILENO) == 1
+
+    init(inputs: [String]) {
+        self.inputs = inputs
+        sizes = inputs.map { InputFile.size(of: $0) ?? 0 }
+        total = sizes.reduce(0, +)
+    }
+
+    func update(input: Int, bytes: Int64, observations: Int, findings: Int) {
+        guard enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - last > 500_000_000 else { return }
+        last = now
+        let done = sizes.prefix(input).reduce(0, +) + bytes
+        let seconds = Double(now - started) / 1e9
+        let rate = Double(done) / max(seconds, 1e-3)
+        let left = rate > 0 ? Double(total - done) / rate : 0
+        let line = String(
+            format: "\r%@ (%d/%d): %.0f/%.0f MB, %.0f MB/s, %d observations, %d findings, %.0f s left  ",
+            (inputs[input] as NSString).lastPathComponent, input + 1, inputs.count, Double(done) / 1e6, Double(total) / 1e6, rate / 1e6,
+            observations, findings, left)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        if enabled && last > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

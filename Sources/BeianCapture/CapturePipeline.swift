@@ -64,7 +64,12 @@ public final class CapturePipeline {
 
     /// Reads `path` to the end; `output` gets the observations in packet order (on the
     /// calling thread). An input that cannot be opened gives a report with the issue.
-    public func run(path: String, output: ([Observation]) -> Void) -> InputReport {
+    /// `stop` is asked between chunks: when it says yes, reading ends there and what was
+    /// read is decoded and given out (an interrupted scan keeps what it found).
+    /// `progress` gets the bytes read from the file so far, after each chunk.
+    public func run(
+        path: String, stop: () -> Bool = { false }, progress: (Int64) -> Void = { _ in }, output: ([Observation]) -> Void
+    ) -> InputReport {
         let file: CaptureFile
         do {
             file = try CaptureFile(path: path)
@@ -75,7 +80,7 @@ public final class CapturePipeline {
         if threads == 1 {
             let worker = workers[0]
             worker.decoder.begin(file: path)
-            while true {
+            while !stop() {
                 let chunk: CaptureChunk?
                 do { chunk = try file.nextChunk() } catch {
                     issues.append(error)
@@ -89,6 +94,7 @@ public final class CapturePipeline {
                     output(worker.decoder.observations)
                     worker.decoder.observations.removeAll(keepingCapacity: true)
                 }
+                progress(file.fileOffset)
             }
             worker.decoder.finish()
         } else {
@@ -101,7 +107,7 @@ public final class CapturePipeline {
                     .sorted { ($0.element.packetNumber, $0.offset) < ($1.element.packetNumber, $1.offset) }.map(\.element)
                 if !merged.isEmpty { output(merged) }
             }
-            while true {
+            while !stop() {
                 let chunk: CaptureChunk?
                 do { chunk = try file.nextChunk() } catch {
                     issues.append(error)
@@ -125,6 +131,7 @@ public final class CapturePipeline {
                 }
                 inFlight.append(result)
                 if inFlight.count >= window { complete(inFlight.removeFirst()) }
+                progress(file.fileOffset)
             }
             for result in inFlight { complete(result) }
             for worker in workers { worker.queue.sync { worker.decoder.finish() } }

@@ -73,7 +73,8 @@ public enum LogReader {
     public static let maximumLineLength = 1 << 20
 
     /// Reads `path` to the end, giving observations to `output` in batches, in line order.
-    public static func read(path: String, options: LogOptions, output: ([Observation]) -> Void) -> LogReport {
+    /// `stop` is asked between chunks of the file: when it says yes, reading ends there.
+    public static func read(path: String, options: LogOptions, stop: () -> Bool = { false }, output: ([Observation]) -> Void) -> LogReport {
         var report = LogReport(file: path)
         let stream: any ByteStream
         do { stream = try InputFile.open(path) } catch {
@@ -115,7 +116,7 @@ public enum LogReader {
 
         do {
             try stream.forEachChunk { chunk in
-                guard report.failure == nil else { return }
+                guard report.failure == nil, !stop() else { return }
                 var start = 0
                 for index in 0..<chunk.count where chunk[index] == 0x0A {
                     lineNumber += 1

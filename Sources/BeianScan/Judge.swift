@@ -16,6 +16,10 @@ public struct Judge {
         public var coverage: [IPRange] = []
         /// Evidence locations kept per finding at most.
         public var maximumEvidence = 5
+        /// The access provider's view (`--scope own --unit ID`): only addresses whose
+        /// allocation chain names this unit are judged, and only its access records are
+        /// judged for silence.
+        public var ownUnit: Int64?
 
         public init() {}
     }
@@ -63,6 +67,8 @@ public struct Judge {
     /// Entries kept in each cache at most (it is emptied beyond).
     static let cacheLimit = 1 << 20
     public private(set) var judged = 0
+    /// Findings so far (for progress reports).
+    public var findingCount: Int { findings.count }
     public private(set) var proxied = 0
 
     struct Route {
@@ -96,6 +102,7 @@ public struct Judge {
         guard let verdict = hostVerdict(observation.host) else { return }
         let independent = verdict.independent
         let route = self.route(address)
+        if let own = settings.ownUnit, !route.chainUnits.contains(own) { return }
 
         // Blacklists apply wherever the site is served.
         if verdict.blacklisted || route.illegal {
@@ -163,6 +170,7 @@ public struct Judge {
                 let live = site.access.filter { $0.cancelled.map { $0 > end } ?? true }
                 let covered = live.filter { record in
                     !record.ranges.isEmpty && record.ranges.allSatisfy { range in settings.coverage.contains { $0.contains(range) } }
+                        && (settings.ownUnit.map { $0 == record.providerID } ?? true)
                 }
                 guard let firstCovered = covered.first else { continue }
                 let independent = site.domains.first.flatMap { try? DomainName($0.name) }.map { name in

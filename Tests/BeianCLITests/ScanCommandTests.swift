@@ -82,3 +82,35 @@ import Testing
         #expect(check.stdout.contains("read \(unfiled), accepted \(unfiled), rejected 0"))
     }
 }
+
+@Suite struct ScanScopeTests {
+    let sample = Fixtures.packageRoot.appendingPathComponent("Datasets/sample")
+
+    /// The access provider's view: only its allocations are judged, every finding is routed to it,
+    /// and each is one of the findings of the whole scan.
+    @Test func ownScopeIsTheProvidersShare() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let index = directory.appendingPathComponent("s.beianidx").path
+        let xml = ["icp.xml", "sync.xml", "codes.xml"].map { sample.appendingPathComponent("registry/xml/\($0)").path }
+        #expect(try Tool.run("beian", ["index", "build"] + xml + ["-o", index]).status == 0)
+        let common = [
+            "scan", "--index", index, "--geoip", sample.appendingPathComponent("geo/country.mmdb").path, "--coverage-file",
+            sample.appendingPathComponent("truth/coverage.txt").path,
+        ]
+        let captures = ["traffic/access-link.pcap", "traffic/mobile-core.pcapng"].map { sample.appendingPathComponent($0).path }
+        let all = try Tool.run("beian", common + captures)
+        let own = try Tool.run("beian", common + ["--scope", "own", "--unit", "101"] + captures)
+        #expect(own.status == 0)
+        let ownLines = own.stdout.split(separator: "\n")
+        #expect(!ownLines.isEmpty)
+        #expect(ownLines.allSatisfy { $0.contains("\"provider\":{\"id\":101,") })
+        let allKeys = Set(all.stdout.split(separator: "\n").map(key))
+        #expect(ownLines.allSatisfy { allKeys.contains(key($0)) })
+        #expect(try Tool.run("beian", common + ["--scope", "own"] + captures).status != 0)
+    }
+
+    func key(_ line: Substring) -> String {
+        let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+        return "\(object["kind"] ?? "")|\(object["independent_domain"] ?? "")|\(object["address"] ?? "")"
+    }
+}
