@@ -73,6 +73,9 @@ public enum FindingWriter {
 
     /// A JSON string literal (quotes, backslashes and control characters escaped).
     static func json(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

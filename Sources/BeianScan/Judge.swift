@@ -38,6 +38,7 @@ public struct Judge {
     private var end: Timestamp?
     // Per-address answers, computed once per address.
     private var routes: [IPAddress: Route] = [:]
+    private var chains: [ChainKey: Route] = [:]
     private var domestic: [IPAddress: Bool] = [:]
     /// What a host's name alone says (its filings, blacklists), cached: a busy site is seen
     /// thousands of times.
@@ -165,12 +166,15 @@ public struct Judge {
     /// the coverage that never served their (seen) site (多报). Then every finding, sorted.
     public mutating func finish() -> [Finding] {
         if !settings.coverage.isEmpty, let end {
+            // Locals, not `self`, in the closures below: capturing `self` would copy the judge.
+            let coverage = settings.coverage
+            let ownUnit = settings.ownUnit
             for siteIndex in 0..<index.siteCount where index.isSiteActive(UInt32(siteIndex), at: end) {
                 let site = index.site(siteIndex)
                 let live = site.access.filter { $0.cancelled.map { $0 > end } ?? true }
                 let covered = live.filter { record in
-                    !record.ranges.isEmpty && record.ranges.allSatisfy { range in settings.coverage.contains { $0.contains(range) } }
-                        && (settings.ownUnit.map { $0 == record.providerID } ?? true)
+                    !record.ranges.isEmpty && record.ranges.allSatisfy { range in coverage.contains { $0.contains(range) } }
+                        && (ownUnit.map { $0 == record.providerID } ?? true)
                 }
                 guard let firstCovered = covered.first else { continue }
                 let independent = site.domains.first.flatMap { try? DomainName($0.name) }.map { name in
@@ -223,6 +227,34 @@ public struct Judge {
 
     private mutating func route(_ address: IPAddress) -> Route {
         if let known = routes[address] { return known }
+        // Addresses of one block share their allocation chain (the same records of the
+        // mapped table): its routing is worked out once per chain.
+        let chain = index.allocationChain(address)
+        let chainKey = ChainKey(start: UInt(bitPattern: chain.baseAddress), count: chain.count)
+        var route: Route
+        if var known = chains[chainKey] {
+            known.illegal = !index.illegalAccess(at: address).isEmpty
+            route = known
+        } else {
+            route = makeRoute(address)
+            if chains.count > Self.cacheLimit { chains.removeAll(keepingCapacity: true) }
+            chains[chainKey] = route
+        }
+        if routes.count > Self.cacheLimit { routes.removeAll(keepingCapacity: true) }
+        routes[address] = route
+        if route.links.isEmpty {
+            if domestic.count > Self.cacheLimit { domestic.removeAll(keepingCapacity: true) }
+            domestic[address] = (try? geo?.lookup(address))?.country == "CN"
+        }
+        return route
+    }
+
+    private struct ChainKey: Hashable {
+        var start: UInt
+        var count: Int
+    }
+
+    private func makeRoute(_ address: IPAddress) -> Route {
         let links = index.allocationLinks(address)
         let provider = links.lazy.filter { $0.kind != .source }.compactMap(\.unit).first { $0.licence != nil }
         let operatorUnit = links.last { $0.kind == .source }?.unit
@@ -233,12 +265,6 @@ public struct Judge {
             operatorUnit: operatorUnit.map { Finding.Unit(id: $0.id, name: $0.name) },
             province: links.first { $0.province != nil }?.province.map { String($0.abbreviation) }, chainUnits: units,
             illegal: !index.illegalAccess(at: address).isEmpty)
-        if routes.count > 1 << 20 { routes.removeAll(keepingCapacity: true) }
-        routes[address] = route
-        if links.isEmpty {
-            if domestic.count > 1 << 20 { domestic.removeAll(keepingCapacity: true) }
-            domestic[address] = (try? geo?.lookup(address))?.country == "CN"
-        }
         return route
     }
 
