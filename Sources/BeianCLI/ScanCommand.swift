@@ -122,6 +122,7 @@ struct ScanCommand: ParsableCommand {
         let pipeline = CapturePipeline(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         var failed = false
         var observations = 0
+        var inputLines: [String] = []
         // Observations are judged as they come, each against the filings as they stood at its
         // own time: the order of inputs does not matter, and memory stays bounded.
         for (position, input) in inputs.enumerated() where !interrupted.isSet {
@@ -135,6 +136,11 @@ struct ScanCommand: ParsableCommand {
                     })
                 for issue in report.issues { printError("\(issue)") }
                 if report.issues.contains(where: { $0.code == .cannotOpen || $0.code == .unsupported }) { failed = true }
+                let s = report.statistics
+                inputLines.append(
+                    "\(input): \(s.packets) packets, "
+                        + Observation.AppProtocol.allCases.map { "\($0.rawValue) \(s.count(of: $0))" }.joined(separator: ", ")
+                        + ", not used \(s.malformedTotal), reassembly failures \(s.reassemblyFailures)")
             } else {
                 let report = LogReader.read(
                     path: input, options: LogOptions(), stop: { interrupted.isSet },
@@ -147,6 +153,9 @@ struct ScanCommand: ParsableCommand {
                     failed = true
                 }
                 if report.rejected > 0 { printError("\(input): \(report.rejected) lines rejected (beian extract lists them)") }
+                inputLines.append(
+                    "\(input): \(report.format.map { "\($0) log" } ?? "log"), \(report.lines) lines, \(report.observations) observations, "
+                        + "\(report.rejected) rejected")
             }
         }
         if let interface, !interrupted.isSet {
@@ -197,6 +206,10 @@ struct ScanCommand: ParsableCommand {
             {
                 printError("    \(count)\t\(provider)")
             }
+        }
+        if !inputLines.isEmpty {
+            printError("  inputs:")
+            for line in inputLines { printError("    \(line)") }
         }
         var byProvince: [String: Int] = [:]
         for finding in findings { byProvince[finding.province ?? "unknown", default: 0] += 1 }
