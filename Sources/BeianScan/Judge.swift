@@ -268,6 +268,22 @@ public struct Judge {
         return route
     }
 
+    /// Inserts `item` in `evidence` (kept sorted by file and position), dropping the last
+    /// beyond `limit`.
+    static func keep(_ item: Finding.Evidence, in evidence: inout [Finding.Evidence], limit: Int) {
+        let rank = (item.source, position(item.location))
+        let at = evidence.firstIndex { (($0.source, position($0.location)) > rank) } ?? evidence.count
+        guard at < limit else { return }
+        evidence.insert(item, at: at)
+        if evidence.count > limit { evidence.removeLast() }
+    }
+
+    /// The number in an evidence location (`packet 123`, `line 7`), for ordering.
+    static func position(_ location: String?) -> Int {
+        guard let location, let space = location.lastIndex(of: " ") else { return 0 }
+        return Int(location[location.index(after: space)...]) ?? 0
+    }
+
     static func key(_ finding: Finding) -> String {
         "\(finding.kind.rawValue)|\(finding.independentDomain ?? "")|\(finding.address ?? "")"
     }
@@ -297,17 +313,17 @@ public struct Judge {
         let time = observation.time
         current.firstSeen = min(current.firstSeen ?? time, time)
         current.lastSeen = max(current.lastSeen ?? time, time)
-        if current.evidence.count < settings.maximumEvidence {
-            let location: String
-            switch observation.source.position {
-            case .packet(let n): location = "packet \(n)"
-            case .line(let n): location = "line \(n)"
-            case .offset(let n): location = "offset \(n)"
-            }
-            current.evidence.append(
-                Finding.Evidence(
-                    source: observation.source.file, location: location, seen: "\(observation.appProtocol.rawValue) \(observation.host)"))
+        // The evidence kept is the first places by file and position (not by arrival), so that
+        // any number of workers keeps the same.
+        let location: String
+        switch observation.source.position {
+        case .packet(let n): location = "packet \(n)"
+        case .line(let n): location = "line \(n)"
+        case .offset(let n): location = "offset \(n)"
         }
+        let item = Finding.Evidence(
+            source: observation.source.file, location: location, seen: "\(observation.appProtocol.rawValue) \(observation.host)")
+        Self.keep(item, in: &current.evidence, limit: settings.maximumEvidence)
         findings[key] = current
     }
 
