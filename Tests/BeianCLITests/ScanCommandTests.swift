@@ -109,6 +109,18 @@ import Testing
         #expect(try Tool.run("beian", common + ["--scope", "own"] + captures).status != 0)
     }
 
+    @Test func threadsChangeNothing() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let index = directory.appendingPathComponent("s.beianidx").path
+        let xml = ["icp.xml", "sync.xml", "codes.xml"].map { sample.appendingPathComponent("registry/xml/\($0)").path }
+        #expect(try Tool.run("beian", ["index", "build"] + xml + ["-o", index]).status == 0)
+        let captures = ["traffic/access-link.pcap", "traffic/mobile-core.pcapng"].map { sample.appendingPathComponent($0).path }
+        let one = try Tool.run("beian", ["scan", "--index", index, "--threads", "1"] + captures)
+        let three = try Tool.run("beian", ["scan", "--index", index, "--threads", "3"] + captures)
+        #expect(!one.stdout.isEmpty)
+        #expect(one.stdout == three.stdout)
+    }
+
     func key(_ line: Substring) -> String {
         let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
         return "\(object["kind"] ?? "")|\(object["independent_domain"] ?? "")|\(object["address"] ?? "")"
