@@ -585,6 +585,27 @@ public final class RegistryIndex: @unchecked Sendable {
         return until == never || (until != unknownTime && time.secondsSince1970 < until)
     }
 
+    /// Whether some access record of site `index` has every range inside `coverage` — read
+    /// from the mapped rows without building the site: the pre-check of a scan's end-of-input
+    /// pass over every filed site (empty shells, over-reported access), which needs the whole
+    /// site only for the few that pass.
+    public func siteHasAccess(_ index: Int, within coverage: [IPRange]) -> Bool {
+        guard index < sites.count else { return false }
+        let row = sites[index]
+        for accessIndex in Int(row.accessStart)..<Int(row.accessStart + row.accessCount) {
+            let record = access[accessIndex]
+            guard record.rangeCount > 0 else { continue }
+            let ranges = Int(record.rangeStart)..<Int(record.rangeStart + record.rangeCount)
+            if ranges.allSatisfy({ i in
+                let range = accessRanges[i].range
+                return coverage.contains { $0.contains(range) }
+            }) {
+                return true
+            }
+        }
+        return false
+    }
+
     /// The site at `index` (as given by the lookups), with its sponsor, domains and access.
     public func site(_ index: Int) -> FiledSite {
         let row = sites[index]

@@ -169,7 +169,8 @@ public struct Judge {
             // Locals, not `self`, in the closures below: capturing `self` would copy the judge.
             let coverage = settings.coverage
             let ownUnit = settings.ownUnit
-            for siteIndex in 0..<index.siteCount where index.isSiteActive(UInt32(siteIndex), at: end) {
+            for siteIndex in 0..<index.siteCount
+            where index.isSiteActive(UInt32(siteIndex), at: end) && index.siteHasAccess(siteIndex, within: coverage) {
                 let site = index.site(siteIndex)
                 let live = site.access.filter { $0.cancelled.map { $0 > end } ?? true }
                 let covered = live.filter { record in
