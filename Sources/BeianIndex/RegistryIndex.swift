@@ -43,6 +43,23 @@ public struct FiledAccess: Hashable, Sendable {
     public let cancelled: Timestamp?
 }
 
+/// What judging an observation needs of a filed site, read without the names, domains and
+/// units a `FiledSite` carries.
+public struct SiteJudgingFacts: Sendable {
+    public struct Access: Sendable {
+        public let id: Int64
+        public let providerID: Int64
+        public let ranges: [IPRange]
+        public let cancelled: Timestamp?
+    }
+
+    public let number: String
+    public let sponsorNumber: String?
+    /// The sponsor is on the sponsor blacklist (by name or keyed ID).
+    public let sponsorBlacklisted: Bool
+    public let access: [Access]
+}
+
 /// A filed site with what the index holds about it.
 public struct FiledSite: Hashable, Sendable {
     public let index: UInt32
@@ -566,6 +583,22 @@ public final class RegistryIndex: @unchecked Sendable {
             id: row.id, number: pool.string(row.number), name: pool.string(row.name), nature: row.nature == 0 ? nil : Int(row.nature),
             province: Province.coded(Int(row.province)), approved: time(row.approved), cancelled: cancellation(row.cancelled),
             isBlacklistedByName: row.flags & 1 != 0, isBlacklistedByIdentifier: row.flags & 2 != 0)
+    }
+
+    /// What judging needs of site `index` (see `SiteJudgingFacts`).
+    public func judgingFacts(ofSite index: Int) -> SiteJudgingFacts {
+        let row = sites[index]
+        let sponsor = row.sponsor == noValue ? nil : sponsors[Int(row.sponsor)]
+        let access = (Int(row.accessStart)..<Int(row.accessStart + row.accessCount)).map { i in
+            let record = self.access[i]
+            return SiteJudgingFacts.Access(
+                id: record.id, providerID: record.providerID,
+                ranges: (Int(record.rangeStart)..<Int(record.rangeStart + record.rangeCount)).map { accessRanges[$0].range },
+                cancelled: cancellation(record.cancelled))
+        }
+        return SiteJudgingFacts(
+            number: pool.string(row.number), sponsorNumber: sponsor.map { pool.string($0.number) },
+            sponsorBlacklisted: sponsor.map { $0.flags & 3 != 0 } ?? false, access: access)
     }
 
     func accessRecord(_ index: Int) -> FiledAccess {

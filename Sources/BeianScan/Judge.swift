@@ -56,13 +56,13 @@ public struct Judge {
         let number: String
         let sponsorNumber: String?
         let sponsorBlacklisted: Bool
-        let access: [FiledAccess]
+        let access: [SiteJudgingFacts.Access]
 
-        init(_ site: FiledSite) {
-            number = site.number
-            sponsorNumber = site.sponsor?.number
-            sponsorBlacklisted = (site.sponsor?.isBlacklistedByName ?? false) || (site.sponsor?.isBlacklistedByIdentifier ?? false)
-            access = site.access
+        init(_ facts: SiteJudgingFacts) {
+            number = facts.number
+            sponsorNumber = facts.sponsorNumber
+            sponsorBlacklisted = facts.sponsorBlacklisted
+            access = facts.access
         }
     }
     /// Entries kept in each cache at most (it is emptied beyond).
@@ -215,7 +215,7 @@ public struct Judge {
 
     private mutating func filedSite(_ index: UInt32) -> SiteFacts {
         if let known = sites[index] { return known }
-        let site = SiteFacts(self.index.site(Int(index)))
+        let site = SiteFacts(self.index.judgingFacts(ofSite: Int(index)))
         if sites.count >= Self.cacheLimit { sites.removeAll(keepingCapacity: true) }
         sites[index] = site
         return site
