@@ -529,6 +529,20 @@ public final class RegistryIndex: @unchecked Sendable {
         }
     }
 
+    /// Whether `host` (lookup-form bytes) or a parent of it is a blacklisted domain or named
+    /// on the illegal-access list: the per-host question of a scan, asked of the tables with
+    /// no string made.
+    public func isListed(hostBytes name: UnsafeRawBufferPointer) -> Bool {
+        var start = 0
+        while start < name.count {
+            let suffix = UnsafeRawBufferPointer(rebasing: name[start...])
+            if blacklistedDomains.find(suffix) != nil || illegalDomains.find(suffix) != nil { return true }
+            while start < name.count && name[start] != 0x2E { start += 1 }
+            start += 1
+        }
+        return false
+    }
+
     /// The blacklisted domain covering `host` (itself or a parent), if any.
     public func blacklistedDomain(covering host: DomainName) -> String? {
         var candidate = Substring(host.ascii)

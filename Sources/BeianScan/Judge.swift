@@ -207,7 +207,8 @@ public struct Judge {
         let lookup = index.filedSites(forHost: host)
         let verdict = HostVerdict(
             independent: lookup.independentDomain ?? host.ascii, sites: Array(lookup.sites),
-            blacklisted: index.blacklistedDomain(covering: host) != nil || !index.illegalAccess(covering: host).isEmpty)
+            blacklisted: host.ascii.utf8.withContiguousStorageIfAvailable { index.isListed(hostBytes: UnsafeRawBufferPointer($0)) }
+                ?? (index.blacklistedDomain(covering: host) != nil || !index.illegalAccess(covering: host).isEmpty))
         if hosts.count >= Self.cacheLimit { hosts.removeAll(keepingCapacity: true) }
         hosts[name] = verdict
         return verdict
