@@ -27,11 +27,36 @@ public struct Judge {
     public let index: RegistryIndex
     public let geo: GeoDatabase?
     public let settings: Settings
-    private var findings: [String: Finding] = [:]
-    private var order: [String] = []
+    private var findings: [FindingKey: Finding] = [:]
+    private var order: [FindingKey] = []
     /// When each finding was first seen, to the nanosecond: its host is the one seen first,
     /// whatever order the inputs are read in.
-    private var firstSeen: [String: Int64] = [:]
+    private var firstSeen: [FindingKey: Int64] = [:]
+
+    /// What findings are told apart by: kind, independent domain, address (an address seen,
+    /// or the ranges of a silent access record), hashed without making their text.
+    struct FindingKey: Hashable {
+        enum Address: Hashable {
+            case none
+            case seen(IPAddress)
+            case text(String)
+        }
+
+        var kind: Finding.Kind
+        var independent: String?
+        var address: Address
+
+        /// The order of the output: by kind, independent domain, address text.
+        var sortText: String {
+            let text: String
+            switch address {
+            case .none: text = ""
+            case .seen(let ip): text = ip.description
+            case .text(let value): text = value
+            }
+            return "\(kind.rawValue)|\(independent ?? "")|\(text)"
+        }
+    }
     private var seenSites: Set<UInt32> = []
     private var seenAccess: Set<Int64> = []
     /// The latest observation time: the end of the input, for the judgements of `finish`.
@@ -196,7 +221,7 @@ public struct Judge {
                 }
             }
         }
-        return order.sorted().compactMap { findings[$0] }
+        return order.map { ($0.sortText, $0) }.sorted { $0.0 < $1.0 }.compactMap { findings[$0.1] }
     }
 
     // MARK: Helpers
@@ -286,47 +311,64 @@ public struct Judge {
         return Int(location[location.index(after: space)...]) ?? 0
     }
 
-    static func key(_ finding: Finding) -> String {
-        "\(finding.kind.rawValue)|\(finding.independentDomain ?? "")|\(finding.address ?? "")"
-    }
-
     private mutating func report(
         _ kind: Finding.Kind, _ observation: Observation, independent: String?, route: Route, site: SiteFacts? = nil
     ) {
-        var finding = Finding(kind: kind, detail: Self.detail(kind), count: 0)
+        let key = FindingKey(kind: kind, independent: independent, address: .seen(observation.address))
+        let time = observation.time
+        // Seen before: updated in place, no strings made unless the evidence is kept.
+        if let index = findings.index(forKey: key) {
+            findings.values[index].count += 1
+            if time < findings.values[index].firstSeen ?? time { findings.values[index].firstSeen = time }
+            if time > findings.values[index].lastSeen ?? time { findings.values[index].lastSeen = time }
+            if observation.nanoseconds < firstSeen[key] ?? .max {
+                firstSeen[key] = observation.nanoseconds
+                findings.values[index].host = observation.host
+            }
+            let kept = findings.values[index].evidence
+            if kept.count < settings.maximumEvidence || Self.ranks(observation, before: kept[kept.count - 1]) {
+                Self.keep(Self.evidence(observation), in: &findings.values[index].evidence, limit: settings.maximumEvidence)
+            }
+            return
+        }
+        var finding = Finding(kind: kind, detail: Self.detail(kind), count: 1)
         finding.host = observation.host
         finding.independentDomain = independent
         finding.address = observation.address.description
         finding.provider = route.provider
         finding.operatorUnit = route.operatorUnit
         finding.province = route.province
+        finding.firstSeen = time
+        finding.lastSeen = time
         if let site {
             finding.siteNumber = site.number
             finding.sponsorNumber = site.sponsorNumber
         }
-        let key = Self.key(finding)
-        var current = findings[key] ?? finding
-        if findings[key] == nil { order.append(key) }
-        if observation.nanoseconds < firstSeen[key] ?? .max {
-            firstSeen[key] = observation.nanoseconds
-            current.host = observation.host
-        }
-        current.count += 1
-        let time = observation.time
-        current.firstSeen = min(current.firstSeen ?? time, time)
-        current.lastSeen = max(current.lastSeen ?? time, time)
-        // The evidence kept is the first places by file and position (not by arrival), so that
-        // any number of workers keeps the same.
+        finding.evidence = [Self.evidence(observation)]
+        findings[key] = finding
+        firstSeen[key] = observation.nanoseconds
+        order.append(key)
+    }
+
+    /// Where an observation was seen, as evidence.
+    static func evidence(_ observation: Observation) -> Finding.Evidence {
         let location: String
         switch observation.source.position {
         case .packet(let n): location = "packet \(n)"
         case .line(let n): location = "line \(n)"
         case .offset(let n): location = "offset \(n)"
         }
-        let item = Finding.Evidence(
+        return Finding.Evidence(
             source: observation.source.file, location: location, seen: "\(observation.appProtocol.rawValue) \(observation.host)")
-        Self.keep(item, in: &current.evidence, limit: settings.maximumEvidence)
-        findings[key] = current
+    }
+
+    /// Whether an observation's place comes before `evidence`'s (file, then position).
+    static func ranks(_ observation: Observation, before evidence: Finding.Evidence) -> Bool {
+        let number: Int
+        switch observation.source.position {
+        case .packet(let n), .line(let n), .offset(let n): number = Int(clamping: n)
+        }
+        return (observation.source.file, number) < (evidence.source, position(evidence.location))
     }
 
     private mutating func add(
@@ -339,7 +381,7 @@ public struct Judge {
         finding.sponsorNumber = site.sponsor?.number
         finding.provider = provider
         finding.province = province
-        let key = Self.key(finding)
+        let key = FindingKey(kind: kind, independent: independent, address: address.map { .text($0) } ?? .none)
         if findings[key] == nil {
             findings[key] = finding
             order.append(key)
