@@ -71,7 +71,7 @@ var targets: [Target] = [
         ],
         swiftSettings: settings
     ),
-    .target(name: "BeianTestSupport", dependencies: ["BeianCore"], swiftSettings: settings),
+    .target(name: "BeianTestSupport", dependencies: ["BeianCore", "BeianRegistry", "BeianIndex"], swiftSettings: settings),
 
     .testTarget(name: "BeianCoreTests", dependencies: ["BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(
@@ -87,6 +87,8 @@ var targets: [Target] = [
     .testTarget(
         name: "BeianPacketsTests", dependencies: ["BeianPackets", "BeianCore", .product(name: "Crypto", package: "swift-crypto")],
         swiftSettings: settings),
+    .testTarget(
+        name: "BeianScanTests", dependencies: ["BeianScan", "BeianIndex", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianLogsTests", dependencies: ["BeianLogs", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture", "BeianPackets", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo"], swiftSettings: settings),
