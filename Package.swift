@@ -85,7 +85,8 @@ var targets: [Target] = [
         swiftSettings: settings
     ),
     .testTarget(
-        name: "BeianPacketsTests", dependencies: ["BeianPackets", "BeianCore", .product(name: "Crypto", package: "swift-crypto")],
+        name: "BeianPacketsTests",
+        dependencies: ["BeianPackets", "BeianCore", "BeianTestSupport", .product(name: "Crypto", package: "swift-crypto")],
         swiftSettings: settings),
     .testTarget(
         name: "BeianScanTests", dependencies: ["BeianScan", "BeianIndex", "BeianCore", "BeianTestSupport"], swiftSettings: settings),

@@ -67,7 +67,7 @@ struct ObservationLines {
     private mutating func file(_ name: String) {
         if name != lastFile {
             lastFile = name
-            lastFileQuoted = Array(ObservationFormat.quoted(name).utf8)
+            lastFileQuoted = Array(JSONText.quoted(name).utf8)
         }
         bytes.append(contentsOf: lastFileQuoted)
     }

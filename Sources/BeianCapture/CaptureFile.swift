@@ -392,8 +392,11 @@ public struct CaptureChunk: Sendable {
                     guard length >= 12, position + length <= bytes.count else { return }
                     let block = bytes.slice(position, position + length)
                     switch type {
-                    case 6 where length >= 32:  // enhanced packet block
-                        let interface = Int(CaptureFile.load32(block, 8, little: little))
+                    case 6 where length >= 32, 2 where length >= 32:
+                        // Enhanced packet block, or the obsolete packet block (a 16-bit
+                        // interface and 16 bits of drop count where the enhanced has 32 bits).
+                        let interface = Int(
+                            type == 6 ? CaptureFile.load32(block, 8, little: little) : UInt32(CaptureFile.load16(block, 8, little: little)))
                         let stamp =
                             UInt64(CaptureFile.load32(block, 12, little: little)) << 32
                             | UInt64(CaptureFile.load32(block, 16, little: little))
@@ -414,20 +417,6 @@ public struct CaptureChunk: Sendable {
                             Packet(
                                 bytes: block.slice(12, 12 + captured), link: known?.link ?? LinkType(rawValue: 0xFFFF_FFFF), nanoseconds: 0,
                                 number: number, offset: position + 12))
-                        number += 1
-                    case 2 where length >= 32:  // obsolete packet block
-                        let interface = Int(CaptureFile.load16(block, 8, little: little))
-                        let stamp =
-                            UInt64(CaptureFile.load32(block, 12, little: little)) << 32
-                            | UInt64(CaptureFile.load32(block, 16, little: little))
-                        let captured = Int(CaptureFile.load32(block, 20, little: little))
-                        if 28 + captured <= length - 4 {
-                            let known = interface < state.interfaces.count ? state.interfaces[interface] : nil
-                            body(
-                                Packet(
-                                    bytes: block.slice(28, 28 + captured), link: known?.link ?? LinkType(rawValue: 0xFFFF_FFFF),
-                                    nanoseconds: known?.nanoseconds(stamp) ?? 0, number: number, offset: position + 28))
-                        }
                         number += 1
                     case 6, 3, 2:
                         number += 1

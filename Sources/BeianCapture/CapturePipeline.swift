@@ -77,16 +77,18 @@ public final class CapturePipeline {
             return InputReport(file: path, statistics: PacketStatistics(), issues: [error], bytesRead: 0)
         }
         var issues: [InputError] = []
+        /// The next chunk, or nil at the end, when asked to stop, or on an error (kept).
+        func nextChunk() -> CaptureChunk? {
+            guard !stop() else { return nil }
+            do { return try file.nextChunk() } catch {
+                issues.append(error)
+                return nil
+            }
+        }
         if threads == 1 {
             let worker = workers[0]
             worker.decoder.begin(file: path)
-            while !stop() {
-                let chunk: CaptureChunk?
-                do { chunk = try file.nextChunk() } catch {
-                    issues.append(error)
-                    break
-                }
-                guard let chunk else { break }
+            while let chunk = nextChunk() {
                 chunk.forEachPacket { packet in
                     worker.decoder.decode(packet.bytes, link: packet.link, nanoseconds: packet.nanoseconds, number: packet.number)
                 }
@@ -107,13 +109,7 @@ public final class CapturePipeline {
                     .sorted { ($0.element.packetNumber, $0.offset) < ($1.element.packetNumber, $1.offset) }.map(\.element)
                 if !merged.isEmpty { output(merged) }
             }
-            while !stop() {
-                let chunk: CaptureChunk?
-                do { chunk = try file.nextChunk() } catch {
-                    issues.append(error)
-                    break
-                }
-                guard let chunk else { break }
+            while let chunk = nextChunk() {
                 let result = ChunkResult(count: workers.count)
                 // The reader splits the chunk by conversation; each worker decodes its share.
                 let shares = chunk.shard(workers.count, hasher: hasher)

@@ -1,10 +1,6 @@
 import BeianCore
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Writes a registry world in the three exchange formats, with writers of its own (they
 /// share nothing with beian's readers, so that each checks the other).
 struct RegistryEmitter {
@@ -512,27 +508,8 @@ struct RegistryEmitter {
 
     // MARK: GBK
 
-    /// The text in GBK (via iconv's GB18030, which agrees with GBK on every character used).
-    static func gbk(_ text: String) throws -> Data {
-        guard let handle = Optional(iconv_open("GB18030", "UTF-8")), handle != iconv_t(bitPattern: -1) else {
-            throw DatagenError("iconv cannot convert to GB18030")
-        }
-        defer { iconv_close(handle) }
-        var input = Array(text.utf8)
-        var output = [UInt8](repeating: 0, count: input.count * 2 + 16)
-        let produced: Int = input.withUnsafeMutableBytes { inBuffer in
-            output.withUnsafeMutableBytes { outBuffer in
-                var inPointer = inBuffer.baseAddress?.assumingMemoryBound(to: CChar.self)
-                var inLeft = inBuffer.count
-                var outPointer = outBuffer.baseAddress?.assumingMemoryBound(to: CChar.self)
-                var outLeft = outBuffer.count
-                let rc = iconv(handle, &inPointer, &inLeft, &outPointer, &outLeft)
-                return rc == -1 ? -1 : outBuffer.count - outLeft
-            }
-        }
-        guard produced >= 0 else { throw DatagenError("text not representable in GBK") }
-        return Data(output[..<produced])
-    }
+    /// The text in GBK (GB18030, which agrees with GBK on every character the generator uses).
+    static func gbk(_ text: String) throws -> Data { Data(GB18030Encoder.encode(text)) }
 }
 
 struct DatagenError: Error, CustomStringConvertible {

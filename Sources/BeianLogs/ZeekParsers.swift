@@ -115,18 +115,9 @@ struct ZeekTSVParser: LineParser {
                     }
                 }
             }
-            guard !addresses.isEmpty else {
-                report.withoutObservation += 1
-                return
-            }
-            for bound in names {
-                for address in addresses {
-                    observations.append(
-                        Observation(
-                            nanoseconds: time, host: bound, address: address, port: 0, transport: transport, appProtocol: .dns,
-                            client: client, source: source))
-                }
-            }
+            ZeekFields.bind(
+                names, to: addresses, time: time, transport: transport, client: client, source: source, into: &observations, report: &report
+            )
         }
     }
 
@@ -305,19 +296,9 @@ struct ZeekJSONParser: LineParser {
                     names.append(alias)
                 }
             }
-            guard !addresses.isEmpty else {
-                report.withoutObservation += 1
-                return
-            }
-            let transport: Observation.Transport = found["proto"]?.first == "tcp" ? .tcp : .udp
-            for bound in names {
-                for address in addresses {
-                    observations.append(
-                        Observation(
-                            nanoseconds: time, host: bound, address: address, port: 0, transport: transport, appProtocol: .dns,
-                            client: client, source: source))
-                }
-            }
+            ZeekFields.bind(
+                names, to: addresses, time: time, transport: found["proto"]?.first == "tcp" ? .tcp : .udp, client: client, source: source,
+                into: &observations, report: &report)
         }
     }
 
@@ -331,6 +312,27 @@ struct ZeekJSONParser: LineParser {
 }
 
 enum ZeekFields {
+    /// A DNS record's observations: every name of its chain (the query, then the CNAME
+    /// targets among the answers) bound to every address answered; none is a valid record
+    /// that observes nothing.
+    static func bind(
+        _ names: [String], to addresses: [IPAddress], time: Int64, transport: Observation.Transport, client: IPAddress,
+        source: Observation.Source, into observations: inout [Observation], report: inout LogReport
+    ) {
+        guard !addresses.isEmpty else {
+            report.withoutObservation += 1
+            return
+        }
+        for name in names {
+            for address in addresses {
+                observations.append(
+                    Observation(
+                        nanoseconds: time, host: name, address: address, port: 0, transport: transport, appProtocol: .dns, client: client,
+                        source: source))
+            }
+        }
+    }
+
     /// `http://…` or `https://…`: a request target in absolute form.
     static func isAbsolute(_ uri: UnsafeRawBufferPointer) -> Bool {
         guard let colon = uri.prefix(8).firstIndex(of: 0x3A), colon + 2 < uri.count else { return false }

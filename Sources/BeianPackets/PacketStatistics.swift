@@ -90,7 +90,7 @@ public struct PacketStatistics: Sendable, Equatable {
     public func count(of reason: MalformedReason) -> UInt64 { malformed[reason.rawValue] }
 
     public func count(of appProtocol: Observation.AppProtocol) -> UInt64 {
-        observations[Observation.AppProtocol.allCases.firstIndex(of: appProtocol) ?? 0]
+        observations[appProtocol.index]
     }
 
     public var malformedTotal: UInt64 { malformed.reduce(0, &+) }

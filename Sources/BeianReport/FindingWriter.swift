@@ -71,30 +71,7 @@ public enum FindingWriter {
         "{\"id\":\(unit.id)" + (unit.name.map { ",\"name\":" + json($0) } ?? "") + "}"
     }
 
-    /// A JSON string literal (quotes, backslashes and control characters escaped).
-    static func json(_ text: String) -> String {
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            return "\"" + text + "\""
-        }
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func json(_ text: String) -> String { JSONText.quoted(text) }
 
     static let columns: [(en: String, zh: String)] = [
         ("kind", "类型"), ("kind_zh", "类型名称"), ("host", "域名"), ("independent_domain", "独立域名"), ("address", "IP地址"),

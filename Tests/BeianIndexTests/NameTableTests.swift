@@ -1,3 +1,4 @@
+import BeianTestSupport
 import Testing
 
 @testable import BeianIndex

@@ -1,4 +1,5 @@
 import BeianCore
+import BeianTestSupport
 import Testing
 
 @testable import BeianPackets
@@ -93,7 +94,7 @@ import Testing
     /// Random bytes under every link type: counted, never a crash.
     @Test(arguments: [LinkType.ethernet, .raw, .linuxSLL, .linuxSLL2, .null, .ppp, .nflog, LinkType(rawValue: 147)])
     func randomBytesNeverCrash(link: LinkType) {
-        var generator = SplitMix(seed: UInt64(link.rawValue) + 1)
+        var generator = TestRandom(state: UInt64(link.rawValue) + 1)
         var decoder = PacketDecoder()
         for number in 1...20_000 {
             let length = Int(generator.next() % 200)
@@ -108,18 +109,5 @@ import Testing
         }
         decoder.finish()
         #expect(decoder.statistics.packets == 20_000)
-    }
-}
-
-/// A small deterministic generator for the fuzz test.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
