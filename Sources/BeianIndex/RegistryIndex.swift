@@ -632,6 +632,15 @@ public final class RegistryIndex: @unchecked Sendable {
         return until == never || (until != unknownTime && time.secondsSince1970 < until)
     }
 
+    /// When the filing of site `index` stops being in force (seconds since 1970; the site's
+    /// or its sponsor's cancellation), nil when it never does or is not known: a judgement
+    /// of the site holds until then.
+    public func siteInForceUntil(_ index: UInt32) -> Int64? {
+        guard Int(index) < sites.count else { return nil }
+        let until = sites[Int(index)].inForceUntil
+        return until == never || until == unknownTime ? nil : until
+    }
+
     /// Whether some access record of site `index` has every range inside `coverage` — read
     /// from the mapped rows without building the site: the pre-check of a scan's end-of-input
     /// pass over every filed site (empty shells, over-reported access), which needs the whole

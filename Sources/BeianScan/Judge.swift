@@ -27,14 +27,22 @@ public struct Judge {
     public let index: RegistryIndex
     public let geo: GeoDatabase?
     public let settings: Settings
-    private var findings: [FindingKey: Finding] = [:]
-    private var order: [FindingKey] = []
-    /// When each finding was first seen, to the nanosecond: its host is the one seen first,
-    /// whatever order the inputs are read in.
-    private var firstSeen: [FindingKey: Int64] = [:]
+    /// Findings in the order first made, and where each key's finding is.
+    private var entries: [Entry] = []
+    private var slots: [FindingKey: Int] = [:]
+    /// Independent domains by number, so that keys hash a number, not a name.
+    private var independentNumbers: [String: Int32] = [:]
 
-    /// What findings are told apart by: kind, independent domain, address (an address seen,
-    /// or the ranges of a silent access record), hashed without making their text.
+    private struct Entry {
+        var finding: Finding
+        /// When the finding was first seen, to the nanosecond: its host is the one seen
+        /// first, whatever order the inputs are read in.
+        var firstNanoseconds: Int64
+    }
+
+    /// What findings are told apart by: kind, independent domain (by number, -1 for none),
+    /// address (an address seen, or the ranges of a silent access record), hashed without
+    /// making their text.
     struct FindingKey: Hashable {
         enum Address: Hashable {
             case none
@@ -43,19 +51,8 @@ public struct Judge {
         }
 
         var kind: Finding.Kind
-        var independent: String?
+        var independent: Int32
         var address: Address
-
-        /// The order of the output: by kind, independent domain, address text.
-        var sortText: String {
-            let text: String
-            switch address {
-            case .none: text = ""
-            case .seen(let ip): text = ip.description
-            case .text(let value): text = value
-            }
-            return "\(kind.rawValue)|\(independent ?? "")|\(text)"
-        }
     }
     private var seenSites: Set<UInt32> = []
     private var seenAccess: Set<Int64> = []
@@ -69,11 +66,13 @@ public struct Judge {
     /// thousands of times.
     private struct HostVerdict {
         var independent: String
+        var independentNumber: Int32
         var sites: [UInt32]
         var blacklisted: Bool
     }
     private var hosts: [String: HostVerdict] = [:]
     private var sites: [UInt32: SiteFacts] = [:]
+    private var pairs: [PairKey: PairJudgement] = [:]
 
     /// What judging needs of a filed site, held by reference (a site is looked at for every
     /// observation of its hosts: copying its arrays each time showed in profiles).
@@ -94,17 +93,40 @@ public struct Judge {
     static let cacheLimit = 1 << 20
     public private(set) var judged = 0
     /// Findings so far (for progress reports).
-    public var findingCount: Int { findings.count }
+    public var findingCount: Int { entries.count }
     public private(set) var proxied = 0
 
-    struct Route {
-        var links: [AllocationLink]
-        var provider: Finding.Unit?
-        var operatorUnit: Finding.Unit?
-        var province: String?
-        var chainUnits: Set<Int64>
+    /// What the allocation chain of an address says, held by reference (looked at for
+    /// every observation).
+    final class Route {
+        let links: [AllocationLink]
+        let provider: Finding.Unit?
+        let operatorUnit: Finding.Unit?
+        let province: String?
+        let chainUnits: Set<Int64>
         /// On the illegal-access list by address.
-        var illegal: Bool
+        let illegal: Bool
+
+        init(
+            links: [AllocationLink], provider: Finding.Unit?, operatorUnit: Finding.Unit?, province: String?, chainUnits: Set<Int64>,
+            illegal: Bool
+        ) {
+            self.links = links
+            self.provider = provider
+            self.operatorUnit = operatorUnit
+            self.province = province
+            self.chainUnits = chainUnits
+            self.illegal = illegal
+        }
+
+        /// The same chain, another address's illegal-access listing.
+        func with(illegal: Bool) -> Route {
+            illegal == self.illegal
+                ? self
+                : Route(
+                    links: links, provider: provider, operatorUnit: operatorUnit, province: province, chainUnits: chainUnits,
+                    illegal: illegal)
+        }
     }
 
     public init(index: RegistryIndex, geo: GeoDatabase?, settings: Settings = Settings()) {
@@ -124,46 +146,84 @@ public struct Judge {
         judged += 1
         let time = observation.time
         if end.map({ time > $0 }) ?? true { end = time }
+        // A host on an address is judged the same until a filing or access record it depends
+        // on is cancelled: repeated sightings only update the findings the first one made.
+        let pair = PairKey(host: observation.host, address: observation.address)
+        if let known = pairs[pair], known.from <= time.secondsSince1970, time.secondsSince1970 < known.until {
+            for slot in known.slots {
+                Self.update(&entries[Int(slot)], with: observation, time: time, limit: settings.maximumEvidence)
+            }
+            return
+        }
+        var judgement = PairJudgement()
+        judge(observation, into: &judgement)
+        if pairs.count >= Self.cacheLimit { pairs.removeAll(keepingCapacity: true) }
+        pairs[pair] = judgement
+    }
+
+    /// The host and address of an observation: what its judgement depends on, with its time.
+    private struct PairKey: Hashable {
+        var host: String
+        var address: IPAddress
+    }
+
+    /// The findings an observation of a pair made, and the times between which the filings it
+    /// was judged against stood unchanged.
+    private struct PairJudgement {
+        var slots: [Int32] = []
+        var from = Int64.min
+        var until = Int64.max
+
+        /// Narrows the interval around `time` by a cancellation at `boundary` (a record is in
+        /// force while time < boundary).
+        mutating func bound(_ boundary: Int64?, around time: Int64) {
+            guard let boundary else { return }
+            if boundary <= time { from = max(from, boundary) } else { until = min(until, boundary) }
+        }
+    }
+
+    private mutating func judge(_ observation: Observation, into judgement: inout PairJudgement) {
+        let time = observation.time
         let address = observation.address
         guard let verdict = hostVerdict(observation.host) else { return }
-        let independent = verdict.independent
         let route = self.route(address)
         if let own = settings.ownUnit, !route.chainUnits.contains(own) { return }
 
         // Blacklists apply wherever the site is served.
         if verdict.blacklisted || route.illegal {
-            report(.blacklisted, observation, independent: independent, route: route)
+            judgement.slots.append(report(.blacklisted, observation, independent: verdict, route: route))
         }
         // Domestic scope: filed address space, or China by geolocation.
         let filedSpace = !route.links.isEmpty
         guard filedSpace || isChinese(address) else { return }
-        if !filedSpace { report(.ipUnreported, observation, independent: nil, route: route) }
+        if !filedSpace { judgement.slots.append(report(.ipUnreported, observation, independent: nil, route: route)) }
 
         let sites = verdict.sites
         guard !sites.isEmpty else {
-            report(.unfiledSite, observation, independent: independent, route: route)
+            judgement.slots.append(report(.unfiledSite, observation, independent: verdict, route: route))
             return
         }
-        let index = self.index  // not `self` in the closure: that would copy the judge
-        let active = sites.filter { index.isSiteActive($0, at: time) }
-        guard let first = active.first else {
-            report(.cancelledFilingServed, observation, independent: independent, route: route, site: filedSite(sites[0]))
-            return
-        }
-        seenSites.formUnion(active)
-        let site = filedSite(first)
+        let seconds = time.secondsSince1970
+        var first: SiteFacts?
         var blacklistedSponsor = false
         var listed = false
         var cancelledListing = false
-        var providers: Set<Int64> = []
-        for index in active {
-            let facts = filedSite(index)
+        var providerFiled = false
+        var providerInChain = false
+        for siteIndex in sites {
+            judgement.bound(index.siteInForceUntil(siteIndex), around: seconds)
+            guard index.isSiteActive(siteIndex, at: time) else { continue }
+            seenSites.insert(siteIndex)
+            let facts = filedSite(siteIndex)
+            if first == nil { first = facts }
             if facts.sponsorBlacklisted { blacklistedSponsor = true }
             for record in facts.access {
+                judgement.bound(record.cancelled?.secondsSince1970, around: seconds)
                 let inForce = record.cancelled.map { $0 > time } ?? true
                 let lists = record.ranges.contains { $0.contains(address) }
                 if inForce {
-                    providers.insert(record.providerID)
+                    providerFiled = true
+                    if !providerInChain && route.chainUnits.contains(record.providerID) { providerInChain = true }
                     if lists {
                         listed = true
                         seenAccess.insert(record.id)
@@ -173,16 +233,22 @@ public struct Judge {
                 }
             }
         }
+        guard let site = first else {
+            judgement.slots.append(
+                report(.cancelledFilingServed, observation, independent: verdict, route: route, site: filedSite(sites[0])))
+            return
+        }
         if blacklistedSponsor {
-            report(.blacklisted, observation, independent: independent, route: route, site: site)
+            judgement.slots.append(report(.blacklisted, observation, independent: verdict, route: route, site: site))
         }
         if !listed {
-            report(
-                cancelledListing ? .cancelledFilingServed : .accessUnderReported, observation, independent: independent, route: route,
-                site: site)
+            judgement.slots.append(
+                report(
+                    cancelledListing ? .cancelledFilingServed : .accessUnderReported, observation, independent: verdict,
+                    route: route, site: site))
         }
-        if filedSpace && !providers.isEmpty && providers.isDisjoint(with: route.chainUnits) {
-            report(.providerMismatch, observation, independent: independent, route: route, site: site)
+        if filedSpace && providerFiled && !providerInChain {
+            judgement.slots.append(report(.providerMismatch, observation, independent: verdict, route: route, site: site))
         }
     }
 
@@ -221,7 +287,12 @@ public struct Judge {
                 }
             }
         }
-        return order.map { ($0.sortText, $0) }.sorted { $0.0 < $1.0 }.compactMap { findings[$0.1] }
+        // The order of the output: by kind, independent domain, address text.
+        let order = entries.indices.map {
+            (entries[$0].finding.kind.rawValue, entries[$0].finding.independentDomain ?? "", entries[$0].finding.address ?? "", $0)
+        }
+        .sorted { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+        return order.map { entries[$0.3].finding }
     }
 
     // MARK: Helpers
@@ -230,13 +301,21 @@ public struct Judge {
         if let known = hosts[name] { return known }
         guard let host = try? DomainName(name) else { return nil }
         let lookup = index.filedSites(forHost: host)
+        let independent = lookup.independentDomain ?? host.ascii
         let verdict = HostVerdict(
-            independent: lookup.independentDomain ?? host.ascii, sites: Array(lookup.sites),
+            independent: independent, independentNumber: number(ofIndependent: independent), sites: Array(lookup.sites),
             blacklisted: host.ascii.utf8.withContiguousStorageIfAvailable { index.isListed(hostBytes: UnsafeRawBufferPointer($0)) }
                 ?? (index.blacklistedDomain(covering: host) != nil || !index.illegalAccess(covering: host).isEmpty))
         if hosts.count >= Self.cacheLimit { hosts.removeAll(keepingCapacity: true) }
         hosts[name] = verdict
         return verdict
+    }
+
+    private mutating func number(ofIndependent name: String) -> Int32 {
+        if let known = independentNumbers[name] { return known }
+        let number = Int32(clamping: independentNumbers.count)
+        independentNumbers[name] = number
+        return number
     }
 
     private mutating func filedSite(_ index: UInt32) -> SiteFacts {
@@ -258,10 +337,9 @@ public struct Judge {
         // mapped table): its routing is worked out once per chain.
         let chain = index.allocationChain(address)
         let chainKey = ChainKey(start: UInt(bitPattern: chain.baseAddress), count: chain.count)
-        var route: Route
-        if var known = chains[chainKey] {
-            known.illegal = !index.illegalAccess(at: address).isEmpty
-            route = known
+        let route: Route
+        if let known = chains[chainKey] {
+            route = known.with(illegal: !index.illegalAccess(at: address).isEmpty)
         } else {
             route = makeRoute(address)
             if chains.count > Self.cacheLimit { chains.removeAll(keepingCapacity: true) }
@@ -311,29 +389,20 @@ public struct Judge {
         return Int(location[location.index(after: space)...]) ?? 0
     }
 
+    @discardableResult
     private mutating func report(
-        _ kind: Finding.Kind, _ observation: Observation, independent: String?, route: Route, site: SiteFacts? = nil
-    ) {
-        let key = FindingKey(kind: kind, independent: independent, address: .seen(observation.address))
+        _ kind: Finding.Kind, _ observation: Observation, independent verdict: HostVerdict?, route: Route, site: SiteFacts? = nil
+    ) -> Int32 {
+        let key = FindingKey(kind: kind, independent: verdict?.independentNumber ?? -1, address: .seen(observation.address))
         let time = observation.time
         // Seen before: updated in place, no strings made unless the evidence is kept.
-        if let index = findings.index(forKey: key) {
-            findings.values[index].count += 1
-            if time < findings.values[index].firstSeen ?? time { findings.values[index].firstSeen = time }
-            if time > findings.values[index].lastSeen ?? time { findings.values[index].lastSeen = time }
-            if observation.nanoseconds < firstSeen[key] ?? .max {
-                firstSeen[key] = observation.nanoseconds
-                findings.values[index].host = observation.host
-            }
-            let kept = findings.values[index].evidence
-            if kept.count < settings.maximumEvidence || Self.ranks(observation, before: kept[kept.count - 1]) {
-                Self.keep(Self.evidence(observation), in: &findings.values[index].evidence, limit: settings.maximumEvidence)
-            }
-            return
+        if let slot = slots[key] {
+            Self.update(&entries[slot], with: observation, time: time, limit: settings.maximumEvidence)
+            return Int32(slot)
         }
         var finding = Finding(kind: kind, detail: Self.detail(kind), count: 1)
         finding.host = observation.host
-        finding.independentDomain = independent
+        finding.independentDomain = verdict?.independent
         finding.address = observation.address.description
         finding.provider = route.provider
         finding.operatorUnit = route.operatorUnit
@@ -345,9 +414,23 @@ public struct Judge {
             finding.sponsorNumber = site.sponsorNumber
         }
         finding.evidence = [Self.evidence(observation)]
-        findings[key] = finding
-        firstSeen[key] = observation.nanoseconds
-        order.append(key)
+        slots[key] = entries.count
+        entries.append(Entry(finding: finding, firstNanoseconds: observation.nanoseconds))
+        return Int32(entries.count - 1)
+    }
+
+    private static func update(_ entry: inout Entry, with observation: Observation, time: Timestamp, limit: Int) {
+        entry.finding.count += 1
+        if time < entry.finding.firstSeen ?? time { entry.finding.firstSeen = time }
+        if time > entry.finding.lastSeen ?? time { entry.finding.lastSeen = time }
+        if observation.nanoseconds < entry.firstNanoseconds {
+            entry.firstNanoseconds = observation.nanoseconds
+            entry.finding.host = observation.host
+        }
+        let kept = entry.finding.evidence.count
+        if kept < limit || Self.ranks(observation, before: entry.finding.evidence[kept - 1]) {
+            Self.keep(Self.evidence(observation), in: &entry.finding.evidence, limit: limit)
+        }
     }
 
     /// Where an observation was seen, as evidence.
@@ -381,10 +464,11 @@ public struct Judge {
         finding.sponsorNumber = site.sponsor?.number
         finding.provider = provider
         finding.province = province
-        let key = FindingKey(kind: kind, independent: independent, address: address.map { .text($0) } ?? .none)
-        if findings[key] == nil {
-            findings[key] = finding
-            order.append(key)
+        let independentNumber = independent.map { number(ofIndependent: $0) } ?? -1
+        let key = FindingKey(kind: kind, independent: independentNumber, address: address.map { .text($0) } ?? .none)
+        if slots[key] == nil {
+            slots[key] = entries.count
+            entries.append(Entry(finding: finding, firstNanoseconds: .max))
         }
     }
 

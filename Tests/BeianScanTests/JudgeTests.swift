@@ -39,6 +39,27 @@ import Testing
         #expect(after.finish().contains { $0.kind == .cancelledFilingServed })
     }
 
+    /// Repeated sightings of a host on an address reuse its judgement only while the filings
+    /// it depends on stand unchanged: one judge sees the pair on both sides of the
+    /// cancellation, in either order.
+    @Test func aRepeatedSightingIsJudgedAgainAcrossACancellation() throws {
+        let index = try RegistryIndex(path: Self.path)
+        let (domain, address, cancelled) = try #require(cancelledSite(index))
+        let before = Timestamp(secondsSince1970: cancelled.secondsSince1970 - 10)
+        let after = Timestamp(secondsSince1970: cancelled.secondsSince1970 + 10)
+        for times in [[before, before, after, after], [after, before, after, before]] {
+            var judge = Judge(index: index, geo: nil)
+            for (n, time) in times.enumerated() {
+                judge.judge(try observation(domain, address.description, at: time, packet: UInt64(n + 1)))
+            }
+            let served = judge.finish().filter { $0.kind == .cancelledFilingServed }
+            #expect(served.count == 1)
+            #expect(served.first?.count == 2)
+            #expect(served.first?.firstSeen == after)
+            #expect(judge.judged == 4)
+        }
+    }
+
     @Test func unfiledHostsInFiledSpaceAggregateWithTheirTimes() throws {
         let index = try RegistryIndex(path: Self.path)
         let (_, address, _) = try #require(cancelledSite(index))
