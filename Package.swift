@@ -25,6 +25,7 @@ var targets: [Target] = [
     systemLibrary("CLibXML2", pkgConfig: "libxml-2.0", apt: "libxml2-dev"),
     systemLibrary("CIDN2", pkgConfig: "libidn2", apt: "libidn2-dev"),
     systemLibrary("CZlibBeian", pkgConfig: "zlib", apt: "zlib1g-dev"),
+    systemLibrary("CBrotli", pkgConfig: "libbrotlidec", apt: "libbrotli-dev"),
 
     .target(name: "BeianCore", dependencies: ["CIDN2", "CZlibBeian"], swiftSettings: settings),
     .target(
@@ -52,11 +53,12 @@ var targets: [Target] = [
         name: "BeianScan", dependencies: ["BeianCore", "BeianIndex", "BeianGeo", "BeianPackets", "BeianCapture", "BeianLogs"],
         swiftSettings: settings),
     .target(name: "BeianGeo", dependencies: ["BeianCore", "CMaxMindDB"], swiftSettings: settings),
+    .target(name: "BeianHomepages", dependencies: ["BeianCore", "BeianIndex", "CBrotli"], swiftSettings: settings),
     .executableTarget(
         name: "BeianCLI",
         dependencies: [
             "BeianCore", "BeianRegistry", "BeianIndex", "BeianPackets", "BeianCapture", "BeianLogs", "BeianGeo", "BeianScan", "BeianReport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BeianHomepages", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ],
         swiftSettings: settings
@@ -93,6 +95,9 @@ var targets: [Target] = [
     .testTarget(name: "BeianLogsTests", dependencies: ["BeianLogs", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture", "BeianPackets", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo"], swiftSettings: settings),
+    .testTarget(
+        name: "BeianHomepagesTests", dependencies: ["BeianHomepages", "BeianCore", "BeianIndex", "BeianTestSupport"],
+        swiftSettings: settings),
     .testTarget(
         name: "BeianCLITests",
         dependencies: ["BeianTestSupport", "BeianCLI", "BeianDatagen"],
@@ -140,6 +145,7 @@ let package = Package(
         .library(name: "BeianCore", targets: ["BeianCore"]),
         .library(name: "BeianRegistry", targets: ["BeianRegistry"]),
         .library(name: "BeianIndex", targets: ["BeianIndex"]),
+        .library(name: "BeianHomepages", targets: ["BeianHomepages"]),
     ],
     dependencies: dependencies,
     targets: targets

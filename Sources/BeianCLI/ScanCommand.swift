@@ -2,6 +2,7 @@ import ArgumentParser
 import BeianCapture
 import BeianCore
 import BeianGeo
+import BeianHomepages
 import BeianIndex
 import BeianLogs
 import BeianPackets
@@ -27,7 +28,7 @@ struct ScanCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Capture files and logs (as beian extract reads them).")
+    @Argument(help: "Capture files, logs (as beian extract reads them) and crawls (WARC files, folders of saved pages).")
     var inputs: [String] = []
 
     @Option(help: "The index snapshot (beian index build).")
@@ -66,6 +67,13 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Stop a live capture after this many seconds.")
     var duration: Double?
 
+    @Flag(
+        help: """
+            Judge the addresses crawlers reached (WARC-IP-Address) as observations too. Off by default: a crawler's \
+            resolver is not the users' (CDNs, split DNS), so its addresses say little about the audited network.
+            """)
+    var crawlAddresses = false
+
     @Flag(help: "Exit with status 3 when there are findings.")
     var failOnFindings = false
 
@@ -103,6 +111,7 @@ struct ScanCommand: ParsableCommand {
         }
         if scope == "own" { settings.ownUnit = unit }
         var judge = Judge(index: loaded, geo: geo, settings: settings)
+        var auditor = HomepageAuditor(index: loaded)
         // SIGINT and SIGTERM stop the reading; what was found so far is written.
         let interrupted = StopFlag()
         signal(SIGINT, SIG_IGN)
@@ -141,6 +150,29 @@ struct ScanCommand: ParsableCommand {
                     "\(input): \(s.packets) packets, "
                         + Observation.AppProtocol.allCases.map { "\($0.rawValue) \(s.count(of: $0))" }.joined(separator: ", ")
                         + ", not used \(s.malformedTotal), reassembly failures \(s.reassemblyFailures)")
+            } else if CrawlInput.isCrawl(input) {
+                do {
+                    let report = try CrawlInput.read(input) { item in
+                        guard case .page(let page) = item else {
+                            if case .certificate(let certificate) = item { _ = auditor.disagreement(of: certificate) }
+                            return
+                        }
+                        if crawlAddresses, let observation = HomepageAuditor.observation(of: page) {
+                            observations += 1
+                            judge.judge(observation)
+                        }
+                        if let finding = auditor.judgement(of: page)?.finding(of: page) {
+                            judge.add(finding, nanoseconds: (page.date?.secondsSince1970 ?? 0) * 1_000_000_000)
+                        }
+                    }
+                    for problem in report.problems { printError(problem) }
+                    inputLines.append(
+                        "\(input): \(report.format), \(report.records) records, \(report.pages) pages, \(report.certificates) bazs.cert, "
+                            + "\(report.revisits) revisits, \(report.rejected) rejected")
+                } catch {
+                    printError("\(input): \(error)")
+                    failed = true
+                }
             } else {
                 let report = LogReader.read(
                     path: input, options: LogOptions(), stop: { interrupted.isSet },
@@ -206,6 +238,12 @@ struct ScanCommand: ParsableCommand {
             {
                 printError("    \(count)\t\(provider)")
             }
+        }
+        if auditor.pages > 0 {
+            printError(
+                "  homepages: \(auditor.homepages) of \(auditor.pages) pages, \(auditor.judged) with a filing in force judged; "
+                    + "\(auditor.certificates) bazs.cert read, \(auditor.certificateDisagreements.count) disagree with the filing")
+            for line in auditor.certificateDisagreements { printError("    \(line)") }
         }
         if !inputLines.isEmpty {
             printError("  inputs:")

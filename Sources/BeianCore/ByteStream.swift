@@ -178,8 +178,35 @@ final class FileByteStream: ByteStream {
     }
 }
 
+/// A stream that knows where the gzip members of its file start: WARC files compress each
+/// record as a member of its own, and tools name a record by its member's offset in the file.
+public protocol GzipMemberOffsets: AnyObject {
+    /// The offset in the compressed file of the member that starts at `decompressed` (an
+    /// offset in the decompressed content), or nil when no member starts there. Members
+    /// before it are forgotten: ask in increasing order.
+    func compressedOffset(ofMemberStartingAt decompressed: Int64) -> Int64?
+}
+
 /// The decompressed content of a gzip stream (RFC 1952), member after member.
-final class GzipByteStream: ByteStream {
+final class GzipByteStream: ByteStream, GzipMemberOffsets {
+    /// Where members start (decompressed offset, compressed offset), oldest first; bounded by
+    /// the readers asking (`compressedOffset(ofMemberStartingAt:)` drops what it passed).
+    private var memberStarts: [(decompressed: Int64, compressed: Int64)] = [(0, 0)]
+    private var memberCursor = 0
+    private var decompressedTotal: Int64 = 0
+    /// Member starts kept at most when nobody asks.
+    private static let maximumMemberStarts = 1 << 16
+
+    func compressedOffset(ofMemberStartingAt decompressed: Int64) -> Int64? {
+        while memberCursor < memberStarts.count && memberStarts[memberCursor].decompressed < decompressed { memberCursor += 1 }
+        if memberCursor > 4096 {
+            memberStarts.removeFirst(memberCursor)
+            memberCursor = 0
+        }
+        guard memberCursor < memberStarts.count, memberStarts[memberCursor].decompressed == decompressed else { return nil }
+        return memberStarts[memberCursor].compressed
+    }
+
     private let source: any ByteStream
     private var stream = z_stream()
     private let input: UnsafeMutableRawBufferPointer
@@ -225,6 +252,7 @@ final class GzipByteStream: ByteStream {
                     throw InputError(.truncated, file: name, offset: fileOffset, "gzip stream ends before its end marker (truncated file)")
                 }
                 finished = true
+                decompressedTotal += Int64(produced)
                 return produced
             }
             if memberDone {
@@ -235,6 +263,10 @@ final class GzipByteStream: ByteStream {
             let rc = inflate(&stream, Z_NO_FLUSH)
             if rc == Z_STREAM_END {
                 memberDone = true
+                if memberStarts.count - memberCursor < Self.maximumMemberStarts {
+                    memberStarts.append(
+                        (decompressedTotal + Int64(buffer.count - Int(stream.avail_out)), source.fileOffset - Int64(stream.avail_in)))
+                }
                 continue
             }
             if rc != Z_OK && rc != Z_BUF_ERROR {
@@ -242,6 +274,7 @@ final class GzipByteStream: ByteStream {
                 throw InputError(.corruptCompression, file: name, offset: fileOffset, "corrupt gzip data: \(message)")
             }
         }
+        decompressedTotal += Int64(buffer.count)
         return buffer.count
     }
 }
@@ -279,5 +312,68 @@ public enum Compression {
         guard rc == Z_STREAM_END else { return nil }
         output.removeLast(Int(stream.avail_out))
         return output
+    }
+}
+
+extension Compression {
+    /// What `decompress` made of a body.
+    public struct Decompressed: Sendable {
+        public var bytes: [UInt8]
+        /// Why the bytes stop early (corrupt or truncated data, over the limit), if they do.
+        public var problem: String?
+
+        public init(bytes: [UInt8], problem: String?) {
+            self.bytes = bytes
+            self.problem = problem
+        }
+    }
+
+    /// `bytes` decompressed: gzip, zlib-wrapped or raw deflate (HTTP's `deflate` is either),
+    /// at most `limit` bytes of output. What decompressed before a fault is kept.
+    public static func decompress(_ bytes: UnsafeRawBufferPointer, limit: Int) -> Decompressed {
+        let first = inflateAll(bytes, windowBits: 32 + MAX_WBITS, limit: limit)
+        if first.bytes.isEmpty && first.problem != nil {
+            let raw = inflateAll(bytes, windowBits: -MAX_WBITS, limit: limit)
+            if raw.problem == nil || !raw.bytes.isEmpty { return raw }
+        }
+        return first
+    }
+
+    private static func inflateAll(_ bytes: UnsafeRawBufferPointer, windowBits: Int32, limit: Int) -> Decompressed {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            return Decompressed(bytes: [], problem: "zlib initialisation failed")
+        }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        stream.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.avail_in = UInt32(clamping: bytes.count)
+        while true {
+            let (rc, produced) = chunk.withUnsafeMutableBufferPointer { buffer -> (Int32, Int) in
+                stream.next_out = buffer.baseAddress
+                stream.avail_out = UInt32(buffer.count)
+                let rc = inflate(&stream, Z_NO_FLUSH)
+                return (rc, buffer.count - Int(stream.avail_out))
+            }
+            output.append(contentsOf: chunk[..<min(produced, limit - output.count)])
+            if output.count >= limit { return Decompressed(bytes: output, problem: "larger than \(limit) bytes decompressed") }
+            switch rc {
+            case Z_STREAM_END:
+                // Another gzip member may follow (rare in bodies): read it too.
+                if stream.avail_in > 0 && windowBits > 0 {
+                    inflateReset(&stream)
+                    continue
+                }
+                return Decompressed(bytes: output, problem: nil)
+            case Z_OK:
+                continue
+            case Z_BUF_ERROR where stream.avail_in == 0:
+                return Decompressed(bytes: output, problem: "compressed body ends early (truncated)")
+            default:
+                let message = stream.msg.map { String(cString: $0) } ?? "error \(rc)"
+                return Decompressed(bytes: output, problem: "corrupt compressed body: \(message)")
+            }
+        }
     }
 }

@@ -27,3 +27,40 @@ public enum JSONText {
         return out + "\""
     }
 }
+
+/// One JSON object, keys sorted, written by hand (deterministic bytes, no Foundation encoder
+/// whose formatting could change between releases).
+package struct JSONObject {
+    package init() {}
+
+    private var fields: [(String, String)] = []
+
+    package mutating func set(_ key: String, _ value: String?) {
+        guard let value else { return }
+        fields.append((key, JSONObject.quote(value)))
+    }
+
+    package mutating func set(_ key: String, _ value: Int?) {
+        guard let value else { return }
+        fields.append((key, String(value)))
+    }
+
+    package mutating func set(_ key: String, _ value: Bool) {
+        if value { fields.append((key, "true")) }
+    }
+
+    package mutating func set(_ key: String, array: [JSONObject]) {
+        fields.append((key, "[" + array.map(\.text).joined(separator: ",") + "]"))
+    }
+
+    package mutating func set(_ key: String, object: JSONObject?) {
+        guard let object else { return }
+        fields.append((key, object.text))
+    }
+
+    package var text: String {
+        "{" + fields.sorted { $0.0 < $1.0 }.map { "\(JSONObject.quote($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    package static func quote(_ text: String) -> String { JSONText.quoted(text) }
+}

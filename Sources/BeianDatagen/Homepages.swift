@@ -66,7 +66,7 @@ struct HomepageWriter {
     /// The number as a page writes it: the HTML source and the text a reader sees.
     func render(_ number: String, variant: Int, gbk: Bool) -> (html: String, text: String) {
         let province = String(number.prefix(1))
-        let body = String(number.dropFirst(4))  // after "浙ICP备"
+        let body = String(number.dropFirst(5))  // after "浙ICP备" (five characters)
         let serial = String(body.prefix { $0.isNumber })
         let suffix = number.contains("-") ? String(number[number.index(after: number.lastIndex(of: "-") ?? number.startIndex)...]) : ""
         let tail = suffix.isEmpty ? "号" : "号-\(suffix)"

@@ -1,3 +1,4 @@
+import BeianCore
 import Foundation
 
 /// The same visits as the logs of the tools that watch them: Zeek (`http.log`, `ssl.log`,

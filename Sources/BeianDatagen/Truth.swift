@@ -1,41 +1,6 @@
 import BeianCore
 import Foundation
 
-/// One JSON object, keys sorted, written by hand (deterministic bytes, no Foundation encoder
-/// whose formatting could change between releases).
-struct JSONObject {
-    private var fields: [(String, String)] = []
-
-    mutating func set(_ key: String, _ value: String?) {
-        guard let value else { return }
-        fields.append((key, JSONObject.quote(value)))
-    }
-
-    mutating func set(_ key: String, _ value: Int?) {
-        guard let value else { return }
-        fields.append((key, String(value)))
-    }
-
-    mutating func set(_ key: String, _ value: Bool) {
-        if value { fields.append((key, "true")) }
-    }
-
-    mutating func set(_ key: String, array: [JSONObject]) {
-        fields.append((key, "[" + array.map(\.text).joined(separator: ",") + "]"))
-    }
-
-    mutating func set(_ key: String, object: JSONObject?) {
-        guard let object else { return }
-        fields.append((key, object.text))
-    }
-
-    var text: String {
-        "{" + fields.sorted { $0.0 < $1.0 }.map { "\(JSONObject.quote($0.0)):\($0.1)" }.joined(separator: ",") + "}"
-    }
-
-    static func quote(_ text: String) -> String { JSONText.quoted(text) }
-}
-
 enum TruthWriter {
     /// ISO 8601 in China time with microseconds: `2026-03-01T23:55:00.123456+08:00`.
     static func time(_ microseconds: Int64) -> String {

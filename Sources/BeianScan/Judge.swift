@@ -252,6 +252,29 @@ public struct Judge {
         }
     }
 
+    /// Adds a finding made elsewhere (a homepage's footer), aggregated with the others of its
+    /// kind and independent domain: counts add up, times and evidence merge, the host is the
+    /// one seen first.
+    public mutating func add(_ finding: Finding, nanoseconds: Int64) {
+        let independent = finding.independentDomain.map { number(ofIndependent: $0) } ?? -1
+        let key = FindingKey(kind: finding.kind, independent: independent, address: finding.address.map { .text($0) } ?? .none)
+        guard let slot = slots[key] else {
+            slots[key] = entries.count
+            entries.append(Entry(finding: finding, firstNanoseconds: nanoseconds))
+            return
+        }
+        var entry = entries[slot].finding
+        entry.count += finding.count
+        if let first = finding.firstSeen, first < entry.firstSeen ?? first { entry.firstSeen = first }
+        if let last = finding.lastSeen, last > entry.lastSeen ?? last { entry.lastSeen = last }
+        if nanoseconds < entries[slot].firstNanoseconds {
+            entries[slot].firstNanoseconds = nanoseconds
+            entry.host = finding.host
+        }
+        for item in finding.evidence { Self.keep(item, in: &entry.evidence, limit: settings.maximumEvidence) }
+        entries[slot].finding = entry
+    }
+
     /// The judgements that need the whole input: filed sites in force at its end whose access
     /// records all lie in the coverage and that were never seen (空壳), and access records in
     /// the coverage that never served their (seen) site (多报). Then every finding, sorted.

@@ -1,0 +1,233 @@
+public import BeianCore
+internal import Foundation
+
+/// A page a crawl fetched, read.
+public struct CrawledPage: Sendable {
+    public var url: String
+    public var host: String
+    /// The input file and where in it (`offset 123`, `file x.html`).
+    public var file: String
+    public var location: String
+    public var position: UInt64
+    public var date: Timestamp?
+    /// The server the crawler reached (`WARC-IP-Address`).
+    public var address: IPAddress?
+    public var status: Int
+    /// Nil when the body is not HTML.
+    public var reading: PageReading?
+    public var problems: [String]
+
+    /// The root page of its host (`/`, `/index.html`…): the page whose footer is judged.
+    public var isHomepage: Bool { CrawlInput.isHomepagePath(url) }
+}
+
+/// A `bazs.cert` a crawl fetched.
+public struct CrawledCertificate: Sendable {
+    public var url: String
+    public var host: String
+    public var file: String
+    public var location: String
+    public var date: Timestamp?
+    public var certificate: BazsCertificate?
+    /// Why it could not be read, when it could not.
+    public var problem: String?
+}
+
+/// Reads crawls: WARC files (any gzip layout), folders of saved pages with a manifest, and
+/// single HTML files.
+public enum CrawlInput {
+    public enum Item: Sendable {
+        case page(CrawledPage)
+        case certificate(CrawledCertificate)
+    }
+
+    public struct Report: Sendable {
+        public var format = ""
+        public var records = 0
+        public var pages = 0
+        public var certificates = 0
+        /// Responses that are neither HTML nor a certificate (images, redirects, errors).
+        public var otherResponses = 0
+        /// Revisit records (their payload is elsewhere; not audited).
+        public var revisits = 0
+        public var rejected = 0
+        public var problems: [String] = []
+    }
+
+    /// The manifest of a folder of saved pages: lines `host<TAB>file`.
+    public static let manifestName = "manifest.tsv"
+    /// Largest saved page read from a folder.
+    public static let maximumPage = HTTPResponse.maximumBody
+
+    /// Whether `path` is a crawl: a WARC file (plain or gzip) or a folder of saved pages.
+    public static func isCrawl(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return true }
+        guard let stream = try? InputFile.open(path) else { return false }
+        var head = [UInt8](repeating: 0, count: 5)
+        let got = head.withUnsafeMutableBytes { (try? stream.read(into: $0)) ?? 0 }
+        return got == 5 && head == Array("WARC/".utf8)
+    }
+
+    /// Reads `path`, calling `body` for each page and certificate in order.
+    public static func read(_ path: String, _ body: (Item) throws -> Void) throws -> Report {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return try readFolder(path, body)
+        }
+        if isCrawl(path) { return try readWARC(path, body) }
+        var report = Report(format: "html")
+        let bytes = try InputFile.open(path).readAll(limit: maximumPage)
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        try body(.page(savedPage(bytes, host: name, file: path)))
+        report.pages = 1
+        return report
+    }
+
+    static func savedPage(_ bytes: [UInt8], host: String, file: String) -> CrawledPage {
+        CrawledPage(
+            url: "http://\(host)/", host: host, file: file, location: "file", position: 0, date: nil, address: nil, status: 200,
+            reading: PageReading(body: bytes, headerCharset: nil), problems: [])
+    }
+
+    static func readFolder(_ path: String, _ body: (Item) throws -> Void) throws -> Report {
+        var report = Report(format: "folder")
+        let folder = URL(fileURLWithPath: path)
+        var entries: [(host: String, file: String)] = []
+        let manifest = folder.appendingPathComponent(manifestName).path
+        if FileManager.default.fileExists(atPath: manifest) {
+            let text = String(decoding: try InputFile.open(manifest).readAll(limit: 64 << 20), as: UTF8.self)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+                let fields = line.split(separator: "\t")
+                guard fields.count >= 2 else {
+                    report.rejected += 1
+                    report.problems.append("\(manifest): line \(number + 1): expected host<TAB>file")
+                    continue
+                }
+                entries.append((String(fields[0]), folder.appendingPathComponent(String(fields[1])).path))
+            }
+        } else {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            for name in names.sorted() where name.hasSuffix(".html") || name.hasSuffix(".htm") {
+                entries.append(
+                    (URL(fileURLWithPath: name).deletingPathExtension().lastPathComponent, folder.appendingPathComponent(name).path))
+            }
+        }
+        for entry in entries {
+            do {
+                let bytes = try InputFile.open(entry.file).readAll(limit: maximumPage)
+                try body(.page(savedPage(bytes, host: entry.host, file: entry.file)))
+                report.pages += 1
+            } catch let error as InputError {
+                report.rejected += 1
+                report.problems.append(error.description)
+            }
+        }
+        return report
+    }
+
+    static func readWARC(_ path: String, _ body: (Item) throws -> Void) throws -> Report {
+        var report = Report(format: "warc")
+        let reader = try WARCReader(path: path)
+        try readRecords(reader, into: &report, body)
+        report.records = reader.report.records
+        report.rejected += reader.report.rejected
+        report.problems = reader.report.problems + report.problems
+        return report
+    }
+
+    private static func readRecords(_ reader: WARCReader, into report: inout Report, _ body: (Item) throws -> Void) throws {
+        let path = reader.path
+        while let record = try reader.next() {
+            switch record.type {
+            case "revisit":
+                report.revisits += 1
+                continue
+            case "response", "resource":
+                break
+            default:
+                continue
+            }
+            guard let url = record.targetURI, let host = FilingSystemHosts.host(ofHref: url) else {
+                report.otherResponses += 1
+                continue
+            }
+            let date = record.date.flatMap { try? Timestamp.parse($0) }
+            var status = 200
+            var bodyBytes = record.block
+            var headerCharset: String?
+            var contentType = record.contentType ?? ""
+            var problems: [String] = []
+            if record.type == "response" {
+                guard let response = HTTPResponse(message: record.block) else {
+                    report.rejected += 1
+                    if report.problems.count < WARCReader.maximumProblems {
+                        report.problems.append("\(path): \(record.location): response record without an HTTP response")
+                    }
+                    continue
+                }
+                status = response.status
+                bodyBytes = response.body
+                headerCharset = response.declaredCharset
+                contentType = response.header("content-type") ?? ""
+                problems = response.problems
+            } else {
+                headerCharset = HTTPResponse.charset(inContentType: contentType)
+            }
+            let position = UInt64(clamping: record.offset)
+            if isCertificatePath(url) {
+                guard status == 200 else {
+                    report.otherResponses += 1
+                    continue
+                }
+                report.certificates += 1
+                var item = CrawledCertificate(url: url, host: host, file: path, location: record.location, date: date)
+                do {
+                    item.certificate = try BazsCertificate(der: bodyBytes)
+                } catch {
+                    item.problem = error.description
+                }
+                try body(.certificate(item))
+                continue
+            }
+            guard (200..<300).contains(status), isHTML(contentType: contentType, body: bodyBytes) else {
+                report.otherResponses += 1
+                continue
+            }
+            report.pages += 1
+            let page = CrawledPage(
+                url: url, host: host, file: path, location: record.location, position: position, date: date,
+                address: record.ipAddress.flatMap { IPAddress($0) }, status: status,
+                reading: PageReading(body: bodyBytes, headerCharset: headerCharset), problems: problems)
+            try body(.page(page))
+        }
+    }
+
+    static func isHTML(contentType: String, body: [UInt8]) -> Bool {
+        let type = contentType.lowercased()
+        if type.contains("html") || type.contains("xml") { return true }
+        if !type.isEmpty && !type.hasPrefix("text/plain") && !type.contains("octet-stream") { return false }
+        // No or a vague type: a page starts with markup.
+        let start = body.prefix(512).drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF }
+        return start.first == 0x3C
+    }
+
+    static func path(of url: String) -> Substring {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        guard let slash = rest.firstIndex(of: "/") else { return "/" }
+        return rest[slash...].prefix { $0 != "?" && $0 != "#" }
+    }
+
+    static func isHomepagePath(_ url: String) -> Bool {
+        let path = path(of: url).lowercased()
+        if path == "/" || path.isEmpty { return true }
+        let name = path.dropFirst()
+        return !name.contains("/") && (name.hasPrefix("index.") || name.hasPrefix("default.") || name.hasPrefix("home."))
+    }
+
+    static func isCertificatePath(_ url: String) -> Bool {
+        let path = path(of: url).lowercased()
+        return path == "/cert/bazs.cert" || path == "/bazs.cert"
+    }
+}

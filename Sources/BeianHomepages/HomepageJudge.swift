@@ -1,0 +1,122 @@
+public import BeianCore
+public import BeianIndex
+
+/// What a homepage's footer says about its filing (DOMAIN.md §5, the rules of
+/// Datasets/README "Ground truth"): the number missing, wrong, or not linked to the filing
+/// system — judged against the filing of the page's host as it stood at the crawl.
+public struct HomepageJudgement: Sendable {
+    /// The finding the page calls for; nil when the footer is right.
+    public var kind: Finding.Kind?
+    /// In words, for operators.
+    public var detail: String
+    /// The text that shows it (the number as written), when there is one.
+    public var shown: String?
+    public var siteNumber: String
+    public var sponsorNumber: String?
+    public var independentDomain: String
+    /// The page shows the sponsor's number with another site's suffix (informational:
+    /// hosts disagree on which number a footer should show).
+    public var siteSuffixDiffers: Bool
+}
+
+public struct HomepageJudge: Sendable {
+    public let index: RegistryIndex
+
+    public init(index: RegistryIndex) {
+        self.index = index
+    }
+
+    /// The filing a host's homepage answers to at `time`: its in-force sites.
+    func filings(of host: String, at time: Timestamp?) -> (independent: String, sites: [SiteJudgingFacts])? {
+        guard let name = try? DomainName(host) else { return nil }
+        let lookup = index.filedSites(forHost: name)
+        let sites = lookup.sites.filter { site in time.map { index.isSiteActive(site, at: $0) } ?? true }
+        guard !sites.isEmpty else { return nil }
+        return (lookup.independentDomain ?? name.ascii, sites.map { index.judgingFacts(ofSite: Int($0)) })
+    }
+
+    /// Judges the numbers of `host`'s homepage; nil when the host has no filing in force
+    /// (the traffic rules report unfiled and cancelled sites).
+    public func judge(host: String, numbers: [PageNumber], at time: Timestamp?) -> HomepageJudgement? {
+        guard let (independent, sites) = filings(of: host, at: time), let site = sites.first else { return nil }
+        let sponsors = Set(sites.compactMap { $0.sponsorNumber.flatMap { try? FilingNumber.parse($0).normalized } })
+        let siteNumbers = Set(sites.compactMap { try? FilingNumber.parse($0.number).normalized })
+        var judgement = HomepageJudgement(
+            kind: nil, detail: "", shown: nil, siteNumber: site.number, sponsorNumber: site.sponsorNumber, independentDomain: independent,
+            siteSuffixDiffers: false)
+        let visible = numbers.filter(\.visible)
+        let right = visible.filter { number in
+            guard let filing = number.number, filing.kind == .icpFiling else { return false }
+            return sponsors.contains(filing.sponsorNumber.normalized)
+        }
+        if !right.isEmpty {
+            judgement.siteSuffixDiffers = right.contains {
+                $0.number?.siteIndex != nil && !siteNumbers.contains($0.number?.normalized ?? "")
+            }
+            if let linked = right.first(where: \.linkedToFilingSystem) {
+                judgement.detail = "shows its filing number, linked to the filing system (\(linked.linkHost ?? ""))"
+                judgement.shown = linked.verbatim
+            } else {
+                let first = right[0]
+                judgement.kind = .footerNotLinked
+                judgement.shown = first.verbatim
+                judgement.detail =
+                    first.linkHost.map { "shows its filing number linked to \($0), not to the filing system" }
+                    ?? "shows its filing number without a link to the filing system"
+            }
+            return judgement
+        }
+        if let wrong = visible.first(where: { $0.isFilingLike }) {
+            judgement.kind = .footerNumberWrong
+            judgement.shown = wrong.verbatim
+            switch wrong.classification {
+            case .number(let number):
+                judgement.detail = "shows \(number.sponsorNumber.normalized), not its sponsor's \(site.sponsorNumber ?? site.number)"
+            case .lookAlike(let kind): judgement.detail = "shows only a look-alike (\(kind.description)), not its filing number"
+            case .malformed(let malformed): judgement.detail = "shows a malformed number (\(malformed.reason))"
+            }
+            return judgement
+        }
+        if visible.contains(where: { $0.number?.kind == .icpLicence }) {
+            // A commercial site may show its ICP licence instead: not a breach the page shows.
+            judgement.detail = "shows an ICP licence number, no filing number"
+            judgement.shown = visible.first { $0.number?.kind == .icpLicence }?.verbatim
+            return judgement
+        }
+        judgement.kind = .footerNumberMissing
+        if let hidden = numbers.first(where: { !$0.visible && $0.isFilingLike }) {
+            judgement.detail = "no filing number displayed; one only in \(hidden.place.rawValue): \(hidden.verbatim)"
+            judgement.shown = hidden.verbatim
+        } else {
+            judgement.detail = "no filing number on the page"
+        }
+        return judgement
+    }
+
+    /// Compares a `bazs.cert` with the host's filing: nil when it agrees, else what differs
+    /// (informational).
+    public func disagreement(host: String, certificate: BazsCertificate, at time: Timestamp?) -> String? {
+        guard let (_, sites) = filings(of: host, at: time) else { return nil }
+        guard let number = certificate.number else { return "bazs.cert holds no ICP number (\(certificate.text.prefix(60)))" }
+        let sponsors = Set(sites.compactMap { $0.sponsorNumber.flatMap { try? FilingNumber.parse($0).normalized } })
+        if sponsors.contains(number.sponsorNumber.normalized) { return nil }
+        return "bazs.cert holds \(number.normalized), the filing is \(sites[0].number)"
+    }
+}
+
+extension HomepageJudgement {
+    /// The finding of `page`, when the page calls for one (same schema as the scan's, evidence:
+    /// the WARC file, the record's offset, the text seen).
+    public func finding(of page: CrawledPage) -> Finding? {
+        guard let kind else { return nil }
+        var finding = Finding(kind: kind, detail: detail, count: 1)
+        finding.host = page.host
+        finding.independentDomain = independentDomain
+        finding.siteNumber = siteNumber
+        finding.sponsorNumber = sponsorNumber
+        finding.firstSeen = page.date
+        finding.lastSeen = page.date
+        finding.evidence = [Finding.Evidence(source: page.file, location: page.location, seen: shown ?? "no filing number")]
+        return finding
+    }
+}

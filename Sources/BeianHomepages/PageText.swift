@@ -1,0 +1,462 @@
+internal import Foundation
+
+/// The text of an HTML page as a reader sees it, without building a DOM: what is displayed
+/// (inline elements joined, blocks apart, entities decoded), where it sits (footer or not,
+/// inside which link), and apart from it the text a reader does not see (comments, scripts,
+/// styles, templates, attributes, hidden elements) wherever a number could hide.
+public struct PageText: Sendable {
+    /// Where text that is not displayed comes from.
+    public enum Place: String, Sendable, Hashable {
+        case text, comment, script, style, template, attribute, hidden, title
+    }
+
+    /// A stretch of `text` in one context.
+    public struct Span: Sendable {
+        public var start: Int
+        public var end: Int
+        /// Inside `<footer>` or an element whose id or class says foot, bottom, copyright or beian.
+        public var footer: Bool
+        /// The `href` of the innermost enclosing link, an index into `links`.
+        public var link: Int?
+    }
+
+    /// Text not displayed, that holds a number anchor.
+    public struct HiddenText: Sendable {
+        public var place: Place
+        public var text: [UInt8]
+        public var footer: Bool
+    }
+
+    init() {}
+
+    /// The displayed text, UTF-8.
+    public var text: [UInt8] = []
+    public var spans: [Span] = []
+    /// The `href` values of links, in order of appearance.
+    public var links: [String] = []
+    public var hidden: [HiddenText] = []
+    public var title: String?
+
+    /// Displayed text from this offset on is the end of the page, a footer whatever its markup.
+    public var tailStart: Int {
+        max(0, min(text.count - 1_500, text.count * 3 / 4))
+    }
+
+    /// Reads `html` (UTF-8).
+    public init(html: [UInt8]) {
+        html.withUnsafeBufferPointer { bytes in
+            var reader = HTMLTextReader(bytes: bytes)
+            reader.run()
+            self = reader.page
+        }
+    }
+
+    /// Whether some byte of `bytes` could start a filing or licence number (`ICP`, `ＩＣＰ`,
+    /// `公网安备`, `网文`, `新出网证`, `B1-`/`B2-`), in any case: the cheap test before a
+    /// recogniser runs.
+    public static func anchors(in bytes: UnsafeBufferPointer<UInt8>, _ found: (Int) -> Void) {
+        let count = bytes.count
+        guard count >= 2, let base = bytes.baseAddress else { return }
+        var i = 0
+        while i < count - 1 {
+            let b = base[i]
+            switch b {
+            case 0x49, 0x69:  // I i
+                if i + 2 < count && base[i + 1] | 0x20 == 0x63 && base[i + 2] | 0x20 == 0x70 { found(i) }
+            case 0x42, 0x62:  // B b: B1- B2- (a licence)
+                if (base[i + 1] == 0x31 || base[i + 1] == 0x32) && (i == 0 || !isAlphanumeric(base[i - 1])) { found(i) }
+            case 0xEF:  // full-width Ｉ ｉ: EF BC A9, EF BD 89
+                if i + 2 < count && ((base[i + 1] == 0xBC && base[i + 2] == 0xA9) || (base[i + 1] == 0xBD && base[i + 2] == 0x89)) {
+                    found(i)
+                }
+            case 0xE5:  // 公 E5 85 AC
+                if i + 2 < count && base[i + 1] == 0x85 && base[i + 2] == 0xAC { found(i) }
+            case 0xE7:  // 网 E7 BD 91, 網 E7 B6 B2 (网文, 網文)
+                if i + 5 < count && ((base[i + 1] == 0xBD && base[i + 2] == 0x91) || (base[i + 1] == 0xB6 && base[i + 2] == 0xB2))
+                    && base[i + 3] == 0xE6 && base[i + 4] == 0x96 && base[i + 5] == 0x87
+                {
+                    found(i)
+                }
+            case 0xE6:  // 新 E6 96 B0
+                if i + 2 < count && base[i + 1] == 0x96 && base[i + 2] == 0xB0 { found(i) }
+            default: break
+            }
+            i += 1
+        }
+    }
+
+    static func isAlphanumeric(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A)
+    }
+
+    static func hasAnchor(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var any = false
+        anchors(in: bytes) { _ in any = true }
+        return any
+    }
+}
+
+/// The tokenizer behind `PageText`: one pass over the bytes.
+private struct HTMLTextReader {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var page = PageText()
+    var i = 0
+
+    struct Element {
+        var name: [UInt8]
+        var footer: Bool
+        var link: Int?
+        var hidden: Bool
+    }
+    var stack: [Element] = []
+    var footerDepth = 0
+    var hiddenDepth = 0
+    var link: Int? { stack.last(where: { $0.link != nil })?.link }
+    /// Elements deeper than this are not tracked (their text is kept, their context is that of
+    /// the deepest tracked element).
+    static let maximumDepth = 512
+
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+        page.text.reserveCapacity(bytes.count / 2)
+    }
+
+    mutating func run() {
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return }
+        while i < count {
+            // Text up to the next tag.
+            let rest = count - i
+            let next = memchr(base + i, 0x3C, rest).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? count
+            if next > i { appendText(from: i, to: next) }
+            i = next
+            guard i < count else { break }
+            tag()
+        }
+    }
+
+    // MARK: Text
+
+    mutating func appendText(from start: Int, to end: Int) {
+        if hiddenDepth > 0 {
+            let run = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            if PageText.hasAnchor(run) {
+                page.hidden.append(PageText.HiddenText(place: .hidden, text: decodeEntities(run), footer: footerDepth > 0))
+            }
+            return
+        }
+        let before = page.text.count
+        let run = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        if !run.contains(0x26) {
+            page.text.append(contentsOf: run)
+        } else {
+            page.text.append(contentsOf: decodeEntities(run))
+        }
+        let after = page.text.count
+        guard after > before else { return }
+        let footer = footerDepth > 0
+        let link = self.link
+        if let last = page.spans.last, last.end == before, last.footer == footer, last.link == link {
+            page.spans[page.spans.count - 1].end = after
+        } else {
+            page.spans.append(PageText.Span(start: before, end: after, footer: footer, link: link))
+        }
+    }
+
+    /// Ends a block: displayed text on either side does not join.
+    mutating func blockBreak() {
+        if let last = page.text.last, last != 0x0A { page.text.append(0x0A) }
+    }
+
+    // MARK: Tags
+
+    mutating func tag() {
+        let count = bytes.count
+        // `<` not followed by a name, `/`, `!` or `?` is text.
+        guard i + 1 < count else {
+            appendText(from: i, to: count)
+            i = count
+            return
+        }
+        let next = bytes[i + 1]
+        if next == 0x21 {  // <!
+            if i + 3 < count && bytes[i + 2] == 0x2D && bytes[i + 3] == 0x2D {
+                let end = find("-->", from: i + 4) ?? count
+                hiddenRun(.comment, from: i + 4, to: end)
+                i = min(count, end + 3)
+            } else {
+                i = (find(">", from: i) ?? count - 1) + 1
+            }
+            return
+        }
+        if next == 0x3F {  // <?
+            i = (find(">", from: i) ?? count - 1) + 1
+            return
+        }
+        if next == 0x2F {  // </
+            var j = i + 2
+            let name = readName(&j)
+            i = (find(">", from: j) ?? count - 1) + 1
+            if !name.isEmpty { endTag(name) }
+            return
+        }
+        guard isLetter(next) else {
+            appendText(from: i, to: i + 1)
+            i += 1
+            return
+        }
+        var j = i + 1
+        let name = readName(&j)
+        var attributes: [(name: [UInt8], value: [UInt8])] = []
+        var selfClosing = false
+        // Attributes, to the closing `>` (outside quotes).
+        while j < count {
+            while j < count && isSpace(bytes[j]) { j += 1 }
+            guard j < count else { break }
+            if bytes[j] == 0x3E {
+                j += 1
+                break
+            }
+            if bytes[j] == 0x2F {
+                selfClosing = true
+                j += 1
+                continue
+            }
+            let attributeStart = j
+            while j < count && !isSpace(bytes[j]) && bytes[j] != 0x3D && bytes[j] != 0x3E && !(bytes[j] == 0x2F && j > attributeStart) {
+                j += 1
+            }
+            let attributeName = lowercased(attributeStart, j)
+            if j == attributeStart { j += 1 }
+            selfClosing = false
+            while j < count && isSpace(bytes[j]) { j += 1 }
+            var value: [UInt8] = []
+            if j < count && bytes[j] == 0x3D {
+                j += 1
+                while j < count && isSpace(bytes[j]) { j += 1 }
+                if j < count && (bytes[j] == 0x22 || bytes[j] == 0x27) {
+                    let quote = bytes[j]
+                    let end = index(of: quote, from: j + 1) ?? count
+                    value = Array(bytes[(j + 1)..<end])
+                    j = min(count, end + 1)
+                } else {
+                    let start = j
+                    while j < count && !isSpace(bytes[j]) && bytes[j] != 0x3E { j += 1 }
+                    value = Array(bytes[start..<j])
+                }
+            }
+            if !attributeName.isEmpty { attributes.append((attributeName, value)) }
+        }
+        i = j
+        startTag(name, attributes: attributes, selfClosing: selfClosing)
+    }
+
+    mutating func startTag(_ name: [UInt8], attributes: [(name: [UInt8], value: [UInt8])], selfClosing: Bool) {
+        for attribute in attributes where !attribute.value.isEmpty {
+            attribute.value.withUnsafeBufferPointer { value in
+                if PageText.hasAnchor(value) {
+                    page.hidden.append(PageText.HiddenText(place: .attribute, text: decodeEntities(value), footer: footerDepth > 0))
+                }
+            }
+        }
+        switch name {
+        case Tags.script, Tags.style, Tags.template, Tags.textarea, Tags.title, Tags.xmp, Tags.noembed, Tags.noframes:
+            // Raw text to the matching end tag.
+            let end = findEndTag(name, from: i)
+            let place: PageText.Place =
+                switch name {
+                case Tags.script: .script
+                case Tags.style: .style
+                case Tags.title: .title
+                case Tags.template: .template
+                default: .hidden
+                }
+            if name == Tags.title && page.title == nil {
+                page.title = String(decoding: decodeEntities(UnsafeBufferPointer(rebasing: bytes[i..<end])), as: UTF8.self)
+            }
+            if name == Tags.textarea {
+                appendText(from: i, to: end)
+            } else {
+                hiddenRun(place, from: i, to: end)
+            }
+            i = (find(">", from: end) ?? bytes.count - 1) + 1
+            return
+        default: break
+        }
+        if Tags.blocks.contains(name) { blockBreak() }
+        if name == Tags.br || name == Tags.hr {
+            blockBreak()
+            return
+        }
+        guard !Tags.void.contains(name), !selfClosing else { return }
+        guard stack.count < Self.maximumDepth else { return }
+        var element = Element(name: name, footer: false, link: nil, hidden: false)
+        if name == Tags.footer { element.footer = true }
+        for attribute in attributes {
+            switch attribute.name {
+            case Tags.id, Tags.class:
+                if Self.saysFooter(attribute.value) { element.footer = true }
+            case Tags.href where name == Tags.a:
+                element.link = page.links.count
+                page.links.append(String(decoding: attribute.value, as: UTF8.self))
+            case Tags.hiddenAttribute:
+                element.hidden = true
+            case Tags.style:
+                let style = attribute.value.filter { !isSpace($0) }.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+                if style.contains(subsequence: Tags.displayNone) || style.contains(subsequence: Tags.visibilityHidden) {
+                    element.hidden = true
+                }
+            default: break
+            }
+        }
+        if element.footer { footerDepth += 1 }
+        if element.hidden { hiddenDepth += 1 }
+        stack.append(element)
+    }
+
+    mutating func endTag(_ name: [UInt8]) {
+        if Tags.blocks.contains(name) || name == Tags.br { blockBreak() }
+        guard let at = stack.lastIndex(where: { $0.name == name }) else { return }
+        // Elements left open inside it close with it.
+        for element in stack[at...] {
+            if element.footer { footerDepth -= 1 }
+            if element.hidden { hiddenDepth -= 1 }
+        }
+        stack.removeSubrange(at...)
+    }
+
+    static func saysFooter(_ value: [UInt8]) -> Bool {
+        let lower = value.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        return Tags.footerWords.contains { lower.contains(subsequence: $0) }
+    }
+
+    mutating func hiddenRun(_ place: PageText.Place, from start: Int, to end: Int) {
+        guard end > start else { return }
+        let run = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        guard PageText.hasAnchor(run) else { return }
+        let text = place == .script || place == .style ? Array(run) : decodeEntities(run)
+        page.hidden.append(PageText.HiddenText(place: place, text: text, footer: footerDepth > 0))
+    }
+
+    // MARK: Bytes
+
+    func isLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
+    func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 || b == 0x0C }
+
+    func readName(_ j: inout Int) -> [UInt8] {
+        let start = j
+        while j < bytes.count, PageText.isAlphanumeric(bytes[j]) || bytes[j] == 0x2D || bytes[j] == 0x3A || bytes[j] == 0x5F { j += 1 }
+        return lowercased(start, j)
+    }
+
+    func lowercased(_ start: Int, _ end: Int) -> [UInt8] {
+        bytes[start..<end].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+    }
+
+    func index(of byte: UInt8, from start: Int) -> Int? {
+        guard start < bytes.count, let base = bytes.baseAddress, let found = memchr(base + start, Int32(byte), bytes.count - start) else {
+            return nil
+        }
+        return UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) - base
+    }
+
+    func find(_ literal: StaticString, from start: Int) -> Int? {
+        let needle = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+        guard start < bytes.count else { return nil }
+        return search(UnsafeBufferPointer(rebasing: bytes[start...]), needle).map { start + $0 }
+    }
+
+    /// Where `</name` starts (any case), or the end of the page.
+    func findEndTag(_ name: [UInt8], from start: Int) -> Int {
+        var j = start
+        while let lt = find("</", from: j) {
+            var k = lt + 2
+            if k + name.count <= bytes.count && lowercased(k, k + name.count) == name {
+                k += name.count
+                if k >= bytes.count || !PageText.isAlphanumeric(bytes[k]) { return lt }
+            }
+            j = lt + 2
+        }
+        return bytes.count
+    }
+
+    // MARK: Entities
+
+    func decodeEntities(_ run: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(run.count)
+        var k = 0
+        while k < run.count {
+            let b = run[k]
+            guard b == 0x26 else {
+                out.append(b)
+                k += 1
+                continue
+            }
+            if let (scalar, length) = Entities.decode(run, at: k) {
+                out.append(contentsOf: Array(String(Character(scalar)).utf8))
+                k += length
+            } else {
+                out.append(b)
+                k += 1
+            }
+        }
+        return out
+    }
+}
+
+extension Array where Element == UInt8 {
+    func contains(subsequence needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, count >= needle.count else { return needle.isEmpty }
+        return withUnsafeBufferPointer { hay in needle.withUnsafeBufferPointer { search(hay, $0) != nil } }
+    }
+}
+
+/// Where `needle` first occurs in `hay` (memchr on its first byte, then a compare).
+func search(_ hay: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Int? {
+    guard let base = hay.baseAddress, let first = needle.first, let needleBase = needle.baseAddress, hay.count >= needle.count else {
+        return nil
+    }
+    var at = 0
+    let last = hay.count - needle.count
+    while at <= last {
+        guard let found = memchr(base + at, Int32(first), last - at + 1) else { return nil }
+        let offset = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) - base
+        if memcmp(base + offset, needleBase, needle.count) == 0 { return offset }
+        at = offset + 1
+    }
+    return nil
+}
+
+/// Tag and attribute names, as lower-case bytes.
+private enum Tags {
+    static let script = Array("script".utf8)
+    static let style = Array("style".utf8)
+    static let template = Array("template".utf8)
+    static let textarea = Array("textarea".utf8)
+    static let title = Array("title".utf8)
+    static let xmp = Array("xmp".utf8)
+    static let noembed = Array("noembed".utf8)
+    static let noframes = Array("noframes".utf8)
+    static let footer = Array("footer".utf8)
+    static let a = Array("a".utf8)
+    static let br = Array("br".utf8)
+    static let hr = Array("hr".utf8)
+    static let id = Array("id".utf8)
+    static let `class` = Array("class".utf8)
+    static let href = Array("href".utf8)
+    static let hiddenAttribute = Array("hidden".utf8)
+    static let displayNone = Array("display:none".utf8)
+    static let visibilityHidden = Array("visibility:hidden".utf8)
+    static let footerWords = ["foot", "bottom", "copyright", "beian"].map { Array($0.utf8) }
+    static let void: Set<[UInt8]> = Set(
+        ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr", "keygen"].map {
+            Array($0.utf8)
+        })
+    static let blocks: Set<[UInt8]> = Set(
+        [
+            "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "div", "dl", "dt", "fieldset",
+            "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "html", "li", "main", "nav", "ol", "p",
+            "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "option", "select", "iframe", "head",
+        ].map { Array($0.utf8) })
+}
