@@ -100,7 +100,7 @@ var targets: [Target] = [
         swiftSettings: settings),
     .testTarget(
         name: "BeianCLITests",
-        dependencies: ["BeianTestSupport", "BeianCLI", "BeianDatagen"],
+        dependencies: ["BeianTestSupport", "BeianCLI", "BeianDatagen", "BeianCore"],
         swiftSettings: settings
     ),
 ]

@@ -156,6 +156,20 @@ echo
 } >> "$report"
 grep -q "(0 unexplained)" "$work/extract.txt" || failed=1
 
+# 4b. Real pages: the ICP numbers beian sees displayed equal the labelled set on ≥ 0.95 of the
+#     pages of html/labels.tsv (every difference listed in Conformance/homepages-report.md),
+#     and real WARC/ARC files of other tools give the pages warcio gives (Conformance/warc-report.md).
+python3 "$root/Conformance/homepages-realdata.py" "$beian" "$realdata/html" --report "$root/Conformance/homepages-report.md" \
+    > "$work/homepages.txt" || failed=1
+python3 "$root/Conformance/warc-realdata.py" "$beian" "$realdata/warc" --report "$root/Conformance/warc-report.md" \
+    > "$work/warc.txt" 2> /dev/null || failed=1
+{
+echo "## Real pages and WARC files (\`beian homepages\`; details in \`Conformance/homepages-report.md\`, \`Conformance/warc-report.md\`)"
+echo
+sed 's/^/- /' "$work/homepages.txt" "$work/warc.txt"
+echo
+} >> "$report"
+
 # 5. Real Zeek logs: every http, ssl, quic and dns log (TSV, JSON, gzip) read without a crash,
 #    with its lines, observations and rejected lines (each rejected line is listed by beian
 #    with its number and reason).

@@ -52,7 +52,7 @@ struct HomepagesCommand: ParsableCommand {
                 }
                 for problem in report.problems { printError(problem) }
                 printError(
-                    "\(input): \(report.format), \(report.pages) pages, \(report.certificates) bazs.cert, \(report.otherResponses) other "
+                    "\(input): \(report.format), \(report.records) records, \(report.pages) pages, \(report.certificates) bazs.cert, \(report.otherResponses) other "
                         + "responses, \(report.revisits) revisits, \(report.rejected) rejected")
             } catch {
                 printError("\(input): \(error)")

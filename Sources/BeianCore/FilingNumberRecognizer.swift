@@ -39,7 +39,9 @@ struct NormalizedText {
             let character = text[index]
             let origin = index..<next
             if let ascii = character.asciiValue {
-                append(Unicode.Scalar(ascii), origin)
+                // Line breaks and tabs are spaces (`粤公网安备\n      44030002000001号`).
+                append(
+                    ascii == 0x09 || ascii == 0x0A || ascii == 0x0B || ascii == 0x0C || ascii == 0x0D ? " " : Unicode.Scalar(ascii), origin)
             } else {
                 for scalar in character.unicodeScalars where !NormalizedText.isInvisible(scalar) {
                     if NormalizedText.isCompatibilityStable(scalar) {
@@ -251,6 +253,9 @@ private struct Scanner {
             kind = .icpLicence
             j += 1
             if at(j) == "字" { j += 1 }
+            // `鄂ICP证:020001-5`: a colon between the scheme and the serial.
+            let k = skipSpaces(j)
+            if at(k) == ":" && isDigit(skipSpaces(k + 1)) { j = k + 1 }
         } else if !isDigit(j) {
             // `ICP` with neither 备/证 nor digits: a word, unless a province claims it.
             guard province != nil, lookAlike == nil else { return nil }
@@ -263,6 +268,17 @@ private struct Scanner {
         if at(j) == "第" { j = skipSpaces(j + 1) }
         let valid: Set<Int> = kind == .icpFiling ? [8, 10] : [6]
         guard let serial = serial(at: j, valid: valid) else {
+            // `沪ICP证：沪B2-20170116`: the licence written as its telecom number.
+            if kind == .icpLicence, lookAlike == nil {
+                var t = skipSpaces(at(j) == ":" ? j + 1 : j)
+                if self.province(at: t) != nil { t = skipSpaces(t + 1) }
+                let before = matches.count
+                if let end = scanTelecom(at: t), matches.count == before + 1 {
+                    let telecom = matches.removeLast()
+                    record(telecom.classification, from: start, to: end)
+                    return end
+                }
+            }
             guard province != nil || lookAlike != nil else { return nil }
             if let lookAlike {
                 record(.lookAlike(lookAlike), from: start, to: j)

@@ -64,9 +64,14 @@ public enum CrawlInput {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return true }
         guard let stream = try? InputFile.open(path) else { return false }
-        var head = [UInt8](repeating: 0, count: 5)
-        let got = head.withUnsafeMutableBytes { (try? stream.read(into: $0)) ?? 0 }
-        return got == 5 && head == Array("WARC/".utf8)
+        var head: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16)
+        while head.count < 11 {
+            let got = chunk.withUnsafeMutableBytes { (try? stream.read(into: $0)) ?? 0 }
+            if got == 0 { break }
+            head += chunk[..<got]
+        }
+        return head.starts(with: Array("WARC/".utf8)) || head.starts(with: Array("filedesc://".utf8))
     }
 
     /// Reads `path`, calling `body` for each page and certificate in order.
@@ -127,9 +132,10 @@ public enum CrawlInput {
     }
 
     static func readWARC(_ path: String, _ body: (Item) throws -> Void) throws -> Report {
-        var report = Report(format: "warc")
         let reader = try WARCReader(path: path)
+        var report = Report(format: "warc")
         try readRecords(reader, into: &report, body)
+        report.format = reader.isARC ? "arc" : "warc"
         report.records = reader.report.records
         report.rejected += reader.report.rejected
         report.problems = reader.report.problems + report.problems
@@ -205,7 +211,7 @@ public enum CrawlInput {
 
     static func isHTML(contentType: String, body: [UInt8]) -> Bool {
         let type = contentType.lowercased()
-        if type.contains("html") || type.contains("xml") { return true }
+        if type.contains("html") { return true }
         if !type.isEmpty && !type.hasPrefix("text/plain") && !type.contains("octet-stream") { return false }
         // No or a vague type: a page starts with markup.
         let start = body.prefix(512).drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF }

@@ -28,7 +28,8 @@ public struct HTTPResponse: Sendable {
 
     /// Parses `message` (status line, headers, body). Nil when it is not an HTTP response.
     public init?(message: [UInt8]) {
-        guard message.count >= 12, message.starts(with: Array("HTTP/".utf8)) else { return nil }
+        // Lenient like browsers and replay tools: `HTTP` then anything up to the status code.
+        guard message.count >= 12, message.starts(with: Array("HTTP".utf8)) else { return nil }
         // The header ends at the first empty line (CRLF CRLF, or bare LF LF from sloppy writers).
         var end = -1
         var bodyStart = -1

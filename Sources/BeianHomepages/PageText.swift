@@ -29,7 +29,10 @@ public struct PageText: Sendable {
 
     init() {}
 
-    /// The displayed text, UTF-8.
+    /// Between blocks in `text`.
+    public static let blockBreak: UInt8 = 0x1E
+
+    /// The displayed text, UTF-8; blocks end with `blockBreak`.
     public var text: [UInt8] = []
     public var spans: [Span] = []
     /// The `href` values of links, in order of appearance.
@@ -163,9 +166,11 @@ private struct HTMLTextReader {
         }
     }
 
-    /// Ends a block: displayed text on either side does not join.
+    /// Ends a block: displayed text on either side does not join. The mark is U+001E, which
+    /// no number holds and the recogniser does not read as a space (a line break in the
+    /// source is one).
     mutating func blockBreak() {
-        if let last = page.text.last, last != 0x0A { page.text.append(0x0A) }
+        if let last = page.text.last, last != PageText.blockBreak { page.text.append(PageText.blockBreak) }
     }
 
     // MARK: Tags

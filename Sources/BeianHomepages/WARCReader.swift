@@ -11,12 +11,12 @@ public struct WARCRecord: Sendable {
     /// `Content-Type` of the block (`application/http;msgtype=response`, `text/html`…).
     public var contentType: String?
     public var recordID: String?
-    /// Where the record starts: the offset of its gzip member in the file when each record is
-    /// compressed on its own (the offset CDX indexes and `warcio` give), else its offset in the
-    /// (decompressed) content.
+    /// Where the record starts in the file (the offset CDX indexes and `warcio` give): in a
+    /// plain file, or at its own gzip member; in a file compressed as a whole, its offset in
+    /// the decompressed content.
     public var offset: Int64
-    /// Whether `offset` counts compressed bytes of the file (a member's start).
-    public var offsetIsCompressed: Bool
+    /// Whether `offset` is a position in the file (not in decompressed content).
+    public var offsetIsInFile: Bool
     /// The block, at most `WARCReader.maximumBlock` bytes of it.
     public var block: [UInt8]
     /// The declared block length (`block` holds less when the record was over the limit).
@@ -24,13 +24,14 @@ public struct WARCRecord: Sendable {
 
     /// `offset 123` or `offset 123 (decompressed)`: where to find the record.
     public var location: String {
-        offsetIsCompressed ? "offset \(offset)" : "offset \(offset) (decompressed)"
+        offsetIsInFile ? "offset \(offset)" : "offset \(offset) (decompressed)"
     }
 }
 
 /// Reads WARC records from a file, plain or gzip (a member per record or the whole file),
 /// one record at a time and in bounded memory. Damaged records are reported with the byte
-/// offset, and the reader resynchronises on the next `WARC/` header line.
+/// offset, and the reader resynchronises on the next `WARC/` header line. ARC files (the
+/// Internet Archive's format before WARC, versions 1 and 2) are read too, as WARC records.
 public final class WARCReader {
     /// Largest block kept of one record; the rest of a larger record is skipped (counted).
     public static let maximumBlock = 16 << 20
@@ -60,6 +61,10 @@ public final class WARCReader {
     /// Offset in the (decompressed) content of `buffer[0]`.
     private var bufferBase: Int64 = 0
     private var ended = false
+    /// The file is an ARC file (its first record starts `filedesc://`).
+    public private(set) var isARC = false
+    private var arcVersion = 1
+    private var started = false
 
     public init(path: String) throws(InputError) {
         self.path = path
@@ -75,13 +80,18 @@ public final class WARCReader {
             while let first = try byte(at: 0), first == 0x0D || first == 0x0A { start += 1 }
             guard try byte(at: 0) != nil else { return nil }
             let recordOffset = bufferBase + Int64(start)
+            if !started {
+                started = true
+                isARC = try hasPrefix("filedesc://")
+            }
+            if isARC { return try nextARC(at: recordOffset) }
             guard try hasPrefix("WARC/") else {
                 problem(at: recordOffset, "no WARC/ version line where a record should start")
                 report.rejected += 1
                 try resynchronise()
                 continue
             }
-            guard let headerEnd = try find([0x0D, 0x0A, 0x0D, 0x0A], within: Self.maximumHeader) else {
+            guard let (headerEnd, blockStart) = try findHeaderEnd() else {
                 problem(at: recordOffset, "record header has no end within \(Self.maximumHeader) bytes")
                 report.rejected += 1
                 start += 5
@@ -89,7 +99,7 @@ public final class WARCReader {
                 continue
             }
             let header = Array(buffer[start..<(start + headerEnd)])
-            start += headerEnd + 4
+            start += blockStart
             guard var record = parseHeader(header, offset: recordOffset) else {
                 report.rejected += 1
                 try resynchronise()
@@ -115,6 +125,73 @@ public final class WARCReader {
         }
     }
 
+    /// An ARC record: a header line (URL, address, date, type, …, length), then the block.
+    private func nextARC(at recordOffset: Int64) throws(InputError) -> WARCRecord? {
+        guard let lineEnd = try find([0x0A], within: 8192) else {
+            problem(at: recordOffset, "ARC header line has no end within 8192 bytes")
+            report.rejected += 1
+            report.skippedBytes += Int64(buffer.count - start)
+            start = buffer.count
+            try fill(1 << 20)
+            return buffer.count > start ? try next() : nil
+        }
+        let line = String(decoding: buffer[start..<(start + lineEnd)], as: UTF8.self)
+        start += lineEnd + 1
+        let fields = line.split(separator: " ").map(String.init)
+        guard fields.count >= 5, let length = Int64(fields[fields.count - 1]), length >= 0 else {
+            problem(at: recordOffset, "not an ARC header line: \(JSONText.quoted(String(line.prefix(80))))")
+            report.rejected += 1
+            return try next()
+        }
+        var record = WARCRecord(type: "response", offset: recordOffset, offsetIsInFile: members == nil, block: [], declaredLength: length)
+        if let compressed = members?.compressedOffset(ofMemberStartingAt: recordOffset) {
+            record.offset = compressed
+            record.offsetIsInFile = true
+        }
+        // Version 1: URL IP date type length (a URL may hold spaces); version 2 adds result
+        // code, checksum, location, offset and file name before the length.
+        let tail = arcVersion == 2 && fields.count >= 10 ? 9 : 4
+        let url = fields[0..<(fields.count - tail)].joined(separator: "%20")
+        let rest = Array(fields[(fields.count - tail)...])
+        record.targetURI = url
+        record.ipAddress = rest[0]
+        record.date = Self.arcDate(rest[1])
+        record.contentType = rest[2]
+        let kept = Int(min(length, Int64(Self.maximumBlock)))
+        try fill(kept)
+        let available = min(kept, buffer.count - start)
+        record.block = Array(buffer[start..<(start + available)])
+        start += available
+        if Int64(available) < length {
+            if available == kept {
+                report.oversized += 1
+                try skip(length - Int64(available))
+            } else {
+                problem(at: recordOffset, "file ends inside the ARC record (\(available) of \(length) bytes)")
+                report.rejected += 1
+            }
+        }
+        if url.hasPrefix("filedesc://") {
+            record.type = "warcinfo"
+            // The second line of the file header names the version.
+            if record.block.first == UInt8(ascii: "2") { arcVersion = 2 }
+        } else if !record.block.starts(with: Array("HTTP/".utf8)) {
+            record.type = "resource"
+        }
+        return finish(record)
+    }
+
+    /// `19961104142103` as `1996-11-04T14:21:03Z`.
+    static func arcDate(_ text: String) -> String? {
+        let digits = Array(text)
+        guard digits.count >= 14, digits.allSatisfy(\.isASCII), digits.prefix(14).allSatisfy(\.isNumber) else { return nil }
+        let d = String(digits.prefix(14))
+        func part(_ from: Int, _ count: Int) -> Substring {
+            d.dropFirst(from).prefix(count)
+        }
+        return "\(part(0, 4))-\(part(4, 2))-\(part(6, 2))T\(part(8, 2)):\(part(10, 2)):\(part(12, 2))Z"
+    }
+
     private func finish(_ record: WARCRecord) -> WARCRecord {
         report.records += 1
         report.recordsByType[record.type, default: 0] += 1
@@ -122,18 +199,22 @@ public final class WARCReader {
     }
 
     private func parseHeader(_ header: [UInt8], offset: Int64) -> WARCRecord? {
-        let text = String(decoding: header, as: UTF8.self)
-        var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+        // Lines split on LF bytes (a Swift string would keep CR LF as one character).
+        var lines = header.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
+            var line = line[...]
+            while line.last == 0x0D { line.removeLast() }
+            return String(decoding: line, as: UTF8.self)
+        }
         guard let version = lines.first, version == "WARC/1.0" || version == "WARC/1.1" || version.hasPrefix("WARC/0.") else {
             problem(at: offset, "unsupported WARC version \(JSONText.quoted(String(lines.first?.prefix(20) ?? "")))")
             return nil
         }
         lines.removeFirst()
         var record = WARCRecord(
-            type: "", offset: offset, offsetIsCompressed: false, block: [], declaredLength: -1)
+            type: "", offset: offset, offsetIsInFile: members == nil, block: [], declaredLength: -1)
         if let compressed = members?.compressedOffset(ofMemberStartingAt: offset) {
             record.offset = compressed
-            record.offsetIsCompressed = true
+            record.offsetIsInFile = true
         }
         var lastName = ""
         for line in lines where !line.isEmpty {
@@ -205,20 +286,35 @@ public final class WARCReader {
         }
     }
 
+    /// The end of the header section (an empty line: CRLF CRLF, or as sloppy writers end
+    /// lines, LF LF and CR CR LF CR CR LF) and where the block starts, counted from `start`.
+    private func findHeaderEnd() throws(InputError) -> (Int, Int)? {
+        var from = 0
+        while let newline = try find([0x0A], from: from, within: Self.maximumHeader) {
+            var k = newline + 1
+            while try byte(at: k) == 0x0D { k += 1 }
+            if try byte(at: k) == 0x0A { return (newline + 1, k + 1) }
+            from = newline + 1
+        }
+        return nil
+    }
+
     /// Where `pattern` starts, counted from `start`, looking at most `limit` bytes ahead.
     private func find(_ pattern: [UInt8], within limit: Int) throws(InputError) -> Int? {
-        var searched = 0
+        try find(pattern, from: 0, within: limit)
+    }
+
+    /// Where `pattern` starts at or after `from` (counted from `start`), within `limit`.
+    private func find(_ pattern: [UInt8], from offset: Int, within limit: Int) throws(InputError) -> Int? {
+        var searched = offset
         while true {
             let end = min(buffer.count, start + limit)
             if end - start >= pattern.count {
-                var i = start + max(0, searched - pattern.count + 1)
-                while i + pattern.count <= end {
-                    if buffer[i] == pattern[0] && buffer[i + 1] == pattern[1] && buffer[i + 2] == pattern[2] && buffer[i + 3] == pattern[3]
-                    {
-                        return i - start
-                    }
-                    i += 1
+                let from = start + max(0, searched - pattern.count + 1)
+                let found = buffer.withUnsafeBufferPointer { all in
+                    pattern.withUnsafeBufferPointer { search(UnsafeBufferPointer(rebasing: all[from..<end]), $0) }
                 }
+                if let found { return from + found - start }
                 searched = end - start
             }
             if end - start >= limit || ended { return nil }

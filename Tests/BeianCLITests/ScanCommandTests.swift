@@ -1,3 +1,4 @@
+import BeianCore
 import BeianTestSupport
 import Foundation
 import Testing
@@ -47,6 +48,49 @@ import Testing
             "logs/web/\($0)/access.log"
         }
         try scoreIsPerfect(web, truthFile: "findings-web.jsonl", coverage: false)
+    }
+
+    @Test func homepagesScoreOneEverywhere() throws {
+        try scoreIsPerfect(["homepages/homepages.warc.gz"], truthFile: "findings-homepages.jsonl", coverage: false)
+    }
+
+    /// `beian homepages --json` reads every page of the sample crawl as the truth describes it:
+    /// the charset the page is really in, and every number with its place, footer and link.
+    @Test func homepagesReadWhatTheTruthSays() throws {
+        let warc = sample.appendingPathComponent("homepages/homepages.warc.gz").path
+        let result = try Tool.run("beian", ["homepages", "--json", warc])
+        #expect(result.status == 0, "\(result.stderr)")
+        var pages: [String: [String: Any]] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            if object["charset"] != nil, let host = object["host"] as? String { pages[host] = object }
+        }
+        let truth = try String(contentsOf: sample.appendingPathComponent("truth/homepages.jsonl"), encoding: .utf8)
+        var compared = 0
+        for line in truth.split(separator: "\n") {
+            let expected = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let host = try #require(expected["host"] as? String)
+            let page = try #require(pages[host], "no page for \(host)")
+            let charset = expected["charset"] as? String == "gbk" ? "gb18030" : "utf-8"
+            #expect(page["charset"] as? String == charset, "\(host)")
+            func key(_ number: [String: Any], verbatim: Bool) -> String {
+                let text = verbatim ? number["verbatim"] as? String ?? "" : number["number"] as? String ?? ""
+                return
+                    "\(text)|\(number["place"] as? String ?? "")|\(number["footer"] as? Bool ?? false)|\(number["link_host"] as? String ?? "")"
+            }
+            // Numbers the truth lists (it leaves public-security numbers out); look-alikes and
+            // malformed numbers compare by their text.
+            let read = (page["numbers"] as? [[String: Any]] ?? []).filter { ($0["kind"] as? String) != "public-security" }.map {
+                key($0, verbatim: ($0["kind"] as? String ?? "").hasPrefix("look-alike") || $0["kind"] as? String == "malformed")
+            }
+            let wanted = (expected["numbers"] as? [[String: Any]] ?? []).map { number -> String in
+                let isNumber = (number["number"] as? String).map { (try? FilingNumber.parse($0)) != nil } ?? false
+                return key(isNumber ? number : number.merging(["verbatim": number["number"] ?? ""]) { $1 }, verbatim: !isNumber)
+            }
+            #expect(read.sorted() == wanted.sorted(), "\(host)")
+            compared += 1
+        }
+        #expect(compared > 100)
     }
 }
 

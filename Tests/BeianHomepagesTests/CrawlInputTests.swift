@@ -1,0 +1,188 @@
+import BeianCore
+import BeianHomepages
+import BeianIndex
+import BeianTestSupport
+import Foundation
+import Testing
+
+/// WARC and ARC files written here by hand: layouts, offsets, damage; `bazs.cert`; the
+/// footer judge against the sample registry.
+@Suite struct CrawlInputTests {
+    static func record(_ type: String, uri: String?, block: [UInt8], contentType: String = "application/http;msgtype=response") -> [UInt8] {
+        var head = "WARC/1.1\r\nWARC-Type: \(type)\r\nWARC-Record-ID: <urn:uuid:\(UUID().uuidString.lowercased())>\r\n"
+        head += "WARC-Date: 2026-03-01T04:00:00Z\r\n"
+        if let uri { head += "WARC-Target-URI: \(uri)\r\nWARC-IP-Address: 115.236.16.7\r\n" }
+        head += "Content-Type: \(contentType)\r\nContent-Length: \(block.count)\r\n\r\n"
+        return Array(head.utf8) + block + Array("\r\n\r\n".utf8)
+    }
+
+    static func response(_ html: String, charset: String = "utf-8") -> [UInt8] {
+        Array("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=\(charset)\r\n\r\n".utf8) + Array(html.utf8)
+    }
+
+    static let pages = [
+        record("warcinfo", uri: nil, block: Array("software: test\r\n".utf8), contentType: "application/warc-fields"),
+        record("request", uri: "http://a.example.cn/", block: Array("GET / HTTP/1.1\r\nHost: a.example.cn\r\n\r\n".utf8)),
+        record("response", uri: "http://a.example.cn/", block: response("<p>浙ICP备12345678号</p>")),
+        record("revisit", uri: "http://a.example.cn/", block: []),
+        record(
+            "response", uri: "http://a.example.cn/logo.png",
+            block: Array("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n\u{89}PNG".utf8)),
+        record("resource", uri: "https://b.example.cn/index.html", block: Array("<p>浙ICP备87654321号-2</p>".utf8), contentType: "text/html"),
+    ]
+
+    func items(_ path: String) throws -> ([CrawledPage], CrawlInput.Report) {
+        var pages: [CrawledPage] = []
+        let report = try CrawlInput.read(path) { item in
+            if case .page(let page) = item { pages.append(page) }
+        }
+        return (pages, report)
+    }
+
+    @Test func everyLayoutGivesThePagesWithTheirOffsets() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        // Gzip per record: offsets are the members' in the file, as CDX indexes give them.
+        var perRecord: [UInt8] = []
+        var offsets: [Int] = []
+        for record in Self.pages {
+            offsets.append(perRecord.count)
+            perRecord += try #require(Compression.compress(record))
+        }
+        let plain = Self.pages.flatMap { $0 }
+        let whole = try #require(Compression.compress(plain))
+        let files = [("per-record.warc.gz", perRecord), ("plain.warc", plain), ("whole.warc.gz", whole)]
+        for (name, bytes) in files {
+            let path = directory.appendingPathComponent(name).path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            #expect(CrawlInput.isCrawl(path))
+            let (pages, report) = try items(path)
+            #expect(report.records == 6 && report.pages == 2 && report.revisits == 1 && report.otherResponses == 1, "\(name)")
+            #expect(pages.map(\.url) == ["http://a.example.cn/", "https://b.example.cn/index.html"], "\(name)")
+            #expect(pages.allSatisfy { $0.isHomepage })
+            #expect(pages[0].address == IPAddress("115.236.16.7"))
+            #expect(pages[0].date == (try? Timestamp.parse("2026-03-01T04:00:00Z")))
+            #expect(pages[1].reading?.numbers.first?.number?.normalized == "浙ICP备87654321号-2")
+            switch name {
+            case "per-record.warc.gz": #expect(pages.map(\.location) == ["offset \(offsets[2])", "offset \(offsets[5])"])
+            case "plain.warc":
+                let plainOffsets = Self.pages.indices.map { Self.pages[..<$0].reduce(0) { $0 + $1.count } }
+                #expect(pages.map(\.location) == ["offset \(plainOffsets[2])", "offset \(plainOffsets[5])"])
+            default: #expect(pages[0].location.hasSuffix("(decompressed)"))
+            }
+        }
+    }
+
+    @Test func damageIsReportedAndReadingGoesOn() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let garbage = Array("this is not a record\r\nnor this\r\n".utf8)
+        var noLength = Self.record("response", uri: "http://x.example.cn/", block: Self.response("<p>x</p>"))
+        let text = String(decoding: noLength, as: UTF8.self).replacingOccurrences(of: "Content-Length:", with: "Content-Size:")
+        noLength = Array(text.utf8)
+        let truncated = Array(
+            Self.record("response", uri: "http://c.example.cn/", block: Self.response("<p>浙ICP备11112222号</p>")).dropLast(10))
+        let bytes = Self.pages[2] + garbage + noLength + Self.pages[5] + truncated
+        let path = directory.appendingPathComponent("damaged.warc").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let (pages, report) = try items(path)
+        #expect(pages.map(\.url) == ["http://a.example.cn/", "https://b.example.cn/index.html", "http://c.example.cn/"])
+        #expect(report.rejected == 3)
+        #expect(report.problems.contains { $0.contains("no WARC/ version line") && $0.contains("damaged.warc: offset ") })
+        #expect(report.problems.contains { $0.contains("no valid Content-Length") })
+        #expect(report.problems.contains { $0.contains("file ends inside the record's block") })
+    }
+
+    @Test func arcFilesAreReadAsWARC() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let page = Self.response("<p>浙ICP备12345678号</p>")
+        let header = "1 0 Test\nURL IP-address Archive-date Content-type Archive-length\n"
+        var arc = Array("filedesc://test.arc 0.0.0.0 20140216050221 text/plain \(header.utf8.count)\n\(header)\n".utf8)
+        let offset = arc.count
+        arc += Array("http://a.example.cn/ 93.184.216.119 20140216050221 text/html \(page.count)\n".utf8) + page + [0x0A]
+        let path = directory.appendingPathComponent("test.arc").path
+        try Data(arc).write(to: URL(fileURLWithPath: path))
+        let (pages, report) = try items(path)
+        #expect(report.format == "arc" && report.records == 2 && report.rejected == 0)
+        #expect(pages.map(\.location) == ["offset \(offset)"])
+        #expect(pages.first?.date == (try? Timestamp.parse("2014-02-16T05:02:21Z")))
+        #expect(pages.first?.reading?.numbers.first?.number?.normalized == "浙ICP备12345678号")
+    }
+
+    @Test func savedPagesWithAManifest() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        try Data(GB18030Encoder.encode("<meta charset=gbk><p>浙ICP备12345678号</p>")).write(to: directory.appendingPathComponent("a.html"))
+        try Data("www.a.example.cn\ta.html\nbroken line\n".utf8).write(to: directory.appendingPathComponent("manifest.tsv"))
+        let (pages, report) = try items(directory.path)
+        #expect(pages.map(\.host) == ["www.a.example.cn"])
+        #expect(pages.first?.reading?.charset.encoding == .gb18030)
+        #expect(report.rejected == 1 && report.problems.first?.contains("line 2") == true)
+    }
+
+    /// `bazs.cert` as the filing system issues it: DER, the number in GBK in the private
+    /// extension 1.2.156.901372.310.5.1.
+    @Test func theCertificateGivesItsNumber() throws {
+        func tlv(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
+            content.count < 128 ? [tag, UInt8(content.count)] + content : [tag, 0x81, UInt8(content.count)] + content
+        }
+        let oid: [UInt8] = [0x06, 0x0A, 0x2A, 0x81, 0x1C, 0xB7, 0x81, 0x7C, 0x82, 0x36, 0x05, 0x01]
+        let number = GB18030Encoder.encode("浙ICP备12345678号-1")
+        let extensions = tlv(0x30, tlv(0x30, oid + tlv(0x01, [0xFF]) + tlv(0x04, number)))
+        let info = tlv(0x30, tlv(0x02, [0x01]) + tlv(0xA0, tlv(0x30, [])) + extensions)
+        let der = tlv(0x30, info + tlv(0x30, [0x06, 0x01, 0x2A]) + tlv(0x03, [0x00, 0x01]))
+        let certificate = try BazsCertificate(der: der)
+        #expect(certificate.number?.normalized == "浙ICP备12345678号-1")
+        #expect(throws: ValueError.self) { try BazsCertificate(der: Array(der.prefix(10))) }
+        #expect(throws: ValueError.self) { try BazsCertificate(der: Array("not a certificate".utf8)) }
+    }
+}
+
+/// The footer judge against the sample registry.
+@Suite struct HomepageJudgeTests {
+    static let path: String = (try? buildIndex(try sampleRegistry()).path) ?? ""
+
+    /// A filed site in force with a domain, its sponsor number, and another sponsor's number.
+    func filedSite(_ index: RegistryIndex) throws -> (host: String, sponsor: String, other: String) {
+        var found: (String, String)?
+        var other: String?
+        for i in 0..<index.siteCount {
+            let site = index.site(i)
+            guard site.cancelled == nil, site.sponsor?.cancelled == nil, let sponsor = site.sponsor?.number,
+                let domain = site.domains.first?.name
+            else { continue }
+            if found == nil {
+                found = (domain, sponsor)
+            } else if sponsor != found?.1 {
+                other = sponsor
+                break
+            }
+        }
+        let (host, sponsor) = try #require(found)
+        return (host, sponsor, try #require(other))
+    }
+
+    @Test func eachFooterCaseIsJudged() throws {
+        let index = try RegistryIndex(path: Self.path)
+        let judge = HomepageJudge(index: index)
+        let (host, sponsor, other) = try filedSite(index)
+        func verdict(_ footer: String) -> HomepageJudgement? {
+            let reading = PageReading(body: Array("<html><body><footer>\(footer)</footer></body></html>".utf8), headerCharset: "utf-8")
+            return judge.judge(host: host, numbers: reading.numbers, at: try? Timestamp.parse("2026-03-01"))
+        }
+        let linked = "<a href=\"https://beian.miit.gov.cn/\">\(sponsor)</a>"
+        #expect(verdict(linked)?.kind == nil)
+        #expect(verdict(linked)?.detail.contains("linked") == true)
+        // The sponsor's number with another site's suffix: right, the suffix noted.
+        let suffixed = verdict("<a href=\"https://beian.miit.gov.cn/\">\(sponsor)-99</a>")
+        #expect(suffixed?.kind == nil && suffixed?.siteSuffixDiffers == true)
+        #expect(verdict("<p>\(sponsor)</p>")?.kind == .footerNotLinked)
+        #expect(verdict("<a href=\"http://beian.miit.gov.cn.evil.example/\">\(sponsor)</a>")?.kind == .footerNotLinked)
+        #expect(verdict("<a href=\"https://beian.miit.gov.cn/\">\(other)</a>")?.kind == .footerNumberWrong)
+        #expect(verdict("<p>沪交ICP备12345678号</p>")?.kind == .footerNumberWrong)
+        #expect(verdict("<p>Copyright 2026</p>")?.kind == .footerNumberMissing)
+        let hidden = verdict("<!-- \(sponsor) -->")
+        #expect(hidden?.kind == .footerNumberMissing)
+        #expect(hidden?.detail.contains("comment") == true)
+        // A host without a filing is not judged here (the traffic rules report it).
+        let reading = PageReading(body: Array("<p>x</p>".utf8), headerCharset: nil)
+        #expect(judge.judge(host: "no-such-site-anywhere.cn", numbers: reading.numbers, at: nil) == nil)
+    }
+}
