@@ -32,22 +32,27 @@ struct NormalizedText {
     init(_ text: String) {
         scalars.reserveCapacity(text.utf8.count)
         origins.reserveCapacity(text.utf8.count)
-        var index = text.startIndex
+        // Scalar by scalar (no grapheme breaking: each scalar is normalised on its own anyway).
+        let view = text.unicodeScalars
+        var index = view.startIndex
         var count = 0
-        while index < text.endIndex, count < FilingNumberRecognizer.maximumTextLength {
-            let next = text.index(after: index)
-            let character = text[index]
+        while index < view.endIndex, count < FilingNumberRecognizer.maximumTextLength {
+            let next = view.index(after: index)
+            let scalar = view[index]
             let origin = index..<next
-            if let ascii = character.asciiValue {
+            if scalar.isASCII {
                 // Line breaks and tabs are spaces (`粤公网安备\n      44030002000001号`).
-                append(
-                    ascii == 0x09 || ascii == 0x0A || ascii == 0x0B || ascii == 0x0C || ascii == 0x0D ? " " : Unicode.Scalar(ascii), origin)
-            } else {
-                for scalar in character.unicodeScalars where !NormalizedText.isInvisible(scalar) {
-                    if NormalizedText.isCompatibilityStable(scalar) {
-                        append(NormalizedText.fold(scalar), origin)
-                        continue
-                    }
+                switch scalar.value {
+                case 0x09, 0x0A, 0x0B, 0x0C, 0x0D: append(" ", origin)
+                default: append(scalar, origin)
+                }
+            } else if !NormalizedText.isInvisible(scalar) {
+                if NormalizedText.isCompatibilityStable(scalar) {
+                    append(NormalizedText.fold(scalar), origin)
+                } else if (0xFF01...0xFF5E).contains(scalar.value), let ascii = Unicode.Scalar(scalar.value - 0xFEE0) {
+                    // Full-width ASCII (`ＩＣＰ１２３－`): NFKC maps it to ASCII, done here at once.
+                    append(NormalizedText.fold(ascii), origin)
+                } else {
                     let folded = String(scalar).precomposedStringWithCompatibilityMapping
                     for part in folded.unicodeScalars {
                         append(NormalizedText.fold(part), origin)
@@ -71,6 +76,12 @@ struct NormalizedText {
     static func isCompatibilityStable(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x3041...0x3096, 0x30A1...0x30FA, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xAC00...0xD7A3, 0xC0...0xFF: true
+        // Punctuation and signs of Chinese pages that NFKC leaves alone (or that `fold` maps):
+        // ¡…§ © « ¬ ® ° ± ¶ · » ¿, dashes, quotes, bullets, the CJK symbols and the
+        // ideographic space.
+        case 0xA0...0xA7, 0xA9, 0xAB, 0xAC, 0xAE, 0xB0, 0xB1, 0xB6, 0xB7, 0xBB, 0xBF, 0x2010...0x2015, 0x2018...0x201F, 0x2020...0x2022,
+            0x2030, 0x3000...0x3035:
+            true
         default: false
         }
     }
@@ -116,6 +127,13 @@ private struct Scanner {
     mutating func run() -> [FilingNumberMatch] {
         var i = 0
         while i < text.count {
+            // Only a few scalars can start a keyword: the rest are passed over at once.
+            switch text[i] {
+            case "I", "i", "公", "A", "B", "网", "新": break
+            default:
+                i += 1
+                continue
+            }
             if let end = scanICP(at: i) ?? scanPublicSecurity(at: i) ?? scanTelecom(at: i) ?? scanOtherLicence(at: i) {
                 i = max(end, i + 1)
             } else {

@@ -72,6 +72,16 @@ public final class TextConverter {
         }
     }
 
+    /// Forgets everything converted so far (state, carried bytes, counts): ready for another
+    /// stream, without the cost of opening a new converter.
+    public func reset() {
+        iconv(handle, nil, nil, nil, nil)
+        carry.removeAll()
+        invalidOffsets.removeAll()
+        invalidByteCount = 0
+        consumed = 0
+    }
+
     /// Converts a whole string's bytes.
     public func convert(_ input: some Collection<UInt8>) -> [UInt8] {
         var output: [UInt8] = []

@@ -28,7 +28,9 @@ public struct CharsetDecision: Sendable, Hashable {
     /// bytes agree with it; valid UTF-8 with multibyte characters is UTF-8 whatever is
     /// declared, and bytes that are not UTF-8 are GB18030 (or Big5 when declared so, or when
     /// GB18030 cannot read them and Big5 can).
-    public static func decide(body: UnsafeRawBufferPointer, headerCharset: String?) -> CharsetDecision {
+    public static func decide(body: UnsafeRawBufferPointer, headerCharset: String?, converters: TextConverters = TextConverters())
+        -> CharsetDecision
+    {
         if body.count >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF {
             return CharsetDecision(encoding: .utf8, source: .bom, declared: nil)
         }
@@ -54,7 +56,7 @@ public struct CharsetDecision: Sendable, Hashable {
         } else if declaredEncoding == .big5 {
             sniffed = .big5
         } else {
-            sniffed = invalidCount(body, .gb18030) <= invalidCount(body, .big5) ? .gb18030 : .big5
+            sniffed = invalidCount(body, .gb18030, converters) <= invalidCount(body, .big5, converters) ? .gb18030 : .big5
         }
         guard let declaredEncoding else { return CharsetDecision(encoding: sniffed, source: .sniffed, declared: declared) }
         let agrees = declaredEncoding == sniffed || (!utf8 && declaredEncoding != .utf8)
@@ -62,8 +64,8 @@ public struct CharsetDecision: Sendable, Hashable {
     }
 
     /// Bytes GB18030 or Big5 cannot read in the first 64 KiB.
-    private static func invalidCount(_ body: UnsafeRawBufferPointer, _ encoding: TextEncoding) -> Int {
-        let converter = TextConverter(from: encoding)
+    private static func invalidCount(_ body: UnsafeRawBufferPointer, _ encoding: TextEncoding, _ converters: TextConverters) -> Int {
+        let converter = converters.converter(for: encoding)
         var output: [UInt8] = []
         converter.convert(UnsafeRawBufferPointer(rebasing: body.prefix(1 << 16)), final: true, into: &output)
         return converter.invalidByteCount
@@ -100,17 +102,36 @@ public struct CharsetDecision: Sendable, Hashable {
     }
 
     /// `body` as UTF-8 in this encoding, with the count of bytes that did not decode.
-    public func decode(_ body: UnsafeRawBufferPointer) -> (utf8: [UInt8], undecodable: Int) {
+    public func decode(_ body: UnsafeRawBufferPointer, converters: TextConverters = TextConverters()) -> (utf8: [UInt8], undecodable: Int) {
         switch encoding {
         case .utf8:
             let skip = body.count >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF ? 3 : 0
             return (Array(body[skip...]), 0)
         case .gb18030, .big5:
-            let converter = TextConverter(from: encoding)
+            let converter = converters.converter(for: encoding)
             var output: [UInt8] = []
             output.reserveCapacity(body.count * 3 / 2)
             converter.convert(body, final: true, into: &output)
             return (output, converter.invalidByteCount)
         }
+    }
+}
+
+/// Converters kept open for reuse (opening one loads iconv's tables: a cost per page when
+/// made per page). One per reading thread.
+public final class TextConverters {
+    private var open: [TextEncoding: TextConverter] = [:]
+
+    public init() {}
+
+    /// The converter for `encoding`, reset.
+    public func converter(for encoding: TextEncoding) -> TextConverter {
+        if let known = open[encoding] {
+            known.reset()
+            return known
+        }
+        let converter = TextConverter(from: encoding)
+        open[encoding] = converter
+        return converter
     }
 }

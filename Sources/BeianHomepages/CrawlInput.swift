@@ -144,6 +144,7 @@ public enum CrawlInput {
 
     private static func readRecords(_ reader: WARCReader, into report: inout Report, _ body: (Item) throws -> Void) throws {
         let path = reader.path
+        let converters = TextConverters()
         while let record = try reader.next() {
             switch record.type {
             case "revisit":
@@ -204,7 +205,7 @@ public enum CrawlInput {
             let page = CrawledPage(
                 url: url, host: host, file: path, location: record.location, position: position, date: date,
                 address: record.ipAddress.flatMap { IPAddress($0) }, status: status,
-                reading: PageReading(body: bodyBytes, headerCharset: headerCharset), problems: problems)
+                reading: PageReading(body: bodyBytes, headerCharset: headerCharset, converters: converters), problems: problems)
             try body(.page(page))
         }
     }
@@ -218,11 +219,13 @@ public enum CrawlInput {
         return start.first == 0x3C
     }
 
-    static func path(of url: String) -> Substring {
-        var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
-        guard let slash = rest.firstIndex(of: "/") else { return "/" }
-        return rest[slash...].prefix { $0 != "?" && $0 != "#" }
+    static func path(of url: String) -> String {
+        var bytes = Array(url.utf8)[...]
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes[colon...].starts(with: Array("://".utf8)) {
+            bytes = bytes[(colon + 3)...]
+        }
+        guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return "/" }
+        return String(decoding: bytes[slash...].prefix { $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }, as: UTF8.self)
     }
 
     static func isHomepagePath(_ url: String) -> Bool {

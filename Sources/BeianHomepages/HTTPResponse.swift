@@ -55,17 +55,26 @@ public struct HTTPResponse: Sendable {
             end = limit
             bodyStart = limit
         }
-        let lines = String(decoding: message[..<end], as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+        var status: Int?
+        var headers: [(name: String, value: String)] = []
+        HeaderLines.forEach(Array(message[..<end])) { name, value, continuation in
+            guard status != nil else {
+                // `HTTP/1.1 200 OK`: the status is the second word.
+                let words = name.split(separator: 0x20, maxSplits: 2)
+                status = words.count >= 2 ? HeaderLines.integer(words[1]).map { Int($0) } : nil
+                if status == nil { status = -1 }
+                return
+            }
+            guard !continuation, let value else { return }
+            headers.append(
+                (
+                    String(decoding: name.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self),
+                    String(decoding: value, as: UTF8.self)
+                ))
         }
-        guard let statusLine = lines.first else { return nil }
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, let status = Int(parts[1]) else { return nil }
+        guard let status, status >= 0 else { return nil }
         self.status = status
-        headers = lines.dropFirst().compactMap { line in
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            return (line[..<colon].lowercased().trimmingSpaces, String(line[line.index(after: colon)...]).trimmingSpaces)
-        }
+        self.headers = headers
         body = []
         var raw = Array(message[bodyStart...])
         if header("transfer-encoding")?.lowercased().contains("chunked") == true {

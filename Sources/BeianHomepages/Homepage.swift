@@ -54,22 +54,25 @@ public enum FilingSystemHosts {
     /// The host of an `href` (`https://host:443/path`, `//host/path`), lower-cased; nil for a
     /// relative link, `javascript:` and the like.
     public static func host(ofHref href: String) -> String? {
-        var rest = Substring(href.trimmingSpaces)
-        if let scheme = rest.range(of: "://") {
-            let name = rest[..<scheme.lowerBound].lowercased()
-            guard name == "http" || name == "https" else { return nil }
-            rest = rest[scheme.upperBound...]
-        } else if rest.hasPrefix("//") {
-            rest = rest.dropFirst(2)
+        var bytes = Array(href.utf8)[...]
+        while let first = bytes.first, first == 0x20 || first == 0x09 || first == 0x0A || first == 0x0D { bytes.removeFirst() }
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes[colon...].starts(with: Array("://".utf8)) {
+            let scheme = bytes[..<colon].map { $0 | 0x20 }
+            guard scheme.elementsEqual("http".utf8) || scheme.elementsEqual("https".utf8) else { return nil }
+            bytes = bytes[(colon + 3)...]
+        } else if bytes.starts(with: Array("//".utf8)) {
+            bytes = bytes.dropFirst(2)
         } else {
             return nil
         }
-        var authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" && $0 != "\\" }
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        if let colon = authority.lastIndex(of: ":"), !authority.hasPrefix("[") { authority = authority[..<colon] }
-        var host = authority.lowercased()
-        while host.hasSuffix(".") { host.removeLast() }
-        return host.isEmpty ? nil : host
+        var authority = bytes.prefix {
+            $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") && $0 != UInt8(ascii: "\\")
+        }
+        if let at = authority.lastIndex(of: UInt8(ascii: "@")) { authority = authority[(at + 1)...] }
+        if authority.first != UInt8(ascii: "["), let colon = authority.lastIndex(of: UInt8(ascii: ":")) { authority = authority[..<colon] }
+        while authority.last == UInt8(ascii: ".") { authority.removeLast() }
+        guard !authority.isEmpty else { return nil }
+        return String(decoding: authority.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 }
 
@@ -82,10 +85,10 @@ public struct PageReading: Sendable {
     public var numbers: [PageNumber]
 
     /// Reads a page's body (`headerCharset`: the charset the HTTP header declares).
-    public init(body: [UInt8], headerCharset: String?) {
-        let decided = body.withUnsafeBytes { CharsetDecision.decide(body: $0, headerCharset: headerCharset) }
+    public init(body: [UInt8], headerCharset: String?, converters: TextConverters = TextConverters()) {
+        let decided = body.withUnsafeBytes { CharsetDecision.decide(body: $0, headerCharset: headerCharset, converters: converters) }
         charset = decided
-        let (utf8, undecodable) = body.withUnsafeBytes { decided.decode($0) }
+        let (utf8, undecodable) = body.withUnsafeBytes { decided.decode($0, converters: converters) }
         self.undecodable = undecodable
         let page = PageText(html: utf8)
         title = page.title

@@ -39,8 +39,8 @@ public struct HomepageJudge: Sendable {
     /// (the traffic rules report unfiled and cancelled sites).
     public func judge(host: String, numbers: [PageNumber], at time: Timestamp?) -> HomepageJudgement? {
         guard let (independent, sites) = filings(of: host, at: time), let site = sites.first else { return nil }
-        let sponsors = Set(sites.compactMap { $0.sponsorNumber.flatMap { try? FilingNumber.parse($0).normalized } })
-        let siteNumbers = Set(sites.compactMap { try? FilingNumber.parse($0.number).normalized })
+        let sponsors = Set(sites.compactMap { $0.sponsorNumber.flatMap(Self.normalized) })
+        let siteNumbers = Set(sites.compactMap { Self.normalized($0.number) })
         var judgement = HomepageJudgement(
             kind: nil, detail: "", shown: nil, siteNumber: site.number, sponsorNumber: site.sponsorNumber, independentDomain: independent,
             siteSuffixDiffers: false)
@@ -91,6 +91,11 @@ public struct HomepageJudge: Sendable {
             judgement.detail = "no filing number on the page"
         }
         return judgement
+    }
+
+    /// A filed number in normal form (plate-form provinces, spacing and the like undone).
+    static func normalized(_ number: String) -> String? {
+        try? FilingNumber.parse(number).normalized
     }
 
     /// Compares a `bazs.cert` with the host's filing: nil when it agrees, else what differs

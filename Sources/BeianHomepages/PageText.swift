@@ -106,7 +106,7 @@ private struct HTMLTextReader {
     var i = 0
 
     struct Element {
-        var name: [UInt8]
+        var name: TagName
         var footer: Bool
         var link: Int?
         var hidden: Bool
@@ -118,6 +118,14 @@ private struct HTMLTextReader {
     /// Elements deeper than this are not tracked (their text is kept, their context is that of
     /// the deepest tracked element).
     static let maximumDepth = 512
+
+    /// The attributes of the tag being read (kept to save an allocation per tag).
+    var attributes: [Attribute] = []
+
+    struct Attribute {
+        var name: TagName
+        var value: Range<Int>
+    }
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -202,7 +210,7 @@ private struct HTMLTextReader {
             var j = i + 2
             let name = readName(&j)
             i = (find(">", from: j) ?? count - 1) + 1
-            if !name.isEmpty { endTag(name) }
+            if name != TagName.none { endTag(name) }
             return
         }
         guard isLetter(next) else {
@@ -212,7 +220,7 @@ private struct HTMLTextReader {
         }
         var j = i + 1
         let name = readName(&j)
-        var attributes: [(name: [UInt8], value: [UInt8])] = []
+        attributes.removeAll(keepingCapacity: true)
         var selfClosing = false
         // Attributes, to the closing `>` (outside quotes).
         while j < count {
@@ -231,55 +239,55 @@ private struct HTMLTextReader {
             while j < count && !isSpace(bytes[j]) && bytes[j] != 0x3D && bytes[j] != 0x3E && !(bytes[j] == 0x2F && j > attributeStart) {
                 j += 1
             }
-            let attributeName = lowercased(attributeStart, j)
+            let attributeName = TagName(bytes, attributeStart..<j)
             if j == attributeStart { j += 1 }
             selfClosing = false
             while j < count && isSpace(bytes[j]) { j += 1 }
-            var value: [UInt8] = []
+            var value = j..<j
             if j < count && bytes[j] == 0x3D {
                 j += 1
                 while j < count && isSpace(bytes[j]) { j += 1 }
                 if j < count && (bytes[j] == 0x22 || bytes[j] == 0x27) {
                     let quote = bytes[j]
                     let end = index(of: quote, from: j + 1) ?? count
-                    value = Array(bytes[(j + 1)..<end])
+                    value = (j + 1)..<end
                     j = min(count, end + 1)
                 } else {
                     let start = j
                     while j < count && !isSpace(bytes[j]) && bytes[j] != 0x3E { j += 1 }
-                    value = Array(bytes[start..<j])
+                    value = start..<j
                 }
             }
-            if !attributeName.isEmpty { attributes.append((attributeName, value)) }
+            if attributeName != TagName.none { attributes.append(Attribute(name: attributeName, value: value)) }
         }
         i = j
-        startTag(name, attributes: attributes, selfClosing: selfClosing)
+        startTag(name, selfClosing: selfClosing)
     }
 
-    mutating func startTag(_ name: [UInt8], attributes: [(name: [UInt8], value: [UInt8])], selfClosing: Bool) {
+    mutating func startTag(_ name: TagName, selfClosing: Bool) {
         for attribute in attributes where !attribute.value.isEmpty {
-            attribute.value.withUnsafeBufferPointer { value in
-                if PageText.hasAnchor(value) {
-                    page.hidden.append(PageText.HiddenText(place: .attribute, text: decodeEntities(value), footer: footerDepth > 0))
-                }
+            let value = UnsafeBufferPointer(rebasing: bytes[attribute.value])
+            if PageText.hasAnchor(value) {
+                page.hidden.append(PageText.HiddenText(place: .attribute, text: decodeEntities(value), footer: footerDepth > 0))
             }
         }
         switch name {
-        case Tags.script, Tags.style, Tags.template, Tags.textarea, Tags.title, Tags.xmp, Tags.noembed, Tags.noframes:
+        case TagName.script, TagName.style, TagName.template, TagName.textarea, TagName.title, TagName.xmp, TagName.noembed,
+            TagName.noframes:
             // Raw text to the matching end tag.
             let end = findEndTag(name, from: i)
             let place: PageText.Place =
                 switch name {
-                case Tags.script: .script
-                case Tags.style: .style
-                case Tags.title: .title
-                case Tags.template: .template
+                case TagName.script: .script
+                case TagName.style: .style
+                case TagName.title: .title
+                case TagName.template: .template
                 default: .hidden
                 }
-            if name == Tags.title && page.title == nil {
+            if name == TagName.title && page.title == nil {
                 page.title = String(decoding: decodeEntities(UnsafeBufferPointer(rebasing: bytes[i..<end])), as: UTF8.self)
             }
-            if name == Tags.textarea {
+            if name == TagName.textarea {
                 appendText(from: i, to: end)
             } else {
                 hiddenRun(place, from: i, to: end)
@@ -288,27 +296,28 @@ private struct HTMLTextReader {
             return
         default: break
         }
-        if Tags.blocks.contains(name) { blockBreak() }
-        if name == Tags.br || name == Tags.hr {
+        if TagName.blocks.contains(name) { blockBreak() }
+        if name == TagName.br || name == TagName.hr {
             blockBreak()
             return
         }
-        guard !Tags.void.contains(name), !selfClosing else { return }
+        guard !TagName.void.contains(name), !selfClosing else { return }
         guard stack.count < Self.maximumDepth else { return }
         var element = Element(name: name, footer: false, link: nil, hidden: false)
-        if name == Tags.footer { element.footer = true }
+        if name == TagName.footer { element.footer = true }
         for attribute in attributes {
+            let value = UnsafeBufferPointer(rebasing: bytes[attribute.value])
             switch attribute.name {
-            case Tags.id, Tags.class:
-                if Self.saysFooter(attribute.value) { element.footer = true }
-            case Tags.href where name == Tags.a:
+            case TagName.id, TagName.class:
+                if Self.saysFooter(value) { element.footer = true }
+            case TagName.href where name == TagName.a:
                 element.link = page.links.count
-                page.links.append(String(decoding: attribute.value, as: UTF8.self))
-            case Tags.hiddenAttribute:
+                page.links.append(String(decoding: value, as: UTF8.self))
+            case TagName.hidden:
                 element.hidden = true
-            case Tags.style:
-                let style = attribute.value.filter { !isSpace($0) }.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
-                if style.contains(subsequence: Tags.displayNone) || style.contains(subsequence: Tags.visibilityHidden) {
+            case TagName.style:
+                let style = value.filter { !isSpace($0) }.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+                if style.contains(subsequence: TagName.displayNone) || style.contains(subsequence: TagName.visibilityHidden) {
                     element.hidden = true
                 }
             default: break
@@ -319,8 +328,8 @@ private struct HTMLTextReader {
         stack.append(element)
     }
 
-    mutating func endTag(_ name: [UInt8]) {
-        if Tags.blocks.contains(name) || name == Tags.br { blockBreak() }
+    mutating func endTag(_ name: TagName) {
+        if TagName.blocks.contains(name) || name == TagName.br { blockBreak() }
         guard let at = stack.lastIndex(where: { $0.name == name }) else { return }
         // Elements left open inside it close with it.
         for element in stack[at...] {
@@ -330,9 +339,10 @@ private struct HTMLTextReader {
         stack.removeSubrange(at...)
     }
 
-    static func saysFooter(_ value: [UInt8]) -> Bool {
+    static func saysFooter(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !value.isEmpty else { return false }
         let lower = value.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
-        return Tags.footerWords.contains { lower.contains(subsequence: $0) }
+        return TagName.footerWords.contains { lower.contains(subsequence: $0) }
     }
 
     mutating func hiddenRun(_ place: PageText.Place, from start: Int, to end: Int) {
@@ -348,14 +358,10 @@ private struct HTMLTextReader {
     func isLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x7A }
     func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 || b == 0x0C }
 
-    func readName(_ j: inout Int) -> [UInt8] {
+    func readName(_ j: inout Int) -> TagName {
         let start = j
         while j < bytes.count, PageText.isAlphanumeric(bytes[j]) || bytes[j] == 0x2D || bytes[j] == 0x3A || bytes[j] == 0x5F { j += 1 }
-        return lowercased(start, j)
-    }
-
-    func lowercased(_ start: Int, _ end: Int) -> [UInt8] {
-        bytes[start..<end].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        return TagName(bytes, start..<j)
     }
 
     func index(of byte: UInt8, from start: Int) -> Int? {
@@ -372,14 +378,11 @@ private struct HTMLTextReader {
     }
 
     /// Where `</name` starts (any case), or the end of the page.
-    func findEndTag(_ name: [UInt8], from start: Int) -> Int {
+    func findEndTag(_ name: TagName, from start: Int) -> Int {
         var j = start
         while let lt = find("</", from: j) {
             var k = lt + 2
-            if k + name.count <= bytes.count && lowercased(k, k + name.count) == name {
-                k += name.count
-                if k >= bytes.count || !PageText.isAlphanumeric(bytes[k]) { return lt }
-            }
+            if readName(&k) == name { return lt }
             j = lt + 2
         }
         return bytes.count
@@ -433,35 +436,62 @@ func search(_ hay: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UIn
     return nil
 }
 
-/// Tag and attribute names, as lower-case bytes.
-private enum Tags {
-    static let script = Array("script".utf8)
-    static let style = Array("style".utf8)
-    static let template = Array("template".utf8)
-    static let textarea = Array("textarea".utf8)
-    static let title = Array("title".utf8)
-    static let xmp = Array("xmp".utf8)
-    static let noembed = Array("noembed".utf8)
-    static let noframes = Array("noframes".utf8)
-    static let footer = Array("footer".utf8)
-    static let a = Array("a".utf8)
-    static let br = Array("br".utf8)
-    static let hr = Array("hr".utf8)
-    static let id = Array("id".utf8)
-    static let `class` = Array("class".utf8)
-    static let href = Array("href".utf8)
-    static let hiddenAttribute = Array("hidden".utf8)
+/// A tag or attribute name, lower-cased and packed in a word (no allocation per tag): up to
+/// eight bytes as they are; longer names keep seven and a mark, so that they never equal a
+/// short one (the names that matter are all short).
+struct TagName: Hashable {
+    let key: UInt64
+
+    static let none = TagName(key: 0)
+
+    init(key: UInt64) {
+        self.key = key
+    }
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+        var key: UInt64 = 0
+        let long = range.count > 8
+        for (k, index) in range.prefix(long ? 7 : 8).enumerated() {
+            let byte = bytes[index]
+            key |= UInt64(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) << (8 * UInt64(k))
+        }
+        if long { key |= 0xFF << 56 }
+        self.key = key
+    }
+
+    init(_ name: StaticString) {
+        self = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount).withMemoryRebound(to: UInt8.self) {
+            TagName($0, 0..<$0.count)
+        }
+    }
+
+    static let script = TagName("script")
+    static let style = TagName("style")
+    static let template = TagName("template")
+    static let textarea = TagName("textarea")
+    static let title = TagName("title")
+    static let xmp = TagName("xmp")
+    static let noembed = TagName("noembed")
+    static let noframes = TagName("noframes")
+    static let footer = TagName("footer")
+    static let a = TagName("a")
+    static let br = TagName("br")
+    static let hr = TagName("hr")
+    static let id = TagName("id")
+    static let `class` = TagName("class")
+    static let href = TagName("href")
+    static let hidden = TagName("hidden")
     static let displayNone = Array("display:none".utf8)
     static let visibilityHidden = Array("visibility:hidden".utf8)
     static let footerWords = ["foot", "bottom", "copyright", "beian"].map { Array($0.utf8) }
-    static let void: Set<[UInt8]> = Set(
+    static let void: Set<TagName> = Set(
         ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr", "keygen"].map {
-            Array($0.utf8)
+            name in Array(name.utf8).withUnsafeBufferPointer { TagName($0, 0..<$0.count) }
         })
-    static let blocks: Set<[UInt8]> = Set(
+    static let blocks: Set<TagName> = Set(
         [
             "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "div", "dl", "dt", "fieldset",
             "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "html", "li", "main", "nav", "ol", "p",
             "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "option", "select", "iframe", "head",
-        ].map { Array($0.utf8) })
+        ].map { name in Array(name.utf8).withUnsafeBufferPointer { TagName($0, 0..<$0.count) } })
 }

@@ -199,56 +199,74 @@ public final class WARCReader {
     }
 
     private func parseHeader(_ header: [UInt8], offset: Int64) -> WARCRecord? {
-        // Lines split on LF bytes (a Swift string would keep CR LF as one character).
-        var lines = header.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
-            var line = line[...]
-            while line.last == 0x0D { line.removeLast() }
-            return String(decoding: line, as: UTF8.self)
-        }
-        guard let version = lines.first, version == "WARC/1.0" || version == "WARC/1.1" || version.hasPrefix("WARC/0.") else {
-            problem(at: offset, "unsupported WARC version \(JSONText.quoted(String(lines.first?.prefix(20) ?? "")))")
-            return nil
-        }
-        lines.removeFirst()
-        var record = WARCRecord(
-            type: "", offset: offset, offsetIsInFile: members == nil, block: [], declaredLength: -1)
+        var record = WARCRecord(type: "", offset: offset, offsetIsInFile: members == nil, block: [], declaredLength: -1)
         if let compressed = members?.compressedOffset(ofMemberStartingAt: offset) {
             record.offset = compressed
             record.offsetIsInFile = true
         }
-        var lastName = ""
-        for line in lines where !line.isEmpty {
-            // A line starting with space or tab continues the previous field.
-            if line.first == " " || line.first == "\t" {
-                if lastName == "warc-target-uri" { record.targetURI = (record.targetURI ?? "") + line.trimmingSpaces }
-                continue
+        var lastField: Field?
+        var first = true
+        var ok = true
+        HeaderLines.forEach(header) { name, value, continuation in
+            if first {
+                first = false
+                let version = String(decoding: name, as: UTF8.self)
+                if !(version == "WARC/1.0" || version == "WARC/1.1" || version.hasPrefix("WARC/0.")) {
+                    problem(at: offset, "unsupported WARC version \(JSONText.quoted(String(version.prefix(20))))")
+                    ok = false
+                }
+                return
             }
-            guard let colon = line.firstIndex(of: ":") else {
-                problem(at: offset, "header line without a colon: \(JSONText.quoted(String(line.prefix(60))))")
-                continue
+            if continuation {
+                // A line starting with space or tab continues the previous field.
+                if lastField == .targetURI { record.targetURI = (record.targetURI ?? "") + String(decoding: value ?? [], as: UTF8.self) }
+                return
             }
-            let name = line[..<colon].lowercased()
-            let value = String(line[line.index(after: colon)...]).trimmingSpaces
-            lastName = name
-            switch name {
-            case "warc-type": record.type = value.lowercased()
-            case "warc-target-uri":
+            guard let value else {
+                problem(at: offset, "header line without a colon: \(JSONText.quoted(String(decoding: name.prefix(60), as: UTF8.self)))")
+                return
+            }
+            let field = Field(name)
+            lastField = field
+            switch field {
+            case .type: record.type = String(decoding: value.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+            case .targetURI:
                 // WARC 1.0 writers put angle brackets around it.
-                record.targetURI = value.hasPrefix("<") && value.hasSuffix(">") ? String(value.dropFirst().dropLast()) : value
-            case "warc-date": record.date = value
-            case "warc-ip-address": record.ipAddress = value
-            case "content-type": record.contentType = value
-            case "warc-record-id": record.recordID = value
-            case "content-length": record.declaredLength = Int64(value) ?? -1
-            default: break
+                let uri = value.first == UInt8(ascii: "<") && value.last == UInt8(ascii: ">") ? value.dropFirst().dropLast() : value
+                record.targetURI = String(decoding: uri, as: UTF8.self)
+            case .date: record.date = String(decoding: value, as: UTF8.self)
+            case .ipAddress: record.ipAddress = String(decoding: value, as: UTF8.self)
+            case .contentType: record.contentType = String(decoding: value, as: UTF8.self)
+            case .recordID: record.recordID = String(decoding: value, as: UTF8.self)
+            case .contentLength: record.declaredLength = HeaderLines.integer(value) ?? -1
+            case .other: break
             }
         }
+        guard ok else { return nil }
         guard record.declaredLength >= 0 else {
             problem(at: offset, "record has no valid Content-Length")
             return nil
         }
         if record.type.isEmpty { record.type = "unknown" }
         return record
+    }
+
+    /// The named fields a record's reading needs.
+    private enum Field {
+        case type, targetURI, date, ipAddress, contentType, recordID, contentLength, other
+
+        init(_ name: ArraySlice<UInt8>) {
+            switch name.count {
+            case 9 where HeaderLines.equal(name, "warc-type"): self = .type
+            case 15 where HeaderLines.equal(name, "warc-target-uri"): self = .targetURI
+            case 9 where HeaderLines.equal(name, "warc-date"): self = .date
+            case 15 where HeaderLines.equal(name, "warc-ip-address"): self = .ipAddress
+            case 12 where HeaderLines.equal(name, "content-type"): self = .contentType
+            case 14 where HeaderLines.equal(name, "warc-record-id"): self = .recordID
+            case 14 where HeaderLines.equal(name, "content-length"): self = .contentLength
+            default: self = .other
+            }
+        }
     }
 
     // MARK: Buffer
@@ -368,5 +386,64 @@ extension String {
         while let first = view.first, first == " " || first == "\t" { view.removeFirst() }
         while let last = view.last, last == " " || last == "\t" { view.removeLast() }
         return String(view)
+    }
+}
+
+/// Header sections (WARC, HTTP) read as bytes: lines split on LF (CRs before it dropped),
+/// names and values trimmed, without making text of what is not needed.
+enum HeaderLines {
+    /// Calls `body` with each line's name and value (nil when the line has no colon; the first
+    /// line comes whole as the name) and whether the line continues the previous one.
+    static func forEach(_ header: [UInt8], _ body: (ArraySlice<UInt8>, ArraySlice<UInt8>?, Bool) -> Void) {
+        var start = 0
+        let count = header.count
+        while start < count {
+            var end = header[start...].firstIndex(of: 0x0A) ?? count
+            let next = end + 1
+            while end > start && header[end - 1] == 0x0D { end -= 1 }
+            let line = header[start..<end]
+            start = next
+            guard !line.isEmpty else { continue }
+            if line.first == 0x20 || line.first == 0x09 {
+                body([], trim(line), true)
+                continue
+            }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+                body(line, nil, false)
+                continue
+            }
+            body(trim(line[..<colon]), trim(line[(colon + 1)...]), false)
+        }
+    }
+
+    static func trim(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var bytes = bytes
+        while let first = bytes.first, first == 0x20 || first == 0x09 { bytes.removeFirst() }
+        while let last = bytes.last, last == 0x20 || last == 0x09 { bytes.removeLast() }
+        return bytes
+    }
+
+    /// Whether `name` equals the lower-case `literal`, ignoring ASCII case.
+    static func equal(_ name: ArraySlice<UInt8>, _ literal: StaticString) -> Bool {
+        guard name.count == literal.utf8CodeUnitCount else { return false }
+        let pointer = literal.utf8Start
+        var k = 0
+        for byte in name {
+            let lower = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            guard lower == pointer[k] else { return false }
+            k += 1
+        }
+        return true
+    }
+
+    /// A non-negative decimal integer (at most 18 digits), or nil.
+    static func integer(_ bytes: ArraySlice<UInt8>) -> Int64? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var value: Int64 = 0
+        for byte in bytes {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            value = value * 10 + Int64(byte - 0x30)
+        }
+        return value
     }
 }
