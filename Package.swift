@@ -53,12 +53,22 @@ var targets: [Target] = [
         name: "BeianScan", dependencies: ["BeianCore", "BeianIndex", "BeianGeo", "BeianPackets", "BeianCapture", "BeianLogs"],
         swiftSettings: settings),
     .target(name: "BeianGeo", dependencies: ["BeianCore", "CMaxMindDB"], swiftSettings: settings),
-    .target(name: "BeianHomepages", dependencies: ["BeianCore", "BeianIndex", "CBrotli"], swiftSettings: settings),
+    .target(
+        name: "BeianHomepages", dependencies: ["BeianCore", "BeianIndex", "CBrotli", .product(name: "Crypto", package: "swift-crypto")],
+        swiftSettings: settings),
+    .target(
+        name: "BeianCrawler",
+        dependencies: [
+            "BeianCore", "BeianHomepages", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ],
+        swiftSettings: settings),
     .executableTarget(
         name: "BeianCLI",
         dependencies: [
             "BeianCore", "BeianRegistry", "BeianIndex", "BeianPackets", "BeianCapture", "BeianLogs", "BeianGeo", "BeianScan", "BeianReport",
-            "BeianHomepages", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BeianHomepages", "BeianCrawler", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ],
         swiftSettings: settings
@@ -66,7 +76,8 @@ var targets: [Target] = [
     .executableTarget(
         name: "BeianDatagen",
         dependencies: [
-            "BeianCore",
+            "BeianCore", "BeianHomepages", .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -96,7 +107,12 @@ var targets: [Target] = [
     .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture", "BeianPackets", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo"], swiftSettings: settings),
     .testTarget(
-        name: "BeianHomepagesTests", dependencies: ["BeianHomepages", "BeianCore", "BeianIndex", "BeianTestSupport"],
+        name: "BeianHomepagesTests",
+        dependencies: [
+            "BeianHomepages", "BeianCore", "BeianIndex", "BeianTestSupport", "BeianCrawler",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
         swiftSettings: settings),
     .testTarget(
         name: "BeianCLITests",
@@ -109,6 +125,9 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
 ]
 
 // The benchmark suites pull in ordo-one/package-benchmark; ordinary builds skip them.

@@ -6,7 +6,7 @@ struct Datagen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beian-datagen",
         abstract: "Writes a consistent synthetic filing world with its ground truth, and scores findings against it.",
-        subcommands: [Generate.self, Score.self],
+        subcommands: [Generate.self, Score.self, Serve.self],
         defaultSubcommand: Generate.self
     )
 }

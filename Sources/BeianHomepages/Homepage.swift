@@ -167,3 +167,42 @@ public struct PageReading: Sendable {
         return spans[low..<end]
     }
 }
+
+/// The parts of an absolute http(s) URL, read as written (no IDNA conversion either way: a
+/// punycode host stays punycode).
+public struct URLParts: Sendable, Hashable {
+    public var scheme: String
+    /// Lower-cased.
+    public var host: String
+    public var port: Int?
+    /// Path and query (`/` at least), no fragment.
+    public var target: String
+
+    public init?(_ url: String) {
+        let text = url.trimmingSpaces
+        guard let schemeEnd = text.range(of: "://") else { return nil }
+        scheme = text[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "http" || scheme == "https" else { return nil }
+        let rest = text[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        if !authority.hasPrefix("["), let colon = authority.lastIndex(of: ":") {
+            guard let number = Int(authority[authority.index(after: colon)...]), (1...65535).contains(number) else { return nil }
+            port = number
+            authority = authority[..<colon]
+        }
+        host = authority.lowercased()
+        guard !host.isEmpty else { return nil }
+        var path = rest[authorityEnd...].prefix { $0 != "#" }
+        if path.isEmpty { path = "/" }
+        target = path.hasPrefix("?") ? "/" + path : String(path)
+    }
+
+    /// `scheme://host[:port]`.
+    public var origin: String { "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "") }
+    /// `host[:port]`, for a Host header.
+    public var authority: String { host + (port.map { ":\($0)" } ?? "") }
+    /// The path alone.
+    public var path: String { String(target.prefix { $0 != "?" }) }
+}

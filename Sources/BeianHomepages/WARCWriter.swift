@@ -1,0 +1,110 @@
+public import BeianCore
+internal import Crypto
+internal import Foundation
+internal import Synchronization
+
+/// Writes WARC 1.1 records, each compressed as a gzip member of its own (so that any record
+/// can be read from its offset), to a file. Safe to call from many threads.
+public final class WARCWriter: Sendable {
+    public struct Record: Sendable {
+        public var type: String
+        public var targetURI: String?
+        /// When it was fetched; nil for now.
+        public var date: Timestamp?
+        public var contentType: String
+        public var block: [UInt8]
+        /// More named fields (`WARC-IP-Address`, `WARC-Truncated`…).
+        public var fields: [(String, String)]
+        public var recordID: String
+
+        public init(
+            type: String, targetURI: String?, date: Timestamp? = nil, contentType: String, block: [UInt8], fields: [(String, String)] = [],
+            recordID: String = WARCWriter.newRecordID()
+        ) {
+            self.type = type
+            self.targetURI = targetURI
+            self.date = date
+            self.contentType = contentType
+            self.block = block
+            self.fields = fields
+            self.recordID = recordID
+        }
+    }
+
+    public let path: String
+    private let state: Mutex<State>
+
+    private struct State {
+        var handle: FileHandle
+        var written: Int64 = 0
+        var records = 0
+    }
+
+    /// Creates (or truncates) the file and writes a `warcinfo` record naming the software.
+    public init(path: String, software: String) throws {
+        self.path = path
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw InputError(.cannotOpen, file: path, "cannot create the WARC file")
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        state = Mutex(State(handle: handle))
+        let info =
+            "software: \(software)\r\nformat: WARC File Format 1.1\r\nconformsTo: https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n"
+        try write(
+            Record(
+                type: "warcinfo", targetURI: nil, contentType: "application/warc-fields", block: Array(info.utf8),
+                fields: [("WARC-Filename", URL(fileURLWithPath: path).lastPathComponent)]))
+    }
+
+    /// Records written so far (the warcinfo included) and bytes of the file.
+    public var counts: (records: Int, bytes: Int64) {
+        state.withLock { ($0.records, $0.written) }
+    }
+
+    /// Writes one record; returns its offset in the file.
+    @discardableResult
+    public func write(_ record: Record) throws -> Int64 {
+        var head = "WARC/1.1\r\nWARC-Type: \(record.type)\r\nWARC-Record-ID: \(record.recordID)\r\n"
+        let date = record.date ?? Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970))
+        head += "WARC-Date: \(date.iso8601)\r\n"
+        if let uri = record.targetURI { head += "WARC-Target-URI: \(uri)\r\n" }
+        for (name, value) in record.fields { head += "\(name): \(value)\r\n" }
+        head += "WARC-Block-Digest: \(Self.digest(record.block))\r\n"
+        head += "Content-Type: \(record.contentType)\r\nContent-Length: \(record.block.count)\r\n\r\n"
+        let plain = Array(head.utf8) + record.block + Array("\r\n\r\n".utf8)
+        let bytes = Compression.compress(plain) ?? plain
+        return try state.withLock { state in
+            let offset = state.written
+            try state.handle.write(contentsOf: bytes)
+            state.written += Int64(bytes.count)
+            state.records += 1
+            return offset
+        }
+    }
+
+    public func close() throws {
+        try state.withLock { try $0.handle.close() }
+    }
+
+    public static func newRecordID() -> String {
+        "<urn:uuid:\(UUID().uuidString.lowercased())>"
+    }
+
+    /// `sha1:` and the base32 of the SHA-1 of `bytes`, as WARC writers give it.
+    static func digest(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
+        var out: [UInt8] = Array("sha1:".utf8)
+        var buffer = 0
+        var bits = 0
+        for byte in Insecure.SHA1.hash(data: bytes) {
+            buffer = (buffer << 8 | Int(byte)) & 0xFFFF
+            bits += 8
+            while bits >= 5 {
+                out.append(alphabet[(buffer >> (bits - 5)) & 31])
+                bits -= 5
+            }
+        }
+        if bits > 0 { out.append(alphabet[(buffer << (5 - bits)) & 31]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
