@@ -35,12 +35,17 @@ echo "…"
 grep -E "packets|lines|observations" "$work/extract.err"
 
 echo
-echo "== beian scan: the sample's captures judged against its registry (the main job)"
+echo "== beian homepages: what the audit reads on one crawled homepage"
+"$beian" homepages --index "$index" Datasets/sample/homepages/homepages.warc.gz 2> /dev/null | head -6
+
+echo
+echo "== beian scan: the sample's captures and crawl judged against its registry (the main job)"
 (cd Datasets/sample && "../../$beian" scan --index "$index" --geoip geo/country.mmdb --coverage-file truth/coverage.txt \
-    traffic/access-link.pcap traffic/mobile-core.pcapng > "$work/findings.jsonl")
+    traffic/access-link.pcap traffic/mobile-core.pcapng homepages/homepages.warc.gz > "$work/findings.jsonl")
 echo "first findings:"
 head -3 "$work/findings.jsonl"
 echo
-echo "== the findings scored against the sample's ground truth"
+echo "== the findings scored against the sample's ground truth (traffic and homepages)"
 swift build -c release --product beian-datagen > /dev/null
-.build/release/beian-datagen score --truth Datasets/sample/truth --findings "$work/findings.jsonl" | head -9
+.build/release/beian-datagen score --truth Datasets/sample/truth --findings "$work/findings.jsonl" \
+    --truth-file findings.jsonl --truth-file findings-homepages.jsonl | head -12

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BeianCapture
 import BeianCore
+import BeianCrawler
 import BeianGeo
 import BeianHomepages
 import BeianIndex
@@ -74,6 +75,21 @@ struct ScanCommand: ParsableCommand {
             """)
     var crawlAddresses = false
 
+    @Flag(help: "Crawl the hosts the inputs observed (homepage and bazs.cert) and audit their footers in the same run.")
+    var crawl = false
+
+    @Option(help: "Keep the --crawl WARC in this file (else a temporary file, removed).")
+    var crawlOut: String?
+
+    @Option(help: "Send --crawl's requests through this HTTP proxy (HOST:PORT).")
+    var crawlProxy: String?
+
+    @Option(help: "Hosts --crawl fetches at the same time.")
+    var crawlConcurrency = 64
+
+    /// Hosts `--crawl` fetches at most (the first observed).
+    static let maximumCrawlHosts = 100_000
+
     @Flag(help: "Exit with status 3 when there are findings.")
     var failOnFindings = false
 
@@ -132,6 +148,40 @@ struct ScanCommand: ParsableCommand {
         var failed = false
         var observations = 0
         var inputLines: [String] = []
+        // A crawl's pages: footer findings (and, with --crawl-addresses, observations).
+        func audit(_ input: String) -> Bool {
+            do {
+                let report = try CrawlInput.read(input) { item in
+                    guard case .page(let page) = item else {
+                        if case .certificate(let certificate) = item { _ = auditor.disagreement(of: certificate) }
+                        return
+                    }
+                    if crawlAddresses, let observation = HomepageAuditor.observation(of: page) {
+                        observations += 1
+                        judge.judge(observation)
+                    }
+                    if let finding = auditor.judgement(of: page)?.finding(of: page) {
+                        judge.add(finding, nanoseconds: (page.date?.secondsSince1970 ?? 0) * 1_000_000_000)
+                    }
+                }
+                for problem in report.problems { printError(problem) }
+                inputLines.append(
+                    "\(input): \(report.format), \(report.records) records, \(report.pages) pages, \(report.certificates) bazs.cert, "
+                        + "\(report.revisits) revisits, \(report.rejected) rejected")
+                return true
+            } catch {
+                printError("\(input): \(error)")
+                return false
+            }
+        }
+        // With --crawl, the hosts observed (names, not addresses), to fetch afterwards.
+        var observedHosts: Set<String> = []
+        func collect(_ batch: [Observation]) {
+            guard crawl else { return }
+            for observation in batch where observedHosts.count < Self.maximumCrawlHosts && IPAddress(observation.host) == nil {
+                observedHosts.insert(observation.host)
+            }
+        }
         // Observations are judged as they come, each against the filings as they stood at its
         // own time: the order of inputs does not matter, and memory stays bounded.
         for (position, input) in inputs.enumerated() where !interrupted.isSet {
@@ -142,6 +192,7 @@ struct ScanCommand: ParsableCommand {
                     output: { batch in
                         observations += batch.count
                         for observation in batch { judge.judge(observation) }
+                        collect(batch)
                     })
                 for issue in report.issues { printError("\(issue)") }
                 if report.issues.contains(where: { $0.code == .cannotOpen || $0.code == .unsupported }) { failed = true }
@@ -151,34 +202,14 @@ struct ScanCommand: ParsableCommand {
                         + Observation.AppProtocol.allCases.map { "\($0.rawValue) \(s.count(of: $0))" }.joined(separator: ", ")
                         + ", not used \(s.malformedTotal), reassembly failures \(s.reassemblyFailures)")
             } else if CrawlInput.isCrawl(input) {
-                do {
-                    let report = try CrawlInput.read(input) { item in
-                        guard case .page(let page) = item else {
-                            if case .certificate(let certificate) = item { _ = auditor.disagreement(of: certificate) }
-                            return
-                        }
-                        if crawlAddresses, let observation = HomepageAuditor.observation(of: page) {
-                            observations += 1
-                            judge.judge(observation)
-                        }
-                        if let finding = auditor.judgement(of: page)?.finding(of: page) {
-                            judge.add(finding, nanoseconds: (page.date?.secondsSince1970 ?? 0) * 1_000_000_000)
-                        }
-                    }
-                    for problem in report.problems { printError(problem) }
-                    inputLines.append(
-                        "\(input): \(report.format), \(report.records) records, \(report.pages) pages, \(report.certificates) bazs.cert, "
-                            + "\(report.revisits) revisits, \(report.rejected) rejected")
-                } catch {
-                    printError("\(input): \(error)")
-                    failed = true
-                }
+                if !audit(input) { failed = true }
             } else {
                 let report = LogReader.read(
                     path: input, options: LogOptions(), stop: { interrupted.isSet },
                     output: { batch in
                         observations += batch.count
                         for observation in batch { judge.judge(observation) }
+                        collect(batch)
                     })
                 if let failure = report.failure {
                     printError("\(failure)")
@@ -202,6 +233,7 @@ struct ScanCommand: ParsableCommand {
                     decoder.decode(bytes, link: link, nanoseconds: nanoseconds, number: number)
                     observations += decoder.observations.count
                     for observation in decoder.observations { judge.judge(observation) }
+                    collect(decoder.observations)
                     decoder.observations.removeAll(keepingCapacity: true)
                 }
                 let counters = capture.counters
@@ -212,6 +244,22 @@ struct ScanCommand: ParsableCommand {
             }
         }
         progress.finish()
+        if crawl && !interrupted.isSet && !observedHosts.isEmpty {
+            let out = crawlOut ?? NSTemporaryDirectory() + "beian-crawl-\(getpid()).warc.gz"
+            var settings = Crawler.Settings()
+            settings.fetchCertificate = true
+            settings.proxy = crawlProxy.flatMap(CrawlCommand.hostPort)
+            settings.concurrency = crawlConcurrency
+            do {
+                let report = try CrawlCommand.crawl(hosts: observedHosts.sorted(), settings: settings, output: out)
+                CrawlCommand.summarise(report, output: out)
+                if !audit(out) { failed = true }
+                if crawlOut == nil { try? FileManager.default.removeItem(atPath: out) }
+            } catch {
+                printError("crawl: \(error)")
+                failed = true
+            }
+        }
         if interrupted.isSet { printError("scan: interrupted; the findings so far follow") }
         let findings = judge.finish()
         let chosen = format.flatMap { FindingWriter.Format(rawValue: $0) } ?? output.map { FindingWriter.Format(fileName: $0) } ?? .jsonl
