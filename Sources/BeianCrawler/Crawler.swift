@@ -77,37 +77,48 @@ public struct Crawler: Sendable {
             tls.certificateVerification = .none
             configuration.tlsConfiguration = tls
         }
+        // Each host is a pool of its own and is rarely asked twice: idle connections are kept
+        // just long enough for the next hop or the certificate, or they pile up by the
+        // thousand (memory and file descriptors growing with the crawl).
+        let idle = Int64((settings.politeness + 1) * 1000)
         configuration.connectionPool = .init(
-            idleTimeout: .seconds(10), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, settings.concurrency))
+            idleTimeout: .milliseconds(idle), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, settings.concurrency))
         // A host that refuses HTTPS is asked over HTTP at once, not retried until the deadline.
         configuration.connectionPool.retryConnectionEstablishment = false
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let report = Tally()
         report.state.withLock { $0.hosts = unique.count }
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                var next = 0
-                func add() {
-                    guard next < unique.count else { return }
-                    let host = unique[next]
-                    next += 1
-                    group.addTask {
-                        let outcome = await self.fetch(host: host, client: client, writer: writer)
-                        let snapshot = report.state.withLock { report in
-                            report.merge(outcome)
-                            return report
+        // A client per batch of hosts: the client keeps state per host it met (its pools),
+        // which would otherwise grow with the crawl.
+        var batchStart = 0
+        while batchStart < unique.count {
+            let batch = unique[batchStart..<min(unique.count, batchStart + Self.hostsPerClient)]
+            batchStart = batch.endIndex
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    var next = batch.startIndex
+                    func add() {
+                        guard next < batch.endIndex else { return }
+                        let host = batch[next]
+                        next += 1
+                        group.addTask {
+                            let outcome = await self.fetch(host: host, client: client, writer: writer)
+                            let snapshot = report.state.withLock { report in
+                                report.merge(outcome)
+                                return report
+                            }
+                            progress(snapshot)
                         }
-                        progress(snapshot)
                     }
+                    for _ in 0..<min(settings.concurrency, batch.count) { add() }
+                    while try await group.next() != nil { add() }
                 }
-                for _ in 0..<min(settings.concurrency, unique.count) { add() }
-                while try await group.next() != nil { add() }
+            } catch {
+                try? await client.shutdown()
+                throw error
             }
-        } catch {
-            try? await client.shutdown()
-            throw error
+            try await client.shutdown()
         }
-        try await client.shutdown()
         try writer.close()
         var final = report.state.withLock { $0 }
         let counts = writer.counts
@@ -116,6 +127,9 @@ public struct Crawler: Sendable {
         final.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return final
     }
+
+    /// Hosts fetched by one HTTP client before it is replaced.
+    static let hostsPerClient = 2_000
 
     /// The report, shared by the fetching tasks.
     final class Tally: Sendable {

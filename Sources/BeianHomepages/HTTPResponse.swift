@@ -188,13 +188,27 @@ public struct HTTPResponse: Sendable {
 
     /// The charset parameter of a media type (`text/html; charset="GBK"`).
     public static func charset(inContentType value: String) -> String? {
-        for parameter in value.split(separator: ";").dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingSpaces.lowercased() == "charset" else { continue }
-            var name = pair[1].trimmingSpaces
-            if name.hasPrefix("\"") || name.hasPrefix("'") { name = String(name.dropFirst()) }
-            if name.hasSuffix("\"") || name.hasSuffix("'") { name = String(name.dropLast()) }
-            return name.isEmpty ? nil : name
+        let bytes = Array(value.utf8)
+        let key = Array("charset".utf8)
+        var i = 0
+        while i + key.count < bytes.count {
+            // After a `;` (and spaces), `charset` then `=`.
+            guard bytes[i] == UInt8(ascii: ";") else {
+                i += 1
+                continue
+            }
+            var j = i + 1
+            while j < bytes.count && (bytes[j] == 0x20 || bytes[j] == 0x09) { j += 1 }
+            i = j
+            guard j + key.count < bytes.count, zip(bytes[j..<(j + key.count)], key).allSatisfy({ $0 | 0x20 == $1 }) else { continue }
+            j += key.count
+            while j < bytes.count && bytes[j] == 0x20 { j += 1 }
+            guard j < bytes.count, bytes[j] == UInt8(ascii: "=") else { continue }
+            j += 1
+            while j < bytes.count && (bytes[j] == 0x20 || bytes[j] == 0x22 || bytes[j] == 0x27) { j += 1 }
+            let start = j
+            while j < bytes.count && bytes[j] != 0x22 && bytes[j] != 0x27 && bytes[j] != UInt8(ascii: ";") && bytes[j] != 0x20 { j += 1 }
+            return j > start ? String(decoding: bytes[start..<j], as: UTF8.self) : nil
         }
         return nil
     }

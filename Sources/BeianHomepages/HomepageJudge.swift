@@ -26,30 +26,57 @@ public struct HomepageJudge: Sendable {
         self.index = index
     }
 
-    /// The filing a host's homepage answers to at `time`: its in-force sites.
-    func filings(of host: String, at time: Timestamp?) -> (independent: String, sites: [SiteJudgingFacts])? {
-        guard let name = try? DomainName(host) else { return nil }
-        let lookup = index.filedSites(forHost: name)
-        let sites = lookup.sites.filter { site in time.map { index.isSiteActive(site, at: $0) } ?? true }
-        guard !sites.isEmpty else { return nil }
-        return (lookup.independentDomain ?? name.ascii, sites.map { index.judgingFacts(ofSite: Int($0)) })
+    /// The numbers of a filed site: its own, its sponsor's.
+    struct SiteNumbers {
+        var site: String
+        var sponsor: String?
+    }
+
+    /// The filing a host's homepage answers to at `time`: its in-force sites' numbers.
+    func filings(of host: String, at time: Timestamp?) -> (independent: String, sites: [SiteNumbers])? {
+        // Lower-case ASCII names go to the index as they are; others through IDNA.
+        var name = host
+        let plain = host.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E }
+        if !plain {
+            guard let domain = try? DomainName(host) else { return nil }
+            name = domain.ascii
+        }
+        return name.utf8.withContiguousStorageIfAvailable { bytes -> (String, [SiteNumbers])? in
+            let raw = UnsafeRawBufferPointer(bytes)
+            let lookup = index.filedSites(hostBytes: raw)
+            let sites = lookup.sites.filter { site in time.map { index.isSiteActive(site, at: $0) } ?? true }
+            guard !sites.isEmpty else { return nil }
+            let independent = lookup.independentStart.map { String(decoding: raw[$0...], as: UTF8.self) } ?? name
+            return (
+                independent,
+                sites.map { SiteNumbers(site: index.numbers(ofSite: Int($0)).site, sponsor: index.numbers(ofSite: Int($0)).sponsor) }
+            )
+        } ?? nil
     }
 
     /// Judges the numbers of `host`'s homepage; nil when the host has no filing in force
     /// (the traffic rules report unfiled and cancelled sites).
     public func judge(host: String, numbers: [PageNumber], at time: Timestamp?) -> HomepageJudgement? {
         guard let (independent, sites) = filings(of: host, at: time), let site = sites.first else { return nil }
-        let sponsors = Set(sites.compactMap { $0.sponsorNumber.flatMap(Self.normalized) })
-        let siteNumbers = Set(sites.compactMap { Self.normalized($0.number) })
         var judgement = HomepageJudgement(
-            kind: nil, detail: "", shown: nil, siteNumber: site.number, sponsorNumber: site.sponsorNumber, independentDomain: independent,
+            kind: nil, detail: "", shown: nil, siteNumber: site.site, sponsorNumber: site.sponsor, independentDomain: independent,
             siteSuffixDiffers: false)
+        // Filed numbers are compared as written first (exports hold them normalised); parsed
+        // only when that fails (plate forms, spacing).
+        let rawSponsors = Set(sites.compactMap(\.sponsor))
+        var parsedSponsors: Set<String>?
+        func isSponsor(_ number: String) -> Bool {
+            if rawSponsors.contains(number) { return true }
+            if parsedSponsors == nil { parsedSponsors = Set(sites.compactMap { $0.sponsor.flatMap(Self.normalized) }) }
+            return parsedSponsors?.contains(number) ?? false
+        }
         let visible = numbers.filter(\.visible)
         let right = visible.filter { number in
             guard let filing = number.number, filing.kind == .icpFiling else { return false }
-            return sponsors.contains(filing.sponsorNumber.normalized)
+            return isSponsor(filing.sponsorNumber.normalized)
         }
         if !right.isEmpty {
+            let siteNumbers = Set(sites.map(\.site) + sites.compactMap { Self.normalized($0.site) })
             judgement.siteSuffixDiffers = right.contains {
                 $0.number?.siteIndex != nil && !siteNumbers.contains($0.number?.normalized ?? "")
             }
@@ -71,7 +98,7 @@ public struct HomepageJudge: Sendable {
             judgement.shown = wrong.verbatim
             switch wrong.classification {
             case .number(let number):
-                judgement.detail = "shows \(number.sponsorNumber.normalized), not its sponsor's \(site.sponsorNumber ?? site.number)"
+                judgement.detail = "shows \(number.sponsorNumber.normalized), not its sponsor's \(site.sponsor ?? site.site)"
             case .lookAlike(let kind): judgement.detail = "shows only a look-alike (\(kind.description)), not its filing number"
             case .malformed(let malformed): judgement.detail = "shows a malformed number (\(malformed.reason))"
             }
@@ -103,9 +130,9 @@ public struct HomepageJudge: Sendable {
     public func disagreement(host: String, certificate: BazsCertificate, at time: Timestamp?) -> String? {
         guard let (_, sites) = filings(of: host, at: time) else { return nil }
         guard let number = certificate.number else { return "bazs.cert holds no ICP number (\(certificate.text.prefix(60)))" }
-        let sponsors = Set(sites.compactMap { $0.sponsorNumber.flatMap { try? FilingNumber.parse($0).normalized } })
+        let sponsors = Set(sites.compactMap { $0.sponsor.flatMap(Self.normalized) })
         if sponsors.contains(number.sponsorNumber.normalized) { return nil }
-        return "bazs.cert holds \(number.normalized), the filing is \(sites[0].number)"
+        return "bazs.cert holds \(number.normalized), the filing is \(sites[0].site)"
     }
 }
 

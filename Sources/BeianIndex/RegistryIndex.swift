@@ -599,6 +599,14 @@ public final class RegistryIndex: @unchecked Sendable {
             isBlacklistedByName: row.flags & 1 != 0, isBlacklistedByIdentifier: row.flags & 2 != 0)
     }
 
+    /// The site number of site `index` and its sponsor's number, read from the mapped rows
+    /// (what a homepage's footer is compared with).
+    public func numbers(ofSite index: Int) -> (site: String, sponsor: String?) {
+        let row = sites[index]
+        let sponsor = row.sponsor == noValue ? nil : sponsors[Int(row.sponsor)]
+        return (pool.string(row.number), sponsor.map { pool.string($0.number) })
+    }
+
     /// What judging needs of site `index` (see `SiteJudgingFacts`).
     public func judgingFacts(ofSite index: Int) -> SiteJudgingFacts {
         let row = sites[index]
