@@ -60,7 +60,6 @@ hosts = sorted({json.loads(line)["host"] for line in sys.stdin if "charset" in l
 print("\n".join(hosts))' > "$work/hosts.txt"
 /usr/bin/time -o "$work/time" -f "%e %M" "$beian" crawl --hosts-file "$work/hosts.txt" --proxy "127.0.0.1:$port" \
     --out "$work/crawl.warc.gz" --politeness 0 --concurrency 128 2> "$work/crawl.err" || true
-tail -1 "$work/crawl.err" | sed 's/^/    /'
 grep "^crawl:" "$work/crawl.err" | sed 's/^/    /'
 read -r wall peak < "$work/time"
 hosts=$(wc -l < "$work/hosts.txt")

@@ -105,22 +105,8 @@ public final class WARCReader {
                 try resynchronise()
                 continue
             }
-            // The block, then the two CRLF that end every record.
-            let length = record.declaredLength
-            let kept = Int(min(length, Int64(Self.maximumBlock)))
-            try fill(kept)
-            let available = min(kept, buffer.count - start)
-            record.block = Array(buffer[start..<(start + available)])
-            start += available
-            if Int64(available) < length {
-                if available < kept {
-                    problem(at: recordOffset, "file ends inside the record's block (\(available) of \(length) bytes)")
-                    report.rejected += 1
-                    return finish(record)
-                }
-                report.oversized += 1
-                try skip(length - Int64(available))
-            }
+            // The block (the two CRLF that end every record are skipped as blank lines).
+            try readBlock(into: &record, what: "the record's block")
             return finish(record)
         }
     }
@@ -157,20 +143,7 @@ public final class WARCReader {
         record.ipAddress = rest[0]
         record.date = Self.arcDate(rest[1])
         record.contentType = rest[2]
-        let kept = Int(min(length, Int64(Self.maximumBlock)))
-        try fill(kept)
-        let available = min(kept, buffer.count - start)
-        record.block = Array(buffer[start..<(start + available)])
-        start += available
-        if Int64(available) < length {
-            if available == kept {
-                report.oversized += 1
-                try skip(length - Int64(available))
-            } else {
-                problem(at: recordOffset, "file ends inside the ARC record (\(available) of \(length) bytes)")
-                report.rejected += 1
-            }
-        }
+        try readBlock(into: &record, what: "the ARC record")
         if url.hasPrefix("filedesc://") {
             record.type = "warcinfo"
             // The second line of the file header names the version.
@@ -179,6 +152,25 @@ public final class WARCReader {
             record.type = "resource"
         }
         return finish(record)
+    }
+
+    /// Reads the record's block, at most `maximumBlock` bytes of it (the rest skipped and
+    /// counted); a file that ends inside it is reported and the record kept as far as it goes.
+    private func readBlock(into record: inout WARCRecord, what: String) throws(InputError) {
+        let length = record.declaredLength
+        let kept = Int(min(length, Int64(Self.maximumBlock)))
+        try fill(kept)
+        let available = min(kept, buffer.count - start)
+        record.block = Array(buffer[start..<(start + available)])
+        start += available
+        guard Int64(available) < length else { return }
+        if available < kept {
+            problem(at: record.offset, "file ends inside \(what) (\(available) of \(length) bytes)")
+            report.rejected += 1
+        } else {
+            report.oversized += 1
+            try skip(length - Int64(available))
+        }
     }
 
     /// `19961104142103` as `1996-11-04T14:21:03Z`.
