@@ -1,13 +1,25 @@
 import BeianCore
 
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Darwin)
+    internal import Darwin
+#endif
+
 /// Byte-level helpers shared by the log parsers: fields are ranges of the line, values are
 /// parsed straight from bytes.
 enum Fields {
     /// The ranges of `line` between `separator` bytes (all of them).
     static func split(_ line: UnsafeRawBufferPointer, by separator: UInt8, into ranges: inout [Range<Int>]) {
         ranges.removeAll(keepingCapacity: true)
+        guard let base = line.baseAddress else {
+            ranges.append(0..<0)
+            return
+        }
+        // memchr from separator to separator: fields are long, separators few.
         var start = 0
-        for index in 0..<line.count where line[index] == separator {
+        while start <= line.count, let found = memchr(base + start, Int32(separator), line.count - start) {
+            let index = UnsafeRawPointer(found) - base
             ranges.append(start..<index)
             start = index + 1
         }

@@ -38,33 +38,98 @@ public enum FindingWriter {
     /// `Codable` form gives, written directly (Foundation's encoder cost more than the scan
     /// of a large capture).
     static func jsonLines(_ findings: [Finding]) throws -> [UInt8] {
-        var out = ""
-        for f in findings {
-            var fields: [String] = []
-            if let value = f.address { fields.append("\"address\":" + json(value)) }
-            fields.append("\"count\":\(f.count)")
-            fields.append("\"detail\":" + json(f.detail))
-            let evidence = f.evidence.map { item in
-                var parts: [String] = []
-                if let location = item.location { parts.append("\"location\":" + json(location)) }
-                if let seen = item.seen { parts.append("\"seen\":" + json(seen)) }
-                parts.append("\"source\":" + json(item.source))
-                return "{" + parts.joined(separator: ",") + "}"
-            }
-            fields.append("\"evidence\":[" + evidence.joined(separator: ",") + "]")
-            if let value = f.firstSeen { fields.append("\"first_seen\":" + json(value.iso8601)) }
-            if let value = f.host { fields.append("\"host\":" + json(value)) }
-            if let value = f.independentDomain { fields.append("\"independent_domain\":" + json(value)) }
-            fields.append("\"kind\":" + json(f.kind.rawValue))
-            if let value = f.lastSeen { fields.append("\"last_seen\":" + json(value.iso8601)) }
-            if let unit = f.operatorUnit { fields.append("\"operator\":" + json(unit)) }
-            if let unit = f.provider { fields.append("\"provider\":" + json(unit)) }
-            if let value = f.province { fields.append("\"province\":" + json(value)) }
-            if let value = f.siteNumber { fields.append("\"site_number\":" + json(value)) }
-            if let value = f.sponsorNumber { fields.append("\"sponsor_number\":" + json(value)) }
-            out += "{" + fields.joined(separator: ",") + "}\n"
+        var out: [UInt8] = []
+        out.reserveCapacity(findings.count * 600)
+        // Keys in sorted order, written straight to bytes.
+        func key(_ name: StaticString, first: Bool = false) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(contentsOf: "\":".utf8)
         }
-        return Array(out.utf8)
+        func string(_ text: String) { JSONText.append(text, to: &out) }
+        func unit(_ unit: Finding.Unit) {
+            out.append(contentsOf: "{\"id\":\(unit.id)".utf8)
+            if let name = unit.name {
+                out.append(contentsOf: ",\"name\":".utf8)
+                string(name)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        for f in findings {
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            if let value = f.address {
+                key("address", first: true)
+                string(value)
+                first = false
+            }
+            key("count", first: first)
+            out.append(contentsOf: String(f.count).utf8)
+            key("detail")
+            string(f.detail)
+            key("evidence")
+            out.append(UInt8(ascii: "["))
+            for (k, item) in f.evidence.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(UInt8(ascii: "{"))
+                var firstPart = true
+                if let location = item.location {
+                    key("location", first: true)
+                    string(location)
+                    firstPart = false
+                }
+                if let seen = item.seen {
+                    key("seen", first: firstPart)
+                    string(seen)
+                    firstPart = false
+                }
+                key("source", first: firstPart)
+                string(item.source)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "]"))
+            if let value = f.firstSeen {
+                key("first_seen")
+                string(value.iso8601)
+            }
+            if let value = f.host {
+                key("host")
+                string(value)
+            }
+            if let value = f.independentDomain {
+                key("independent_domain")
+                string(value)
+            }
+            key("kind")
+            string(f.kind.rawValue)
+            if let value = f.lastSeen {
+                key("last_seen")
+                string(value.iso8601)
+            }
+            if let value = f.operatorUnit {
+                key("operator")
+                unit(value)
+            }
+            if let value = f.provider {
+                key("provider")
+                unit(value)
+            }
+            if let value = f.province {
+                key("province")
+                string(value)
+            }
+            if let value = f.siteNumber {
+                key("site_number")
+                string(value)
+            }
+            if let value = f.sponsorNumber {
+                key("sponsor_number")
+                string(value)
+            }
+            out.append(contentsOf: "}\n".utf8)
+        }
+        return out
     }
 
     static func json(_ unit: Finding.Unit) -> String {
