@@ -23,7 +23,8 @@ struct HomepageAuditor {
         pages += 1
         guard page.isHomepage, let reading = page.reading else { return nil }
         homepages += 1
-        guard let verdict = judge?.judge(host: page.host, numbers: reading.numbers, at: page.date) else { return nil }
+        let verdict = page.judged ? page.judgement : judge?.judge(host: page.host, numbers: reading.numbers, at: page.date)
+        guard let verdict else { return nil }
         judged += 1
         return verdict
     }

@@ -40,7 +40,8 @@ struct HomepagesCommand: ParsableCommand {
         var out = OutputBuffer()
         for input in inputs {
             do {
-                let report = try CrawlInput.read(input) { item in
+                let report = try CrawlInput.read(input, threads: ProcessInfo.processInfo.activeProcessorCount, judge: auditor.judge) {
+                    item in
                     switch item {
                     case .page(let page):
                         let verdict = auditor.judgement(of: page)

@@ -151,7 +151,9 @@ struct ScanCommand: ParsableCommand {
         // A crawl's pages: footer findings (and, with --crawl-addresses, observations).
         func audit(_ input: String) -> Bool {
             do {
-                let report = try CrawlInput.read(input) { item in
+                let report = try CrawlInput.read(
+                    input, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, judge: auditor.judge
+                ) { item in
                     guard case .page(let page) = item else {
                         if case .certificate(let certificate) = item { _ = auditor.disagreement(of: certificate) }
                         return
@@ -160,7 +162,10 @@ struct ScanCommand: ParsableCommand {
                         observations += 1
                         judge.judge(observation)
                     }
-                    if let finding = auditor.judgement(of: page)?.finding(of: page) {
+                    // The access provider's view keeps the pages of the sites it serves.
+                    if let finding = auditor.judgement(of: page)?.finding(of: page),
+                        settings.ownUnit.map({ finding.provider?.id == $0 }) ?? true
+                    {
                         judge.add(finding, nanoseconds: (page.date?.secondsSince1970 ?? 0) * 1_000_000_000)
                     }
                 }

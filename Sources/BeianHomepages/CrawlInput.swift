@@ -1,5 +1,7 @@
 public import BeianCore
+internal import Dispatch
 internal import Foundation
+internal import Synchronization
 
 /// A page a crawl fetched, read.
 public struct CrawledPage: Sendable {
@@ -16,6 +18,18 @@ public struct CrawledPage: Sendable {
     /// Nil when the body is not HTML.
     public var reading: PageReading?
     public var problems: [String]
+    /// The footer's judgement, when the crawl was read with a judge and this is a homepage of
+    /// a host with a filing in force (made on the reading threads).
+    public var judgement: HomepageJudgement?
+    /// Whether a judge looked at the page (`judgement` nil then means: no filing in force).
+    public var judged = false
+
+    /// Judges the page's footer when it is a homepage.
+    public mutating func judge(with judge: HomepageJudge) {
+        judged = true
+        guard isHomepage, let reading else { return }
+        judgement = judge.judge(host: host, numbers: reading.numbers, at: date)
+    }
 
     /// The root page of its host (`/`, `/index.html`…): the page whose footer is judged.
     public var isHomepage: Bool { CrawlInput.isHomepagePath(url) }
@@ -31,6 +45,15 @@ public struct CrawledCertificate: Sendable {
     public var certificate: BazsCertificate?
     /// Why it could not be read, when it could not.
     public var problem: String?
+}
+
+/// Hands out indices to threads, each once.
+final class WorkCounter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    func take() -> Int {
+        value.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
 }
 
 /// Reads crawls: WARC files (any gzip layout), folders of saved pages with a manifest, and
@@ -75,12 +98,16 @@ public enum CrawlInput {
     }
 
     /// Reads `path`, calling `body` for each page and certificate in order.
-    public static func read(_ path: String, _ body: (Item) throws -> Void) throws -> Report {
+    /// With `threads` above 1, WARC records are examined (HTTP, charset, text, numbers) in
+    /// batches on that many threads; `body` is still called in order, on the calling thread.
+    public static func read(_ path: String, threads: Int = 1, judge: HomepageJudge? = nil, _ body: (Item) throws -> Void) throws
+        -> Report
+    {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             return try readFolder(path, body)
         }
-        if isCrawl(path) { return try readWARC(path, body) }
+        if isCrawl(path) { return try readWARC(path, threads: threads, judge: judge, body) }
         var report = Report(format: "html")
         let bytes = try InputFile.open(path).readAll(limit: maximumPage)
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
@@ -131,10 +158,10 @@ public enum CrawlInput {
         return report
     }
 
-    static func readWARC(_ path: String, _ body: (Item) throws -> Void) throws -> Report {
+    static func readWARC(_ path: String, threads: Int, judge: HomepageJudge?, _ body: (Item) throws -> Void) throws -> Report {
         let reader = try WARCReader(path: path)
         var report = Report(format: "warc")
-        try readRecords(reader, into: &report, body)
+        try readRecords(reader, threads: threads, judge: judge, into: &report, body)
         report.format = reader.isARC ? "arc" : "warc"
         report.records = reader.report.records
         report.rejected += reader.report.rejected
@@ -142,72 +169,128 @@ public enum CrawlInput {
         return report
     }
 
-    private static func readRecords(_ reader: WARCReader, into report: inout Report, _ body: (Item) throws -> Void) throws {
+    /// What one record is to the audit.
+    enum Examined: Sendable {
+        /// Not a response (warcinfo, request, metadata): not counted.
+        case skipped
+        case revisit
+        case other
+        case rejected(String)
+        case page(CrawledPage)
+        case certificate(CrawledCertificate)
+    }
+
+    /// Records examined together (on `threads` threads), then handed on in order.
+    static let batchRecords = 256
+
+    private static func readRecords(
+        _ reader: WARCReader, threads: Int, judge: HomepageJudge?, into report: inout Report, _ body: (Item) throws -> Void
+    ) throws {
         let path = reader.path
-        let converters = TextConverters()
-        while let record = try reader.next() {
-            switch record.type {
-            case "revisit":
-                report.revisits += 1
-                continue
-            case "response", "resource":
-                break
-            default:
-                continue
+        let converters = (0..<max(1, threads)).map { _ in TextConverters() }
+        var batch: [WARCRecord] = []
+        var ended = false
+        while !ended {
+            batch.removeAll(keepingCapacity: true)
+            while batch.count < (threads > 1 ? batchRecords : 1) {
+                guard let record = try reader.next() else {
+                    ended = true
+                    break
+                }
+                batch.append(record)
             }
-            guard let url = record.targetURI, let host = FilingSystemHosts.host(ofHref: url) else {
-                report.otherResponses += 1
-                continue
-            }
-            let date = record.date.flatMap { try? Timestamp.parse($0) }
-            var status = 200
-            var bodyBytes = record.block
-            var headerCharset: String?
-            var contentType = record.contentType ?? ""
-            var problems: [String] = []
-            if record.type == "response" {
-                guard let response = HTTPResponse(message: record.block) else {
+            guard !batch.isEmpty else { break }
+            let results = examine(batch, path: path, converters: converters, judge: judge)
+            for result in results {
+                switch result {
+                case .skipped: break
+                case .revisit: report.revisits += 1
+                case .other: report.otherResponses += 1
+                case .rejected(let problem):
                     report.rejected += 1
-                    if report.problems.count < WARCReader.maximumProblems {
-                        report.problems.append("\(path): \(record.location): response record without an HTTP response")
-                    }
-                    continue
+                    if report.problems.count < WARCReader.maximumProblems { report.problems.append(problem) }
+                case .page(let page):
+                    report.pages += 1
+                    try body(.page(page))
+                case .certificate(let certificate):
+                    report.certificates += 1
+                    try body(.certificate(certificate))
                 }
-                status = response.status
-                bodyBytes = response.body
-                headerCharset = response.declaredCharset
-                contentType = response.header("content-type") ?? ""
-                problems = response.problems
-            } else {
-                headerCharset = HTTPResponse.charset(inContentType: contentType)
             }
-            let position = UInt64(clamping: record.offset)
-            if isCertificatePath(url) {
-                guard status == 200 else {
-                    report.otherResponses += 1
-                    continue
-                }
-                report.certificates += 1
-                var item = CrawledCertificate(url: url, host: host, file: path, location: record.location, date: date)
-                do {
-                    item.certificate = try BazsCertificate(der: bodyBytes)
-                } catch {
-                    item.problem = error.description
-                }
-                try body(.certificate(item))
-                continue
-            }
-            guard (200..<300).contains(status), isHTML(contentType: contentType, body: bodyBytes) else {
-                report.otherResponses += 1
-                continue
-            }
-            report.pages += 1
-            let page = CrawledPage(
-                url: url, host: host, file: path, location: record.location, position: position, date: date,
-                address: record.ipAddress.flatMap { IPAddress($0) }, status: status,
-                reading: PageReading(body: bodyBytes, headerCharset: headerCharset, converters: converters), problems: problems)
-            try body(.page(page))
         }
+    }
+
+    /// The records of a batch examined, split among the converters' threads, in order.
+    static func examine(_ batch: [WARCRecord], path: String, converters: [TextConverters], judge: HomepageJudge?) -> [Examined] {
+        guard converters.count > 1, batch.count > 1 else {
+            return batch.map { examine($0, path: path, converters: converters[0], judge: judge) }
+        }
+        let results = UnsafeMutableBufferPointer<Examined>.allocate(capacity: batch.count)
+        defer { results.deallocate() }
+        let chunks = min(converters.count, batch.count)
+        nonisolated(unsafe) let output = results
+        nonisolated(unsafe) let perThread = converters
+        // Records are taken one at a time from a shared counter: requests and responses
+        // alternate in WARC files, so a fixed split would give one thread all the pages.
+        let next = WorkCounter()
+        @Sendable func work(_ chunk: Int) {
+            while case let index = next.take(), index < batch.count {
+                output.initializeElement(at: index, to: examine(batch[index], path: path, converters: perThread[chunk], judge: judge))
+            }
+        }
+        let group = DispatchGroup()
+        for chunk in 1..<chunks { DispatchQueue.global().async(group: group) { work(chunk) } }
+        work(0)
+        group.wait()
+        let ordered = Array(results)
+        _ = results.deinitialize()
+        return ordered
+    }
+
+    static func examine(_ record: WARCRecord, path: String, converters: TextConverters, judge: HomepageJudge?) -> Examined {
+        switch record.type {
+        case "revisit": return .revisit
+        case "response", "resource": break
+        default: return .skipped
+        }
+        guard let url = record.targetURI, let host = FilingSystemHosts.host(ofHref: url) else { return .other }
+        let date = record.date.flatMap { try? Timestamp.parse($0) }
+        var status = 200
+        var bodyBytes = record.block
+        var headerCharset: String?
+        var contentType = record.contentType ?? ""
+        var problems: [String] = []
+        if record.type == "response" {
+            guard let response = HTTPResponse(message: record.block) else {
+                return .rejected("\(path): \(record.location): response record without an HTTP response")
+            }
+            status = response.status
+            bodyBytes = response.body
+            headerCharset = response.declaredCharset
+            contentType = response.header("content-type") ?? ""
+            problems = response.problems
+        } else {
+            headerCharset = HTTPResponse.charset(inContentType: contentType)
+        }
+        if isCertificatePath(url) {
+            guard status == 200 else { return .other }
+            var item = CrawledCertificate(url: url, host: host, file: path, location: record.location, date: date)
+            do {
+                item.certificate = try BazsCertificate(der: bodyBytes)
+            } catch {
+                item.problem = error.description
+            }
+            return .certificate(item)
+        }
+        guard (200..<300).contains(status), isHTML(contentType: contentType, body: bodyBytes) else { return .other }
+        var page = CrawledPage(
+            url: url, host: host, file: path, location: record.location, position: UInt64(clamping: record.offset), date: date,
+            address: record.ipAddress.flatMap { IPAddress($0) }, status: status,
+            reading: PageReading(body: bodyBytes, headerCharset: headerCharset, converters: converters), problems: problems)
+        if let judge {
+            page.judge(with: judge)
+        }
+        return .page(page)
     }
 
     static func isHTML(contentType: String, body: [UInt8]) -> Bool {

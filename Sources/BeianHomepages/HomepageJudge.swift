@@ -14,6 +14,9 @@ public struct HomepageJudgement: Sendable {
     public var siteNumber: String
     public var sponsorNumber: String?
     public var independentDomain: String
+    /// The site's access provider (its first access record in force), to whom the finding is
+    /// routed (谁接入谁负责); set when there is a finding.
+    public var provider: Finding.Unit?
     /// The page shows the sponsor's number with another site's suffix (informational:
     /// hosts disagree on which number a footer should show).
     public var siteSuffixDiffers: Bool
@@ -28,6 +31,7 @@ public struct HomepageJudge: Sendable {
 
     /// The numbers of a filed site: its own, its sponsor's.
     struct SiteNumbers {
+        var index: UInt32
         var site: String
         var sponsor: String?
     }
@@ -49,7 +53,10 @@ public struct HomepageJudge: Sendable {
             let independent = lookup.independentStart.map { String(decoding: raw[$0...], as: UTF8.self) } ?? name
             return (
                 independent,
-                sites.map { SiteNumbers(site: index.numbers(ofSite: Int($0)).site, sponsor: index.numbers(ofSite: Int($0)).sponsor) }
+                sites.map { site in
+                    let numbers = index.numbers(ofSite: Int(site))
+                    return SiteNumbers(index: site, site: numbers.site, sponsor: numbers.sponsor)
+                }
             )
         } ?? nil
     }
@@ -58,9 +65,19 @@ public struct HomepageJudge: Sendable {
     /// (the traffic rules report unfiled and cancelled sites).
     public func judge(host: String, numbers: [PageNumber], at time: Timestamp?) -> HomepageJudgement? {
         guard let (independent, sites) = filings(of: host, at: time), let site = sites.first else { return nil }
+        var judgement = footer(numbers, independent: independent, sites: sites, site: site)
+        if judgement.kind != nil {
+            let access = index.site(Int(site.index)).access
+            let record = access.first { record in record.cancelled.map { cancelled in time.map { $0 < cancelled } ?? false } ?? true }
+            judgement.provider = (record ?? access.first).map { Finding.Unit(id: $0.providerID, name: $0.provider?.name) }
+        }
+        return judgement
+    }
+
+    private func footer(_ numbers: [PageNumber], independent: String, sites: [SiteNumbers], site: SiteNumbers) -> HomepageJudgement {
         var judgement = HomepageJudgement(
             kind: nil, detail: "", shown: nil, siteNumber: site.site, sponsorNumber: site.sponsor, independentDomain: independent,
-            siteSuffixDiffers: false)
+            provider: nil, siteSuffixDiffers: false)
         // Filed numbers are compared as written first (exports hold them normalised); parsed
         // only when that fails (plate forms, spacing).
         let rawSponsors = Set(sites.compactMap(\.sponsor))
@@ -146,6 +163,7 @@ extension HomepageJudgement {
         finding.independentDomain = independentDomain
         finding.siteNumber = siteNumber
         finding.sponsorNumber = sponsorNumber
+        finding.provider = provider
         finding.firstSeen = page.date
         finding.lastSeen = page.date
         finding.evidence = [Finding.Evidence(source: page.file, location: page.location, seen: shown ?? "no filing number")]
