@@ -36,7 +36,8 @@ grep -E "packets|lines|observations" "$work/extract.err"
 
 echo
 echo "== beian homepages: what the audit reads on one crawled homepage"
-"$beian" homepages --index "$index" Datasets/sample/homepages/homepages.warc.gz 2> /dev/null | head -6
+"$beian" homepages --index "$index" Datasets/sample/homepages/homepages.warc.gz > "$work/pages.txt" 2> /dev/null
+head -6 "$work/pages.txt"
 
 echo
 echo "== beian scan: the sample's captures and crawl judged against its registry (the main job)"
