@@ -164,6 +164,8 @@ extension HomepageJudgement {
         finding.siteNumber = siteNumber
         finding.sponsorNumber = sponsorNumber
         finding.provider = provider
+        // The province that filed the site (its number's abbreviation), for the per-province counts.
+        finding.province = (try? FilingNumber.parse(siteNumber))?.province.map { String($0.abbreviation) }
         finding.firstSeen = page.date
         finding.lastSeen = page.date
         finding.evidence = [Finding.Evidence(source: page.file, location: page.location, seen: shown ?? "no filing number")]
