@@ -40,103 +40,66 @@ public enum FindingWriter {
     static func jsonLines(_ findings: [Finding]) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(findings.count * 600)
-        // Keys in sorted order, written straight to bytes.
-        func key(_ name: StaticString, first: Bool = false) {
+        // Keys in sorted order, written straight to bytes; absent values leave their key out.
+        var first = true
+        func open(_ bracket: Character) {
+            out.append(contentsOf: String(bracket).utf8)
+            first = true
+        }
+        func key(_ name: StaticString) {
             if !first { out.append(UInt8(ascii: ",")) }
+            first = false
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
             out.append(contentsOf: "\":".utf8)
         }
-        func string(_ text: String) { JSONText.append(text, to: &out) }
-        func unit(_ unit: Finding.Unit) {
-            out.append(contentsOf: "{\"id\":\(unit.id)".utf8)
-            if let name = unit.name {
-                out.append(contentsOf: ",\"name\":".utf8)
-                string(name)
-            }
+        func text(_ name: StaticString, _ value: String?) {
+            guard let value else { return }
+            key(name)
+            JSONText.append(value, to: &out)
+        }
+        func unit(_ name: StaticString, _ value: Finding.Unit?) {
+            guard let value else { return }
+            key(name)
+            open("{")
+            key("id")
+            out.append(contentsOf: String(value.id).utf8)
+            text("name", value.name)
             out.append(UInt8(ascii: "}"))
+            first = false
         }
         for f in findings {
-            out.append(UInt8(ascii: "{"))
-            var first = true
-            if let value = f.address {
-                key("address", first: true)
-                string(value)
-                first = false
-            }
-            key("count", first: first)
+            open("{")
+            text("address", f.address)
+            key("count")
             out.append(contentsOf: String(f.count).utf8)
-            key("detail")
-            string(f.detail)
+            text("detail", f.detail)
             key("evidence")
             out.append(UInt8(ascii: "["))
             for (k, item) in f.evidence.enumerated() {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(UInt8(ascii: "{"))
-                var firstPart = true
-                if let location = item.location {
-                    key("location", first: true)
-                    string(location)
-                    firstPart = false
-                }
-                if let seen = item.seen {
-                    key("seen", first: firstPart)
-                    string(seen)
-                    firstPart = false
-                }
-                key("source", first: firstPart)
-                string(item.source)
+                open("{")
+                text("location", item.location)
+                text("seen", item.seen)
+                text("source", item.source)
                 out.append(UInt8(ascii: "}"))
             }
             out.append(UInt8(ascii: "]"))
-            if let value = f.firstSeen {
-                key("first_seen")
-                string(value.iso8601)
-            }
-            if let value = f.host {
-                key("host")
-                string(value)
-            }
-            if let value = f.independentDomain {
-                key("independent_domain")
-                string(value)
-            }
-            key("kind")
-            string(f.kind.rawValue)
-            if let value = f.lastSeen {
-                key("last_seen")
-                string(value.iso8601)
-            }
-            if let value = f.operatorUnit {
-                key("operator")
-                unit(value)
-            }
-            if let value = f.provider {
-                key("provider")
-                unit(value)
-            }
-            if let value = f.province {
-                key("province")
-                string(value)
-            }
-            if let value = f.siteNumber {
-                key("site_number")
-                string(value)
-            }
-            if let value = f.sponsorNumber {
-                key("sponsor_number")
-                string(value)
-            }
+            first = false
+            text("first_seen", f.firstSeen?.iso8601)
+            text("host", f.host)
+            text("independent_domain", f.independentDomain)
+            text("kind", f.kind.rawValue)
+            text("last_seen", f.lastSeen?.iso8601)
+            unit("operator", f.operatorUnit)
+            unit("provider", f.provider)
+            text("province", f.province)
+            text("site_number", f.siteNumber)
+            text("sponsor_number", f.sponsorNumber)
             out.append(contentsOf: "}\n".utf8)
         }
         return out
     }
-
-    static func json(_ unit: Finding.Unit) -> String {
-        "{\"id\":\(unit.id)" + (unit.name.map { ",\"name\":" + json($0) } ?? "") + "}"
-    }
-
-    static func json(_ text: String) -> String { JSONText.quoted(text) }
 
     static let columns: [(en: String, zh: String)] = [
         ("kind", "类型"), ("kind_zh", "类型名称"), ("host", "域名"), ("independent_domain", "独立域名"), ("address", "IP地址"),
