@@ -26,7 +26,7 @@ copies=$(( (1000000000 + one - 1) / one ))
 for _ in $(seq "$copies"); do cat "$work/one.warc"; done > "$work/corpus.warc"
 rm "$work/one.warc"
 bytes=$(stat -c %s "$work/corpus.warc")
-pages=$(( $("$beian" homepages "$world/homepages/homepages.warc.gz" 2>&1 > /dev/null | sed -n 's/.* records, \([0-9]*\) pages.*/\1/p') * copies ))
+pages=$(( $("$beian" homepages "$world/homepages/homepages.warc.gz" 2>&1 > /dev/null | sed -n 's/.* records: \([0-9]*\) pages.*/\1/p') * copies ))
 best() {
     local wall=999999
     for _ in 1 2 3; do

@@ -52,9 +52,7 @@ struct HomepagesCommand: ParsableCommand {
                     }
                 }
                 for problem in report.problems { printError(problem) }
-                printError(
-                    "\(input): \(report.format), \(report.records) records, \(report.pages) pages, \(report.certificates) bazs.cert, \(report.otherResponses) other "
-                        + "responses, \(report.revisits) revisits, \(report.rejected) rejected")
+                printError("\(input): \(report.summary)")
             } catch {
                 printError("\(input): \(error)")
                 failed = true

@@ -170,9 +170,7 @@ struct ScanCommand: ParsableCommand {
                     }
                 }
                 for problem in report.problems { printError(problem) }
-                inputLines.append(
-                    "\(input): \(report.format), \(report.records) records, \(report.pages) pages, \(report.certificates) bazs.cert, "
-                        + "\(report.revisits) revisits, \(report.rejected) rejected")
+                inputLines.append("\(input): \(report.summary)")
                 return true
             } catch {
                 printError("\(input): \(error)")

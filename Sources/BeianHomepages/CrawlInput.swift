@@ -73,8 +73,18 @@ public enum CrawlInput {
         public var otherResponses = 0
         /// Revisit records (their payload is elsewhere; not audited).
         public var revisits = 0
+        /// Records that hold no response (warcinfo, request, metadata).
+        public var nonResponses = 0
         public var rejected = 0
         public var problems: [String] = []
+
+        /// One line for summaries: every record read is in one of the counts (a record kept
+        /// after damage — a file that ends inside it — is counted among its kind and among the
+        /// rejected).
+        public var summary: String {
+            "\(format), \(records) records: \(pages) pages, \(certificates) bazs.cert, \(otherResponses) other responses, "
+                + "\(revisits) revisits, \(nonResponses) without a response; \(rejected) rejected"
+        }
     }
 
     /// The manifest of a folder of saved pages: lines `host<TAB>file`.
@@ -203,7 +213,7 @@ public enum CrawlInput {
             let results = examine(batch, path: path, converters: converters, judge: judge)
             for result in results {
                 switch result {
-                case .skipped: break
+                case .skipped: report.nonResponses += 1
                 case .revisit: report.revisits += 1
                 case .other: report.otherResponses += 1
                 case .rejected(let problem):

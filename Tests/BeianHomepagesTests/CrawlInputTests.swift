@@ -57,6 +57,9 @@ import Testing
             #expect(CrawlInput.isCrawl(path))
             let (pages, report) = try items(path)
             #expect(report.records == 6 && report.pages == 2 && report.revisits == 1 && report.otherResponses == 1, "\(name)")
+            // Nothing read goes uncounted.
+            #expect(report.nonResponses == 2)
+            #expect(report.records == report.pages + report.certificates + report.otherResponses + report.revisits + report.nonResponses)
             #expect(pages.map(\.url) == ["http://a.example.cn/", "https://b.example.cn/index.html"], "\(name)")
             #expect(pages.allSatisfy { $0.isHomepage })
             #expect(pages[0].address == IPAddress("115.236.16.7"))
