@@ -48,13 +48,16 @@ var targets: [Target] = [
     ),
     .target(name: "BeianCapture", dependencies: ["BeianCore", "BeianPackets", "CPcap"], swiftSettings: settings),
     .target(name: "BeianLogs", dependencies: ["BeianCore"], swiftSettings: settings),
-    .target(name: "BeianReport", dependencies: ["BeianCore"], swiftSettings: settings),
+    .target(name: "BeianReport", dependencies: ["BeianCore", "BeianScan", "BeianCrawler"], swiftSettings: settings),
     .target(
-        name: "BeianScan", dependencies: ["BeianCore", "BeianIndex", "BeianGeo", "BeianPackets", "BeianCapture", "BeianLogs"],
+        name: "BeianScan",
+        dependencies: [
+            "BeianCore", "BeianIndex", "BeianGeo", "BeianPackets", "BeianCapture", "BeianLogs", "BeianHomepages", "BeianCrawler",
+        ],
         swiftSettings: settings),
     .target(name: "BeianGeo", dependencies: ["BeianCore", "CMaxMindDB"], swiftSettings: settings),
     .target(
-        name: "BeianHomepages", dependencies: ["BeianCore", "BeianIndex", "CBrotli", .product(name: "Crypto", package: "swift-crypto")],
+        name: "BeianHomepages", dependencies: ["BeianCore", "CBrotli", .product(name: "Crypto", package: "swift-crypto")],
         swiftSettings: settings),
     .target(
         name: "BeianCrawler",
@@ -102,14 +105,19 @@ var targets: [Target] = [
         dependencies: ["BeianPackets", "BeianCore", "BeianTestSupport", .product(name: "Crypto", package: "swift-crypto")],
         swiftSettings: settings),
     .testTarget(
-        name: "BeianScanTests", dependencies: ["BeianScan", "BeianIndex", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
+        name: "BeianScanTests",
+        dependencies: [
+            "BeianScan", "BeianIndex", "BeianCore", "BeianGeo", "BeianCapture", "BeianHomepages", "BeianLogs", "BeianReport",
+            "BeianTestSupport",
+        ],
+        swiftSettings: settings),
     .testTarget(name: "BeianLogsTests", dependencies: ["BeianLogs", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture", "BeianPackets", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo"], swiftSettings: settings),
     .testTarget(
         name: "BeianHomepagesTests",
         dependencies: [
-            "BeianHomepages", "BeianCore", "BeianIndex", "BeianTestSupport", "BeianCrawler",
+            "BeianHomepages", "BeianCore", "BeianTestSupport", "BeianCrawler",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ],

@@ -51,7 +51,11 @@ def ours(beian, path):
             continue
         location = page["location"].split()
         pages.add((int(location[1]), page["url"].replace(" ", "%20")))
-    summary = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+    # The input's summary line (`PATH: N records (warc crawl), …`), then its counts.
+    lines = result.stderr.strip().splitlines()
+    summary = next((line for line in lines if line.startswith(path + ": ") and " records (" in line), "")
+    counts = next((line.strip() for line in lines if line.strip().startswith("counts: ")), "")
+    summary = f"{summary}; {counts}" if counts else summary
     return result.returncode, pages, summary
 
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BeianCore
 import BeianIndex
+import BeianReport
 import Foundation
 
 struct CheckRegistryCommand: ParsableCommand {
@@ -17,37 +18,19 @@ struct CheckRegistryCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var indexFlags: IndexFlags
-
-    @Option(help: "Judge cancellations as of this time (default: now).")
-    var at: String?
+    @OptionGroup var indexOptions: IndexOptions
+    @OptionGroup var at: TimeOptions
+    @OptionGroup var times: TimeStyleOptions
 
     @Option(name: .customLong("max-depth"), help: "Allocation levels allowed below a source block.")
     var maxDepth = 2
 
     func run() throws {
-        let index = try indexFlags.load()
-        let time: Timestamp
-        if let at {
-            guard let parsed = try? Timestamp.parse(at) else { throw ValidationError("--at: not a date or time: \(at)") }
-            time = parsed
-        } else {
-            time = Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970))
-        }
-        var options = RegistryChecks.Options(at: time)
+        let index = try indexOptions.load()
+        var options = RegistryChecks.Options(at: at.time)
         options.maximumAllocationDepth = maxDepth
         let findings = RegistryChecks(index: index, options: options).run()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var output = ""
-        for finding in findings {
-            output += String(decoding: try encoder.encode(finding), as: UTF8.self) + "\n"
-            if output.utf8.count > 1 << 16 {
-                FileHandle.standardOutput.write(Data(output.utf8))
-                output = ""
-            }
-        }
-        FileHandle.standardOutput.write(Data(output.utf8))
+        FileHandle.standardOutput.write(Data(FindingWriter.jsonLines(findings, times: times.time)))
         let byKind = Dictionary(grouping: findings, by: \.kind).mapValues(\.count)
         printError("check-registry: \(findings.count) finding(s)")
         for kind in Finding.Kind.allCases {

@@ -1,8 +1,9 @@
 import ArgumentParser
 import BeianCore
 import BeianCrawler
+import BeianReport
+import BeianScan
 import Foundation
-import Synchronization
 
 struct CrawlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,7 +27,7 @@ struct CrawlCommand: ParsableCommand {
     @Option(help: "A file of host names, one per line (# starts a comment).")
     var hostsFile: String?
 
-    @Option(name: .customLong("out"), help: "The WARC file to write (gzip per record).")
+    @Option(name: [.customShort("o"), .customLong("out"), .customLong("output")], help: "The WARC file to write (gzip per record).")
     var output: String
 
     @Option(help: "Hosts fetched at the same time.")
@@ -54,7 +55,7 @@ struct CrawlCommand: ParsableCommand {
     var schemes = "https,http"
 
     @Option(help: "Send every request through this HTTP proxy (HOST:PORT).")
-    var proxy: String?
+    var proxy: HostPort?
 
     @Flag(help: "Verify servers' certificates (a page behind a bad certificate is then not fetched).")
     var verifyCertificates = false
@@ -66,14 +67,6 @@ struct CrawlCommand: ParsableCommand {
         }
         let list = schemes.split(separator: ",")
         guard !list.isEmpty, list.allSatisfy({ $0 == "http" || $0 == "https" }) else { throw ValidationError("--schemes: https, http") }
-        if let proxy, CrawlCommand.hostPort(proxy) == nil { throw ValidationError("--proxy: HOST:PORT") }
-    }
-
-    static func hostPort(_ text: String) -> (host: String, port: Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
-            return nil
-        }
-        return (String(text[..<colon]), port)
     }
 
     static func readHosts(_ path: String) throws -> [String] {
@@ -96,7 +89,7 @@ struct CrawlCommand: ParsableCommand {
         settings.maximumRedirects = maxRedirects
         settings.fetchCertificate = cert
         settings.schemes = schemes.split(separator: ",").map(String.init)
-        settings.proxy = proxy.flatMap(CrawlCommand.hostPort)
+        settings.proxy = proxy.map { ($0.host, $0.port) }
         settings.verifyCertificates = verifyCertificates
         return settings
     }
@@ -104,45 +97,13 @@ struct CrawlCommand: ParsableCommand {
     func run() throws {
         var list = hosts
         if let hostsFile { list += try Self.readHosts(hostsFile) }
-        let report = try Self.crawl(hosts: list, settings: settings, output: output)
-        Self.summarise(report, output: output)
-    }
-
-    /// Runs a crawl to the end from synchronous code.
-    static func crawl(hosts: [String], settings: Crawler.Settings, output: String) throws -> Crawler.Report {
-        let result = Mutex<Result<Crawler.Report, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let terminal = isatty(STDERR_FILENO) == 1
-        let crawler = Crawler(settings: settings)
-        Task {
-            do {
-                let report = try await crawler.crawl(hosts: hosts, output: output) { report in
-                    guard terminal else { return }
-                    let finished = report.answered + report.failures.values.reduce(0, +)
-                    if finished % 50 == 0 || finished == report.hosts {
-                        FileHandle.standardError.write(Data("\rcrawl: \(finished)/\(report.hosts) hosts, \(report.pages) pages  ".utf8))
-                    }
-                }
-                result.withLock { $0 = .success(report) }
-            } catch {
-                result.withLock { $0 = .failure(error) }
-            }
-            done.signal()
-        }
-        done.wait()
-        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
-        return try result.withLock { $0 }?.get() ?? Crawler.Report()
-    }
-
-    static func summarise(_ report: Crawler.Report, output: String) {
-        let rate = report.seconds > 0 ? Double(report.pages) / report.seconds : 0
-        printError(
-            "crawl: \(report.hosts) hosts, \(report.answered) answered, \(report.pages) pages, \(report.redirects) redirects, "
-                + "\(report.certificates) bazs.cert, \(report.truncated) cut at the size limit; \(report.records) records, "
-                + "\(report.bytes) bytes to \(output) in \(String(format: "%.1f", report.seconds)) s (\(String(format: "%.0f", rate)) pages/s)"
-        )
-        for (reason, count) in report.failures.sorted(by: { $0.value > $1.value }) {
-            printError("  no answer: \(count) hosts (\(reason))")
-        }
+        let control = ScanControl()
+        let interruption = Interruption(cancelling: control)
+        let progress = ProgressLine()
+        let report = try Crawler(settings: settings).crawlWaiting(
+            hosts: list, output: output, stop: { control.isCancelled }, progress: progress.crawl)
+        progress.finish()
+        withExtendedLifetime(interruption) {}
+        printError(CrawlSummary.details(report, output: output))
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import BeianCore
 import BeianHomepages
-import BeianIndex
+import BeianReport
+import BeianScan
 import Foundation
 
 struct HomepagesCommand: ParsableCommand {
@@ -20,43 +21,40 @@ struct HomepagesCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "WARC files, folders of saved pages, HTML files.")
+    @Argument(help: "WARC files, folders of saved pages, HTML files.", completion: .file())
     var inputs: [String]
 
-    @Option(help: "The index snapshot: judge each homepage against its host's filing.")
+    @Option(help: "The index snapshot: judge each homepage against its host's filing.", completion: .file())
     var index: String?
+
+    @OptionGroup var threads: ThreadOptions
 
     @Flag(help: "One JSON object per page (and per bazs.cert) instead of text.")
     var json = false
 
     func run() throws {
-        let loaded: RegistryIndex?
-        do { loaded = try index.map { try RegistryIndex(path: $0) } } catch {
-            printError("\(index ?? ""): \(error)")
-            throw ExitCode(1)
-        }
-        var auditor = HomepageAuditor(index: loaded)
+        let judge = try index.map { try HomepageJudge(index: IndexOptions.load($0)) }
+        var audit = HomepageAudit()
         var failed = false
         var out = OutputBuffer()
         for input in inputs {
-            do {
-                let report = try CrawlInput.read(input, threads: ProcessInfo.processInfo.activeProcessorCount, judge: auditor.judge) {
-                    item in
+            let report = CrawlInput.read(
+                input, threads: threads.count, examine: { page in judge?.judge(page) },
+                each: { item, verdict in
                     switch item {
                     case .page(let page):
-                        let verdict = auditor.judgement(of: page)
+                        audit.count(page, judgement: verdict)
                         out.write(json ? Self.json(page, verdict) : Self.text(page, verdict))
                     case .certificate(let certificate):
-                        let disagreement = auditor.disagreement(of: certificate)
+                        let disagreement = audit.count(certificate, judge: judge)
                         out.write(json ? Self.json(certificate, disagreement) : Self.text(certificate, disagreement))
                     }
-                }
-                for problem in report.problems { printError(problem) }
-                printError("\(input): \(report.summary)")
-            } catch {
-                printError("\(input): \(error)")
+                })
+            if let failure = report.failure {
+                printError("\(failure)")
                 failed = true
             }
+            printError(InputSummary.details(report))
         }
         out.flush()
         if failed { throw ExitCode(1) }

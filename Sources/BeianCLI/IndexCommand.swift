@@ -118,14 +118,16 @@ struct IndexStatsCommand: ParsableCommand {
         let index = try RegistryIndex(path: file)
         let loadTime = Date().timeIntervalSince(start)
         if json {
-            let object: [String: Any] = [
-                "file": file, "bytes": index.fileSize, "build_time": index.buildTime.iso8601, "load_seconds": loadTime,
-                "counts": index.counts,
-                "unresolved": index.unresolved, "suffix_policy": index.suffixPolicy,
-                "sources": index.sources.map { ["path": $0.path, "bytes": $0.bytes, "digest": $0.digest] },
-                "sections": Dictionary(uniqueKeysWithValues: index.sectionSizes),
+            func counts(_ table: [String: Int]) -> JSONValue { .object(JSONObject(table.mapValues { JSONValue($0) })) }
+            let object: JSONValue = [
+                "file": JSONValue(file), "bytes": JSONValue(index.fileSize), "build_time": JSONValue(index.buildTime.iso8601),
+                "load_seconds": .number(loadTime), "counts": counts(index.counts), "unresolved": counts(index.unresolved),
+                "suffix_policy": JSONValue(index.suffixPolicy),
+                "sources": .array(
+                    index.sources.map { ["path": JSONValue($0.path), "bytes": JSONValue($0.bytes), "digest": JSONValue($0.digest)] }),
+                "sections": counts(Dictionary(index.sectionSizes.map { ($0.0, Int($0.1)) }, uniquingKeysWith: +)),
             ]
-            print(jsonText(object))
+            print(object.text(pretty: true))
             return
         }
         print(
@@ -139,12 +141,4 @@ struct IndexStatsCommand: ParsableCommand {
         print("sections:")
         for (name, size) in index.sectionSizes { print("  \(name) \(size)") }
     }
-}
-
-/// Pretty, key-sorted JSON text of a JSON-compatible value.
-func jsonText(_ object: Any, pretty: Bool = true) -> String {
-    let options: JSONSerialization.WritingOptions =
-        pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-    guard let data = try? JSONSerialization.data(withJSONObject: object, options: options) else { return "{}" }
-    return String(decoding: data, as: UTF8.self)
 }

@@ -13,62 +13,35 @@ struct LookupCommand: ParsableCommand {
     )
 }
 
-/// Options shared by commands that read an index.
-struct IndexFlags: ParsableArguments {
-    @Option(help: "The index snapshot (from `beian index build`).")
-    var index: String
-
-    func load() throws -> RegistryIndex {
-        do {
-            return try RegistryIndex(path: index)
-        } catch {
-            throw CommandFailure(error.message)
-        }
-    }
-}
-
-/// Options naming MaxMind databases.
-struct GeoFlags: ParsableArguments {
-    @Option(help: "A MaxMind country database (GeoIP2/GeoLite2 Country or City).")
-    var geoip: String?
-
-    @Option(help: "A MaxMind ASN database (GeoLite2 ASN).")
-    var asn: String?
-
-    func open() throws -> (country: GeoDatabase?, asn: GeoDatabase?) {
-        do {
-            return (try geoip.map { try GeoDatabase(path: $0) }, try asn.map { try GeoDatabase(path: $0) })
-        } catch {
-            throw CommandFailure("\(error)")
-        }
-    }
-}
-
 extension UnitInfo {
-    var json: [String: Any] {
-        var object: [String: Any] = ["id": id, "name": name, "licensed": isLicensed, "valid": isValid]
-        if let licence { object["licence"] = licence }
-        if let province { object["province"] = String(province.abbreviation) }
-        return object
+    var json: JSONValue {
+        var object: JSONObject = [
+            "id": JSONValue(id), "name": JSONValue(name), "licensed": JSONValue(isLicensed), "valid": JSONValue(isValid),
+        ]
+        object.set("licence", licence)
+        object.set("province", province.map { String($0.abbreviation) })
+        return .object(object)
     }
 
     var text: String { "\(name) (unit \(id)\(isLicensed ? ", licence \(licence ?? "")" : ", no licence"))" }
 }
 
 extension AllocationLink {
-    var json: [String: Any] {
-        var object: [String: Any] = ["kind": kind.description, "id": id, "range": range.description, "unit_id": unitID]
+    var json: JSONValue {
+        var object: JSONObject = [
+            "kind": JSONValue(kind.description), "id": JSONValue(id), "range": JSONValue(range.description), "unit_id": JSONValue(unitID),
+        ]
         if let mode {
-            object["mode"] = mode.rawValue
-            object["mode_name"] = mode.chineseName
+            object["mode"] = JSONValue(mode.rawValue)
+            object.set("mode_name", mode.chineseName)
         }
-        if let unit { object["unit"] = unit.json }
-        if let targetID { object["target_unit_id"] = targetID }
-        if let target { object["target"] = target.json }
-        if let userName { object["user_name"] = userName }
-        if let province { object["province"] = String(province.abbreviation) }
-        if let allocated { object["allocated"] = allocated.description }
-        return object
+        object["unit"] = unit?.json
+        object["target_unit_id"] = targetID.map { JSONValue($0) }
+        object["target"] = target?.json
+        object.set("user_name", userName)
+        object.set("province", province.map { String($0.abbreviation) })
+        object.set("allocated", allocated?.description)
+        return .object(object)
     }
 
     var text: String {
@@ -83,26 +56,31 @@ extension AllocationLink {
 }
 
 extension FiledSite {
-    func json(at time: Timestamp) -> [String: Any] {
-        var object: [String: Any] = [
-            "site_id": id, "site_number": number, "names": names, "active": isActive(at: time),
-            "domains": domains.map { ["name": $0.name, "registration": String(describing: $0.registration)] },
-            "access": access.map { record -> [String: Any] in
-                var item: [String: Any] = [
-                    "access_id": record.id, "provider_id": record.providerID, "ranges": record.ranges.map(\.description),
-                ]
-                if let provider = record.provider { item["provider"] = provider.json }
-                if let cancelled = record.cancelled { item["cancelled"] = cancelled.description }
-                return item
-            },
+    func json(at time: Timestamp) -> JSONObject {
+        var object: JSONObject = [
+            "site_id": JSONValue(id), "site_number": JSONValue(number), "names": JSONValue(names), "active": JSONValue(isActive(at: time)),
+            "domains": .array(
+                domains.map { ["name": JSONValue($0.name), "registration": JSONValue(String(describing: $0.registration))] }),
+            "access": .array(
+                access.map { record in
+                    var item: JSONObject = [
+                        "access_id": JSONValue(record.id), "provider_id": JSONValue(record.providerID),
+                        "ranges": JSONValue(record.ranges.map(\.description)),
+                    ]
+                    item["provider"] = record.provider?.json
+                    item.set("cancelled", record.cancelled?.description)
+                    return .object(item)
+                }),
         ]
-        if let homepage { object["homepage"] = homepage }
-        if let cancelled { object["cancelled"] = cancelled.description }
+        object.set("homepage", homepage)
+        object.set("cancelled", cancelled?.description)
         if let sponsor {
-            var item: [String: Any] = ["sponsor_id": sponsor.id, "sponsor_number": sponsor.number, "name": sponsor.name]
-            if let cancelled = sponsor.cancelled { item["cancelled"] = cancelled.description }
-            if sponsor.isBlacklistedByName || sponsor.isBlacklistedByIdentifier { item["blacklisted"] = true }
-            object["sponsor"] = item
+            var item: JSONObject = [
+                "sponsor_id": JSONValue(sponsor.id), "sponsor_number": JSONValue(sponsor.number), "name": JSONValue(sponsor.name),
+            ]
+            item.set("cancelled", sponsor.cancelled?.description)
+            item.set("blacklisted", sponsor.isBlacklistedByName || sponsor.isBlacklistedByIdentifier)
+            object.set("sponsor", object: item)
         }
         return object
     }
@@ -124,16 +102,16 @@ struct LookupIPCommand: ParsableCommand {
     @Argument(help: "Addresses (IPv4 or IPv6).")
     var addresses: [String]
 
-    @OptionGroup var indexFlags: IndexFlags
-    @OptionGroup var geo: GeoFlags
+    @OptionGroup var indexOptions: IndexOptions
+    @OptionGroup var geo: GeoOptions
 
     @Flag(help: "Print JSON (one object per address, one per line).")
     var json = false
 
     func run() throws {
-        let index = try indexFlags.load()
+        let index = try indexOptions.load()
         let (country, asn) = try geo.open()
-        let now = Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970))
+        let now = Timestamp.now
         var failed = false
         for text in addresses {
             guard let address = try? IPAddress.parse(text).unmapped else {
@@ -148,20 +126,25 @@ struct LookupIPCommand: ParsableCommand {
             let countryAnswer = try country?.lookup(address)
             let asnAnswer = try asn?.lookup(address)
             if json {
-                var object: [String: Any] = [
-                    "address": address.description, "allocation_chain": chain.map(\.json), "in_filed_space": !chain.isEmpty,
-                    "filed_sites": filed.map { record -> [String: Any] in
-                        var item = index.site(Int(record.siteIndex)).json(at: now)
-                        item["listed_by_access_id"] = record.id
-                        return item
-                    },
-                    "sites_reached_at_address": reached.map { $0.json(at: now) },
-                    "illegal_access": illegal.map { ["id": $0.id, "domain": $0.domain ?? "", "provider_id": $0.providerID ?? 0] },
+                var object: JSONObject = [
+                    "address": JSONValue(address.description), "allocation_chain": .array(chain.map(\.json)),
+                    "in_filed_space": JSONValue(!chain.isEmpty),
+                    "filed_sites": .array(
+                        filed.map { record in
+                            var item = index.site(Int(record.siteIndex)).json(at: now)
+                            item["listed_by_access_id"] = JSONValue(record.id)
+                            return .object(item)
+                        }),
+                    "sites_reached_at_address": .array(reached.map { .object($0.json(at: now)) }),
+                    "illegal_access": .array(
+                        illegal.map {
+                            ["id": JSONValue($0.id), "domain": JSONValue($0.domain ?? ""), "provider_id": JSONValue($0.providerID ?? 0)]
+                        }),
                 ]
-                if let country = countryAnswer?.country { object["country"] = country }
-                if let number = asnAnswer?.asn { object["asn"] = number }
-                if let organisation = asnAnswer?.organisation ?? countryAnswer?.organisation { object["organisation"] = organisation }
-                print(jsonText(object, pretty: false))
+                object.set("country", countryAnswer?.country)
+                object["asn"] = asnAnswer?.asn.map { JSONValue($0) }
+                object.set("organisation", asnAnswer?.organisation ?? countryAnswer?.organisation)
+                print(object.text)
                 continue
             }
             print(address)
@@ -195,23 +178,15 @@ struct LookupHostCommand: ParsableCommand {
     @Argument(help: "Host names (Unicode or A-labels).")
     var hosts: [String]
 
-    @OptionGroup var indexFlags: IndexFlags
-
-    @Option(help: "Judge the filing as it stood at this time (default: now).")
-    var at: String?
+    @OptionGroup var indexOptions: IndexOptions
+    @OptionGroup var at: TimeOptions
 
     @Flag(help: "Print JSON (one object per host, one per line).")
     var json = false
 
     func run() throws {
-        let index = try indexFlags.load()
-        let time: Timestamp
-        if let at {
-            guard let parsed = try? Timestamp.parse(at) else { throw ValidationError("--at: not a date or time: \(at)") }
-            time = parsed
-        } else {
-            time = Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970))
-        }
+        let index = try indexOptions.load()
+        let time = at.time
         var failed = false
         for text in hosts {
             let name: DomainName
@@ -231,21 +206,25 @@ struct LookupHostCommand: ParsableCommand {
                 $0.sponsor?.isBlacklistedByName == true || $0.sponsor?.isBlacklistedByIdentifier == true
             }
             if json {
-                var object: [String: Any] = [
-                    "host": name.ascii, "unicode": name.unicode, "filed": active != nil, "match": answer.match.rawValue,
-                    "sites": sites.map { $0.json(at: time) }, "bazt": active == nil ? 1 : 0,
+                var object: JSONObject = [
+                    "host": JSONValue(name.ascii), "unicode": JSONValue(name.unicode), "filed": JSONValue(active != nil),
+                    "match": JSONValue(answer.match.rawValue), "sites": .array(sites.map { .object($0.json(at: time)) }),
+                    "bazt": JSONValue(active == nil ? 1 : 0),
                 ]
-                if let independent = answer.independentDomain { object["independent_domain"] = independent }
-                if let matched = answer.matchedName { object["matched_name"] = matched }
+                object.set("independent_domain", answer.independentDomain)
+                object.set("matched_name", answer.matchedName)
                 if let active {
-                    object["ztbah"] = active.sponsor?.number ?? ""
-                    object["wzbah"] = active.number
-                    object["wzmc"] = active.names.first ?? ""
+                    object.set("ztbah", active.sponsor?.number ?? "")
+                    object.set("wzbah", active.number)
+                    object.set("wzmc", active.names.first ?? "")
                 }
-                if let blacklisted { object["blacklisted_domain"] = blacklisted }
-                if sponsorBlacklisted { object["sponsor_blacklisted"] = true }
-                if !illegal.isEmpty { object["illegal_access"] = illegal.map { ["id": $0.id, "address": $0.address?.description ?? ""] } }
-                print(jsonText(object, pretty: false))
+                object.set("blacklisted_domain", blacklisted)
+                object.set("sponsor_blacklisted", sponsorBlacklisted)
+                if !illegal.isEmpty {
+                    object["illegal_access"] = .array(
+                        illegal.map { ["id": JSONValue($0.id), "address": JSONValue($0.address?.description ?? "")] })
+                }
+                print(object.text)
                 continue
             }
             print("\(name.ascii)\(name.unicode != name.ascii ? " (\(name.unicode))" : "")")

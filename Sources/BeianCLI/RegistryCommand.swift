@@ -32,8 +32,8 @@ struct RegistryReadFlags: ParsableArguments {
 }
 
 /// Writes a line to standard error.
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+func printError(_ text: String, terminator: String = "\n") {
+    FileHandle.standardError.write(Data((text + terminator).utf8))
 }
 
 /// A failure of a command's work (not of its usage): printed as the message, exit status 1.

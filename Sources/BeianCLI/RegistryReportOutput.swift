@@ -58,46 +58,56 @@ enum RegistryReportText {
 /// The registry read report as JSON (stable keys, documented in Datasets/README.md).
 enum RegistryReportJSON {
     static func document(_ reports: [FileReport], maxIssues: Int) -> String {
-        let files = reports.map { report -> [String: Any] in
-            var file: [String: Any] = [
-                "file": report.file,
-                "format": report.format?.rawValue ?? NSNull(),
-                "encoding": report.encoding?.rawValue ?? NSNull(),
+        let files = reports.map { report -> JSONValue in
+            var file: JSONObject = [
+                "file": JSONValue(report.file),
+                "format": JSONValue(report.format?.rawValue),
+                "encoding": JSONValue(report.encoding?.rawValue),
                 "counts": counts(report.counts),
-                "issues": report.issues.prefix(maxIssues).map(issue),
-                "issue_counts": Dictionary(uniqueKeysWithValues: report.issueCounts.map { ($0.key.rawValue, $0.value) }),
-                "skipped": report.skipped,
-                "undecodable_bytes": report.undecodableBytes,
+                "issues": .array(report.issues.prefix(maxIssues).map(issue)),
+                "issue_counts": .object(
+                    JSONObject(Dictionary(uniqueKeysWithValues: report.issueCounts.map { ($0.key.rawValue, JSONValue($0.value)) }))),
+                "skipped": .object(JSONObject(report.skipped.mapValues { JSONValue($0) })),
+                "undecodable_bytes": JSONValue(report.undecodableBytes),
             ]
             if report.unknownKind.read > 0 {
-                file["unknown_kind"] = ["read": report.unknownKind.read, "rejected": report.unknownKind.rejected]
+                file["unknown_kind"] = ["read": JSONValue(report.unknownKind.read), "rejected": JSONValue(report.unknownKind.rejected)]
             }
             if let fatal = report.fatal { file["fatal"] = issue(fatal) }
-            return file
+            return .object(file)
         }
         var totals: [RecordKind: RecordCounts] = [:]
         for report in reports {
             for (kind, c) in report.counts { totals[kind, default: RecordCounts()] = totals[kind, default: RecordCounts()] + c }
         }
-        let object: [String: Any] = ["files": files, "totals": counts(totals)]
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        let object: JSONValue = ["files": .array(files), "totals": counts(totals)]
+        return object.text(pretty: true)
     }
 
-    private static func counts(_ counts: [RecordKind: RecordCounts]) -> [String: Any] {
-        Dictionary(
-            uniqueKeysWithValues: counts.map {
-                ($0.key.rawValue, ["read": $0.value.read, "accepted": $0.value.accepted, "rejected": $0.value.rejected])
-            })
+    private static func counts(_ counts: [RecordKind: RecordCounts]) -> JSONValue {
+        .object(
+            JSONObject(
+                Dictionary(
+                    uniqueKeysWithValues: counts.map {
+                        (
+                            $0.key.rawValue,
+                            [
+                                "read": JSONValue($0.value.read), "accepted": JSONValue($0.value.accepted),
+                                "rejected": JSONValue($0.value.rejected),
+                            ]
+                        )
+                    })))
     }
 
-    private static func issue(_ issue: RegistryIssue) -> [String: Any] {
-        var object: [String: Any] = ["severity": issue.severity.rawValue, "file": issue.location.file, "reason": issue.reason]
-        if let line = issue.location.line { object["line"] = line }
-        if let element = issue.location.element { object["element"] = element }
-        if let offset = issue.location.byteOffset { object["byte_offset"] = offset }
-        if let kind = issue.kind { object["kind"] = kind.rawValue }
-        if let field = issue.field { object["field"] = field }
-        return object
+    private static func issue(_ issue: RegistryIssue) -> JSONValue {
+        var object: JSONObject = [
+            "severity": JSONValue(issue.severity.rawValue), "file": JSONValue(issue.location.file), "reason": JSONValue(issue.reason),
+        ]
+        object.set("line", issue.location.line)
+        object.set("element", issue.location.element)
+        object["byte_offset"] = issue.location.byteOffset.map { JSONValue($0) }
+        object.set("kind", issue.kind?.rawValue)
+        object.set("field", issue.field)
+        return .object(object)
     }
 }

@@ -56,23 +56,25 @@ public final class CaptureFile {
             count += got
         }
         guard count >= 4 else { throw InputError(.truncated, file: path, offset: 0, "not a capture: shorter than a header") }
-        let magic = UInt32(header[0]) << 24 | UInt32(header[1]) << 16 | UInt32(header[2]) << 8 | UInt32(header[3])
+        let magic = CaptureMagic(header[0..<4])
         switch magic {
-        case 0xA1B2_C3D4, 0xD4C3_B2A1, 0xA1B2_3C4D, 0x4D3C_B2A1:
-            guard count >= 24 else { throw InputError(.truncated, file: path, offset: Int64(count), "pcap header cut short") }
-            let little = magic == 0xD4C3_B2A1 || magic == 0x4D3C_B2A1
-            let nano = magic == 0xA1B2_3C4D || magic == 0x4D3C_B2A1
+        case .pcapMicroBigEndian, .pcapMicroLittleEndian, .pcapNanoBigEndian, .pcapNanoLittleEndian:
+            guard count >= 24, let magic else {
+                throw InputError(.truncated, file: path, offset: Int64(count), "pcap header cut short")
+            }
+            let little = magic.isLittleEndian
             let network = header.withUnsafeBytes { Self.load32($0, 20, little: little) }
-            format = .pcap(littleEndian: little, nanoseconds: nano, link: LinkType(rawValue: network & 0x03FF_FFFF))
+            format = .pcap(littleEndian: little, nanoseconds: magic.hasNanoseconds, link: LinkType(rawValue: network & 0x03FF_FFFF))
             offset = 24
-        case 0x0A0D_0D0A:
+        case .pcapng:
             format = .pcapng
             carry = Array(header[0..<count])
             offset = 0
-        case 0xA1B2_CD34, 0x34CD_B2A1:
+        case .modifiedPcapBigEndian, .modifiedPcapLittleEndian:
             throw InputError(.unsupported, file: path, offset: 0, "modified (Kuznetzov) pcap format is not read; convert it with editcap")
-        default:
-            throw InputError(.unsupported, file: path, offset: 0, "not a pcap or pcapng capture (magic \(String(magic, radix: 16)))")
+        case nil:
+            let value = header.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            throw InputError(.unsupported, file: path, offset: 0, "not a pcap or pcapng capture (magic \(String(value, radix: 16)))")
         }
     }
 

@@ -10,22 +10,6 @@ import Dispatch
 /// per chunk, in packet order, whatever the number of threads. At most `window` chunks are
 /// in flight: memory stays bounded whatever the input size.
 public final class CapturePipeline {
-    /// What one input gave.
-    public struct InputReport: Sendable {
-        public var file: String
-        public var statistics: PacketStatistics
-        /// Problems with the file itself (cannot open, truncated, bad record).
-        public var issues: [InputError]
-        public var bytesRead: Int64
-
-        public init(file: String, statistics: PacketStatistics, issues: [InputError], bytesRead: Int64) {
-            self.file = file
-            self.statistics = statistics
-            self.issues = issues
-            self.bytesRead = bytesRead
-        }
-    }
-
     public let threads: Int
     public let window: Int
     private let workers: [Worker]
@@ -63,20 +47,25 @@ public final class CapturePipeline {
     }
 
     /// Reads `path` to the end; `output` gets the observations in packet order (on the
-    /// calling thread). An input that cannot be opened gives a report with the issue.
+    /// calling thread). An input that cannot be opened gives a report with its failure.
     /// `stop` is asked between chunks: when it says yes, reading ends there and what was
     /// read is decoded and given out (an interrupted scan keeps what it found).
     /// `progress` gets the bytes read from the file so far, after each chunk.
     public func run(
         path: String, stop: () -> Bool = { false }, progress: (Int64) -> Void = { _ in }, output: ([Observation]) -> Void
     ) -> InputReport {
+        let started = ContinuousClock.now
+        var report = InputReport(input: path, source: .capture, unit: "packets")
         let file: CaptureFile
         do {
             file = try CaptureFile(path: path)
         } catch {
-            return InputReport(file: path, statistics: PacketStatistics(), issues: [error], bytesRead: 0)
+            report.failure = error
+            return report
         }
+        report.format = file.format.name
         var issues: [InputError] = []
+        var counter = PacketsWithObservations()
         /// The next chunk, or nil at the end, when asked to stop, or on an error (kept).
         func nextChunk() -> CaptureChunk? {
             guard !stop() else { return nil }
@@ -93,6 +82,7 @@ public final class CapturePipeline {
                     worker.decoder.decode(packet.bytes, link: packet.link, nanoseconds: packet.nanoseconds, number: packet.number)
                 }
                 if !worker.decoder.observations.isEmpty {
+                    counter.count(worker.decoder.observations)
                     output(worker.decoder.observations)
                     worker.decoder.observations.removeAll(keepingCapacity: true)
                 }
@@ -107,7 +97,10 @@ public final class CapturePipeline {
                 // Stable: observations of one packet come from one worker, in their order.
                 let merged = result.slots.joined().enumerated()
                     .sorted { ($0.element.packetNumber, $0.offset) < ($1.element.packetNumber, $1.offset) }.map(\.element)
-                if !merged.isEmpty { output(merged) }
+                if !merged.isEmpty {
+                    counter.count(merged)
+                    output(merged)
+                }
             }
             while let chunk = nextChunk() {
                 let result = ChunkResult(count: workers.count)
@@ -134,8 +127,36 @@ public final class CapturePipeline {
         }
         var statistics = PacketStatistics()
         for worker in workers { statistics = statistics + worker.decoder.takeStatistics() }
-        issues += file.issues
-        return InputReport(file: path, statistics: statistics, issues: issues, bytesRead: file.fileOffset)
+        statistics.record(in: &report)
+        report.used = counter.packets
+        report.bytes = file.fileOffset
+        // A read error ends the input early; damage in the file (a record cut short, one
+        // too large) is counted and the packets before it are kept.
+        for issue in issues + file.issues {
+            report.note(InputReport.Issue(file: path, position: issue.offset.map { .offset(UInt64($0)) }, message: issue.reason))
+            if issue.code == .readFailed || issue.code == .corruptCompression {
+                report.failure = issue
+            } else {
+                report.rejected.add("record \(issue.code)")
+            }
+        }
+        report.seconds = (ContinuousClock.now - started).seconds
+        return report
+    }
+}
+
+/// Counts packets that gave at least one observation, from batches in packet order.
+package struct PacketsWithObservations {
+    package private(set) var packets = 0
+    private var last: UInt64 = 0
+
+    package init() {}
+
+    package mutating func count(_ batch: [Observation]) {
+        for observation in batch where observation.packetNumber != last {
+            last = observation.packetNumber
+            packets += 1
+        }
     }
 }
 

@@ -3,6 +3,10 @@ public import BeianPackets
 internal import CPcap
 import Synchronization
 
+#if canImport(Glibc)
+    internal import Glibc
+#endif
+
 /// Packets from a network interface through libpcap: snap length, kernel buffer size,
 /// immediate mode, a BPF filter, nanosecond timestamps. libpcap's receive and drop counters
 /// are reported on demand and at the end.
@@ -95,39 +99,78 @@ public final class LiveCapture: @unchecked Sendable {
         return Counters(received: UInt64(stats.ps_recv), dropped: UInt64(stats.ps_drop), interfaceDropped: UInt64(stats.ps_ifdrop))
     }
 
-    /// Reads packets until stopped or a limit is reached, giving each to `body` with its
-    /// time and number (from 1). `every` is called about once a second with the counters.
+    /// The longest wait for packets before the flags, the limits and `tick` are looked at:
+    /// a quiet interface still stops on time.
+    public static let tickInterval: Duration = .milliseconds(100)
+    /// Packets handed out per call into libpcap at most.
+    static let dispatchBatch: Int32 = 1024
+
+    /// Reads packets until stopped, the packet limit or the duration, giving each to `body`
+    /// with its time and number (from 1). `tick` is called after each wait for packets — at
+    /// least every `tickInterval`, traffic or not — so that the caller can flush what it holds.
     public func run(
         _ body: (_ bytes: UnsafeRawBufferPointer, _ link: LinkType, _ nanoseconds: Int64, _ number: UInt64) -> Void,
-        every: (Counters) -> Void = { _ in }
+        tick: () -> Void = {}
     ) throws(InputError) {
+        var error = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard pcap_setnonblock(handle, 1, &error) == 0 else {
+            throw InputError(
+                .readFailed, file: interface, String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        let descriptor = pcap_get_selectable_fd(handle)
+        let deadline = settings.duration.map { ContinuousClock.now + .milliseconds(Int64(($0 * 1000).rounded())) }
+        try withoutActuallyEscaping(body) { (body) throws(InputError) in
+            let receiver = Receiver(link: link, body: body)
+            let context = Unmanaged.passUnretained(receiver).toOpaque().assumingMemoryBound(to: UInt8.self)
+            while !stopping.load(ordering: .relaxed) {
+                var batch = Self.dispatchBatch
+                if let limit = settings.packetLimit {
+                    guard receiver.number < limit else { break }
+                    batch = Int32(clamping: min(UInt64(batch), limit - receiver.number))
+                }
+                var wait = Self.tickInterval
+                if let deadline {
+                    let left = deadline - ContinuousClock.now
+                    guard left > .zero else { break }
+                    wait = min(wait, left)
+                }
+                if descriptor >= 0 {
+                    var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                    let milliseconds = Int32(clamping: wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
+                    _ = poll(&poller, 1, max(1, milliseconds))
+                }
+                let status = pcap_dispatch(
+                    handle, batch,
+                    { user, header, data in
+                        guard let user, let header, let data else { return }
+                        Unmanaged<Receiver>.fromOpaque(UnsafeRawPointer(user)).takeUnretainedValue().receive(header, data)
+                    }, context)
+                if status == PCAP_ERROR_BREAK { break }
+                if status < 0 { throw InputError(.readFailed, file: interface, String(cString: pcap_geterr(handle))) }
+                if descriptor < 0 && status == 0 { usleep(10_000) }  // no descriptor to wait on
+                tick()
+            }
+        }
+    }
+
+    /// Hands libpcap's packets to the caller's closure (libpcap's callback is a C function
+    /// that gets this object through its user pointer).
+    private final class Receiver {
+        let link: LinkType
+        let body: (UnsafeRawBufferPointer, LinkType, Int64, UInt64) -> Void
         var number: UInt64 = 0
-        let started = ContinuousClock.now
-        var lastReport = started
-        var header: UnsafeMutablePointer<pcap_pkthdr>?
-        var data: UnsafePointer<UInt8>?
-        while !stopping.load(ordering: .relaxed) {
-            if let limit = settings.packetLimit, number >= limit { break }
-            let now = ContinuousClock.now
-            if let duration = settings.duration, now - started >= .milliseconds(Int64(duration * 1000)) { break }
-            if now - lastReport >= .seconds(1) {
-                lastReport = now
-                every(counters)
-            }
-            let status = pcap_next_ex(handle, &header, &data)
-            switch status {
-            case 1:
-                guard let header, let data else { continue }
-                number += 1
-                let stamp = header.pointee.ts
-                // With nanosecond precision, tv_usec holds nanoseconds.
-                let nanoseconds = Int64(stamp.tv_sec) * 1_000_000_000 + Int64(stamp.tv_usec)
-                body(UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)), link, nanoseconds, number)
-            case 0: continue  // timeout: check the flags
-            case PCAP_ERROR_BREAK: return
-            default:
-                throw InputError(.readFailed, file: interface, String(cString: pcap_geterr(handle)))
-            }
+
+        init(link: LinkType, body: @escaping (UnsafeRawBufferPointer, LinkType, Int64, UInt64) -> Void) {
+            self.link = link
+            self.body = body
+        }
+
+        func receive(_ header: UnsafePointer<pcap_pkthdr>, _ data: UnsafePointer<UInt8>) {
+            number += 1
+            let stamp = header.pointee.ts
+            // With nanosecond precision, tv_usec holds nanoseconds.
+            let nanoseconds = Int64(stamp.tv_sec) * 1_000_000_000 + Int64(stamp.tv_usec)
+            body(UnsafeRawBufferPointer(start: data, count: Int(header.pointee.caplen)), link, nanoseconds, number)
         }
     }
 }

@@ -67,39 +67,234 @@ public enum JSONText {
     }
 }
 
-/// One JSON object, keys sorted, written by hand (deterministic bytes, no Foundation encoder
-/// whose formatting could change between releases).
-package struct JSONObject {
-    package init() {}
+/// A JSON value, for documents built piece by piece (reports, lookups, the generator's truth).
+/// Written by `JSONWriter`: objects with their keys sorted, so that the same value always
+/// gives the same bytes.
+public enum JSONValue: Sendable, Equatable {
+    case string(String)
+    case integer(Int64)
+    case number(Double)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object(JSONObject)
 
-    private var fields: [(String, String)] = []
+    /// The value written compactly (one line), or indented by two spaces.
+    public func text(pretty: Bool = false) -> String {
+        var writer = JSONWriter(pretty: pretty)
+        writer.value(self)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+}
 
-    package mutating func set(_ key: String, _ value: String?) {
+/// A JSON object: members by key, written in key order. Setting nil leaves a key out.
+public struct JSONObject: Sendable, Equatable {
+    public private(set) var members: [String: JSONValue] = [:]
+
+    public init() {}
+
+    public init(_ members: [String: JSONValue]) {
+        self.members = members
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        get { members[key] }
+        set { members[key] = newValue }
+    }
+
+    public mutating func set(_ key: String, _ value: String?) { members[key] = value.map { .string($0) } }
+    public mutating func set(_ key: String, _ value: Int?) { members[key] = value.map { .integer(Int64($0)) } }
+    public mutating func set(_ key: String, _ value: Int64?) { members[key] = value.map { .integer($0) } }
+    public mutating func set(_ key: String, _ value: Double?) { members[key] = value.map { .number($0) } }
+    /// Sets a flag; `false` leaves the key out (flags are written only when set).
+    public mutating func set(_ key: String, _ value: Bool) { members[key] = value ? .bool(true) : nil }
+    public mutating func set(_ key: String, array: [JSONObject]) { members[key] = .array(array.map { .object($0) }) }
+    public mutating func set(_ key: String, object: JSONObject?) { members[key] = object.map { .object($0) } }
+
+    /// The object on one line.
+    public var text: String { JSONValue.object(self).text() }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(JSONObject(Dictionary(elements, uniquingKeysWith: { $1 })))
+    }
+    public init(nilLiteral: ()) { self = .null }
+
+    /// A string, or null.
+    public init(_ text: String?) { self = text.map { .string($0) } ?? .null }
+    public init(_ number: some BinaryInteger) { self = .integer(Int64(clamping: number)) }
+    public init(_ flag: Bool) { self = .bool(flag) }
+    /// Strings as an array.
+    public init(_ texts: [String]) { self = .array(texts.map { .string($0) }) }
+}
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        members = Dictionary(elements, uniquingKeysWith: { $1 })
+    }
+}
+
+/// Writes JSON straight to bytes: the one JSON writer of beian. Hot paths (findings,
+/// observations) write members in order as they go — keys in the order given, commas placed
+/// by the writer; documents write a `JSONValue`. Strings are escaped by `JSONText`.
+public struct JSONWriter {
+    public var bytes: [UInt8] = []
+    /// Whether the next value is the first of its object or array (no comma before it).
+    private var first = true
+    /// A key was just written: its value takes neither a comma nor a new line.
+    private var afterKey = false
+    private let pretty: Bool
+    private var depth = 0
+
+    public init(pretty: Bool = false, capacity: Int = 0) {
+        self.pretty = pretty
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Empties the buffer, keeping its memory.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        first = true
+        afterKey = false
+        depth = 0
+    }
+
+    // MARK: Containers
+
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    /// Ends a line (JSON Lines): the next value starts a new document.
+    public mutating func endLine() {
+        bytes.append(0x0A)
+        first = true
+    }
+
+    private mutating func open(_ bracket: UInt8) {
+        separate()
+        bytes.append(bracket)
+        first = true
+        depth += 1
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        depth -= 1
+        if pretty && !first { newline() }
+        bytes.append(bracket)
+        first = false
+    }
+
+    private mutating func separate() {
+        if afterKey {
+            afterKey = false
+            return
+        }
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        if pretty && depth > 0 { newline() }
+        first = false
+    }
+
+    private mutating func newline() {
+        bytes.append(0x0A)
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
+    }
+
+    // MARK: Members and values
+
+    /// A member's key; its value follows.
+    public mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
+        colon()
+    }
+
+    /// A key that is not a literal (escaped).
+    public mutating func key(_ name: String) {
+        separate()
+        JSONText.append(name, to: &bytes)
+        colon()
+    }
+
+    private mutating func colon() {
+        bytes.append(UInt8(ascii: ":"))
+        if pretty { bytes.append(UInt8(ascii: " ")) }
+        afterKey = true
+    }
+
+    public mutating func string(_ text: String) {
+        separate()
+        JSONText.append(text, to: &bytes)
+    }
+
+    /// Bytes that are already a JSON value (a string quoted once and reused).
+    public mutating func raw(_ json: some Sequence<UInt8>) {
+        separate()
+        bytes.append(contentsOf: json)
+    }
+
+    public mutating func integer(_ value: some BinaryInteger) {
+        separate()
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    public mutating func number(_ value: Double) {
+        separate()
+        bytes.append(contentsOf: (value.isFinite ? "\(value)" : "null").utf8)
+    }
+
+    public mutating func bool(_ value: Bool) {
+        separate()
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    public mutating func null() {
+        separate()
+        bytes.append(contentsOf: "null".utf8)
+    }
+
+    /// A string member, left out when `value` is nil.
+    public mutating func member(_ name: StaticString, _ value: String?) {
         guard let value else { return }
-        fields.append((key, JSONObject.quote(value)))
+        key(name)
+        string(value)
     }
 
-    package mutating func set(_ key: String, _ value: Int?) {
-        guard let value else { return }
-        fields.append((key, String(value)))
+    public mutating func member(_ name: StaticString, _ value: Int) {
+        key(name)
+        integer(value)
     }
 
-    package mutating func set(_ key: String, _ value: Bool) {
-        if value { fields.append((key, "true")) }
+    /// Any value, objects with their keys sorted.
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .string(let text): string(text)
+        case .integer(let number): integer(number)
+        case .number(let number): self.number(number)
+        case .bool(let flag): bool(flag)
+        case .null: null()
+        case .array(let items):
+            beginArray()
+            for item in items { self.value(item) }
+            endArray()
+        case .object(let object):
+            beginObject()
+            for name in object.members.keys.sorted() {
+                key(name)
+                if let member = object.members[name] { self.value(member) }
+            }
+            endObject()
+        }
     }
-
-    package mutating func set(_ key: String, array: [JSONObject]) {
-        fields.append((key, "[" + array.map(\.text).joined(separator: ",") + "]"))
-    }
-
-    package mutating func set(_ key: String, object: JSONObject?) {
-        guard let object else { return }
-        fields.append((key, object.text))
-    }
-
-    package var text: String {
-        "{" + fields.sorted { $0.0 < $1.0 }.map { "\(JSONObject.quote($0.0)):\($0.1)" }.joined(separator: ",") + "}"
-    }
-
-    package static func quote(_ text: String) -> String { JSONText.quoted(text) }
 }

@@ -70,20 +70,6 @@ public struct Observation: Hashable, Sendable {
         Timestamp(secondsSince1970: nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000)
     }
 
-    /// ISO 8601 in China time with microseconds, e.g. `2026-03-01T23:55:00.457437+08:00`.
-    public var isoTime: String {
-        let micros = nanoseconds >= 0 ? nanoseconds / 1000 : (nanoseconds - 999) / 1000
-        let local = micros + Timestamp.chinaOffsetSeconds * 1_000_000
-        let seconds = local >= 0 ? local / 1_000_000 : (local - 999_999) / 1_000_000
-        let fraction = Int(local - seconds * 1_000_000)
-        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-        let secondOfDay = Int(seconds - days * 86400)
-        let (year, month, day) = Timestamp.civilFromDays(Int(days))
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):"
-            + "\(pad(secondOfDay % 60, 2)).\(pad(fraction, 6))+08:00"
-    }
+    /// RFC 3339 with microseconds in `style`, e.g. `2026-03-01T15:55:00.457437Z`.
+    public func timeText(_ style: TimeStyle) -> String { style.text(nanoseconds: nanoseconds) }
 }

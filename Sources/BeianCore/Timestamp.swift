@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A point in time, in seconds since 1970-01-01T00:00:00Z.
 ///
 /// Registry exports write local time in China without a zone (`2015-03-01`,
@@ -12,6 +16,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     public init(secondsSince1970: Int64) {
         self.secondsSince1970 = secondsSince1970
     }
+
+    /// The current time, to the second.
+    public static var now: Timestamp { Timestamp(secondsSince1970: Int64(time(nil))) }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.secondsSince1970 < rhs.secondsSince1970 }
 
@@ -107,13 +114,17 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// ISO 8601 in UTC with `Z`.
-    public var iso8601: String {
-        let days = secondsSince1970 >= 0 ? secondsSince1970 / 86400 : (secondsSince1970 - 86399) / 86400
-        let secondOfDay = Int(secondsSince1970 - days * 86400)
+    public var iso8601: String { text(.utc) }
+
+    /// RFC 3339 to the second in `style`: `2026-03-01T04:00:00Z` or `2026-03-01T12:00:00+08:00`.
+    public func text(_ style: TimeStyle) -> String {
+        let local = secondsSince1970 + style.offsetSeconds
+        let days = local >= 0 ? local / 86400 : (local - 86399) / 86400
+        let secondOfDay = Int(local - days * 86400)
         let (year, month, day) = Timestamp.civilFromDays(Int(days))
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return
-            "\(String(year).leftPadded(to: 4))-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
+        return "\(String(year).leftPadded(to: 4))-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):"
+            + "\(two(secondOfDay % 60))\(style.suffix)"
     }
 
     static func daysInMonth(year: Int, month: Int) -> Int {
@@ -150,5 +161,27 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 extension String {
     func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
+
+/// How beian writes times in its outputs (findings, observations, summaries): RFC 3339, in
+/// UTC with `Z` by default — what Zeek, web servers and most tools log, so that outputs join
+/// with them — or in China time with its offset `+08:00` (`--time china`). Registry exports
+/// and the V3.0 documents keep China time without a zone, as the filing system writes them.
+public enum TimeStyle: String, Sendable, CaseIterable {
+    case utc
+    case china
+
+    /// Seconds added to UTC.
+    public var offsetSeconds: Int64 { self == .utc ? 0 : Timestamp.chinaOffsetSeconds }
+    /// What ends a time: `Z` or `+08:00`.
+    public var suffix: String { self == .utc ? "Z" : "+08:00" }
+
+    /// A time to the microsecond: `2026-03-01T15:55:00.457437Z`.
+    public func text(nanoseconds: Int64) -> String {
+        let micros = nanoseconds >= 0 ? nanoseconds / 1000 : (nanoseconds - 999) / 1000
+        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+        let whole = Timestamp(secondsSince1970: seconds).text(self)
+        return String(whole.dropLast(suffix.count)) + "." + String(Int(micros - seconds * 1_000_000)).leftPadded(to: 6) + suffix
     }
 }

@@ -313,3 +313,29 @@ extension Crawler.Report {
         if let failure = outcome.failure, !outcome.answered { failures[failure, default: 0] += 1 }
     }
 }
+
+extension Crawler {
+    /// Crawls `hosts` into `output` from synchronous code, waiting for the end. `stop` is
+    /// asked every 100 ms: when it says yes, the crawl is cancelled (hosts in flight finish or
+    /// fail) and what was written so far is kept.
+    public func crawlWaiting(
+        hosts: [String], output: String, stop: @escaping @Sendable () -> Bool = { false },
+        progress: @escaping @Sendable (Report) -> Void = { _ in }
+    ) throws -> Report {
+        let result = Mutex<Result<Report, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let task = Task {
+            do {
+                let report = try await crawl(hosts: hosts, output: output, progress: progress)
+                result.withLock { $0 = .success(report) }
+            } catch {
+                result.withLock { $0 = .failure(error) }
+            }
+            done.signal()
+        }
+        while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            if stop() { task.cancel() }
+        }
+        return try result.withLock { $0 }?.get() ?? Report()
+    }
+}

@@ -209,13 +209,13 @@ struct LogWriter {
                         let items = value == "(empty)" ? [] : value.split(separator: ",").map(String.init)
                         text =
                             "["
-                            + items.map { field.type.contains("interval") ? String(Double($0) ?? 0) : JSONObject.quote($0) }.joined(
+                            + items.map { field.type.contains("interval") ? String(Double($0) ?? 0) : JSONText.quoted($0) }.joined(
                                 separator: ",") + "]"
                     } else {
-                        text = JSONObject.quote(value)
+                        text = JSONText.quoted(value)
                     }
                 }
-                parts.append("\(JSONObject.quote(field.name)):\(text)")
+                parts.append("\(JSONText.quoted(field.name)):\(text)")
             }
             return "{" + parts.joined(separator: ",") + "}\n"
         }.joined()

@@ -18,18 +18,6 @@ public struct CrawledPage: Sendable {
     /// Nil when the body is not HTML.
     public var reading: PageReading?
     public var problems: [String]
-    /// The footer's judgement, when the crawl was read with a judge and this is a homepage of
-    /// a host with a filing in force (made on the reading threads).
-    public var judgement: HomepageJudgement?
-    /// Whether a judge looked at the page (`judgement` nil then means: no filing in force).
-    public var judged = false
-
-    /// Judges the page's footer when it is a homepage.
-    public mutating func judge(with judge: HomepageJudge) {
-        judged = true
-        guard isHomepage, let reading else { return }
-        judgement = judge.judge(host: host, numbers: reading.numbers, at: date)
-    }
 
     /// The root page of its host (`/`, `/index.html`…): the page whose footer is judged.
     public var isHomepage: Bool { CrawlInput.isHomepagePath(url) }
@@ -64,27 +52,14 @@ public enum CrawlInput {
         case certificate(CrawledCertificate)
     }
 
-    public struct Report: Sendable {
-        public var format = ""
-        public var records = 0
-        public var pages = 0
-        public var certificates = 0
-        /// Responses that are neither HTML nor a certificate (images, redirects, errors).
-        public var otherResponses = 0
-        /// Revisit records (their payload is elsewhere; not audited).
-        public var revisits = 0
-        /// Records that hold no response (warcinfo, request, metadata).
-        public var nonResponses = 0
-        public var rejected = 0
-        public var problems: [String] = []
-
-        /// One line for summaries: every record read is in one of the counts (a record kept
-        /// after damage — a file that ends inside it — is counted among its kind and among the
-        /// rejected).
-        public var summary: String {
-            "\(format), \(records) records: \(pages) pages, \(certificates) bazs.cert, \(otherResponses) other responses, "
-                + "\(revisits) revisits, \(nonResponses) without a response; \(rejected) rejected"
-        }
+    /// What a crawl's records were, counted in its report (`InputReport.counters`): every
+    /// record read is one of these, or rejected.
+    enum RecordCount {
+        static let pages = "pages"
+        static let certificates = "bazs.cert"
+        static let otherResponses = "other responses"
+        static let revisits = "revisits"
+        static let withoutResponse = "without a response"
     }
 
     /// The manifest of a folder of saved pages: lines `host<TAB>file`.
@@ -92,38 +67,60 @@ public enum CrawlInput {
     /// Largest saved page read from a folder.
     public static let maximumPage = HTTPResponse.maximumBody
 
-    /// Whether `path` is a crawl: a WARC file (plain or gzip) or a folder of saved pages.
-    public static func isCrawl(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return true }
-        guard let stream = try? InputFile.open(path) else { return false }
-        var head: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16)
-        while head.count < 11 {
-            let got = chunk.withUnsafeMutableBytes { (try? stream.read(into: $0)) ?? 0 }
-            if got == 0 { break }
-            head += chunk[..<got]
-        }
-        return head.starts(with: Array("WARC/".utf8)) || head.starts(with: Array("filedesc://".utf8))
-    }
-
-    /// Reads `path`, calling `body` for each page and certificate in order.
-    /// With `threads` above 1, WARC records are examined (HTTP, charset, text, numbers) in
-    /// batches on that many threads; `body` is still called in order, on the calling thread.
-    public static func read(_ path: String, threads: Int = 1, judge: HomepageJudge? = nil, _ body: (Item) throws -> Void) throws
-        -> Report
-    {
+    /// Reads `path` (a WARC or ARC file, a folder of saved pages, a saved page), calling
+    /// `body` for each page and certificate in order, on the calling thread. With `threads`
+    /// above 1, WARC records are examined (HTTP, charset, text, numbers) in batches on that
+    /// many threads, and `examine` — what the caller makes of a page, its footer's judgement
+    /// say — runs there too, its result handed to `body` with the page.
+    ///
+    /// Never throws: a crawl that cannot be read, or stops early, says so in the report's
+    /// `failure`; damaged records are counted by reason and reading goes on.
+    public static func read<Verdict: Sendable>(
+        _ path: String, threads: Int = 1, stop: () -> Bool = { false }, examine: @escaping @Sendable (CrawledPage) -> Verdict?,
+        each body: (Item, Verdict?) -> Void
+    ) -> InputReport {
+        let started = ContinuousClock.now
+        var report = InputReport(input: path, source: .crawl, unit: "records")
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            return try readFolder(path, body)
+            readFolder(path, stop: stop, into: &report, examine: examine, body)
+        } else if isArchive(path) {
+            readWARC(path, threads: threads, stop: stop, into: &report, examine: examine, body)
+        } else {
+            report.format = "html"
+            do {
+                let bytes = try InputFile.open(path).readAll(limit: maximumPage)
+                let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+                let page = savedPage(bytes, host: name, file: path)
+                report.read = 1
+                report.used = 1
+                report.counters.add(RecordCount.pages)
+                body(.page(page), examine(page))
+            } catch {
+                report.failure = error
+            }
         }
-        if isCrawl(path) { return try readWARC(path, threads: threads, judge: judge, body) }
-        var report = Report(format: "html")
-        let bytes = try InputFile.open(path).readAll(limit: maximumPage)
-        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        try body(.page(savedPage(bytes, host: name, file: path)))
-        report.pages = 1
+        report.used = report.counters[RecordCount.pages] + report.counters[RecordCount.certificates]
+        report.seconds = (ContinuousClock.now - started).seconds
         return report
+    }
+
+    /// Reads `path` as `read(_:threads:stop:examine:each:)` does, without examining pages.
+    public static func read(_ path: String, threads: Int = 1, _ body: (Item) -> Void) -> InputReport {
+        read(path, threads: threads, examine: { _ -> Bool? in nil }, each: { item, _ in body(item) })
+    }
+
+    /// Whether `path` holds WARC or ARC records (plain or gzip), not a saved page.
+    static func isArchive(_ path: String) -> Bool {
+        guard let stream = try? InputFile.open(path) else { return true }  // the reader reports it
+        var head = [UInt8](repeating: 0, count: 11)
+        var count = 0
+        while count < head.count {
+            let got = head.withUnsafeMutableBytes { (try? stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[count...]))) ?? 0 }
+            if got == 0 { break }
+            count += got
+        }
+        return head[..<count].starts(with: "WARC/".utf8) || head[..<count].starts(with: "filedesc://".utf8)
     }
 
     static func savedPage(_ bytes: [UInt8], host: String, file: String) -> CrawledPage {
@@ -132,18 +129,28 @@ public enum CrawlInput {
             reading: PageReading(body: bytes, headerCharset: nil), problems: [])
     }
 
-    static func readFolder(_ path: String, _ body: (Item) throws -> Void) throws -> Report {
-        var report = Report(format: "folder")
+    static func readFolder<Verdict: Sendable>(
+        _ path: String, stop: () -> Bool, into report: inout InputReport, examine: @Sendable (CrawledPage) -> Verdict?,
+        _ body: (Item, Verdict?) -> Void
+    ) {
+        report.format = "folder"
         let folder = URL(fileURLWithPath: path)
         var entries: [(host: String, file: String)] = []
         let manifest = folder.appendingPathComponent(manifestName).path
         if FileManager.default.fileExists(atPath: manifest) {
-            let text = String(decoding: try InputFile.open(manifest).readAll(limit: 64 << 20), as: UTF8.self)
-            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            let bytes: [UInt8]
+            do { bytes = try InputFile.open(manifest).readAll(limit: maximumManifest) } catch {
+                report.failure = error
+                return
+            }
+            for (number, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .enumerated() where !line.isEmpty
+            {
                 let fields = line.split(separator: "\t")
                 guard fields.count >= 2 else {
-                    report.rejected += 1
-                    report.problems.append("\(manifest): line \(number + 1): expected host<TAB>file")
+                    report.rejected.add("manifest line without host<TAB>file")
+                    report.note(
+                        InputReport.Issue(file: manifest, position: .line(UInt64(number + 1)), message: "expected host<TAB>file"))
                     continue
                 }
                 entries.append((String(fields[0]), folder.appendingPathComponent(String(fields[1])).path))
@@ -155,52 +162,75 @@ public enum CrawlInput {
                     (URL(fileURLWithPath: name).deletingPathExtension().lastPathComponent, folder.appendingPathComponent(name).path))
             }
         }
-        for entry in entries {
+        for entry in entries where !stop() {
+            report.read += 1
             do {
                 let bytes = try InputFile.open(entry.file).readAll(limit: maximumPage)
-                try body(.page(savedPage(bytes, host: entry.host, file: entry.file)))
-                report.pages += 1
-            } catch let error as InputError {
-                report.rejected += 1
-                report.problems.append(error.description)
+                let page = savedPage(bytes, host: entry.host, file: entry.file)
+                report.counters.add(RecordCount.pages)
+                body(.page(page), examine(page))
+            } catch {
+                report.rejected.add("page \(error.code)")
+                report.note(InputReport.Issue(file: entry.file, position: nil, message: error.reason))
             }
         }
-        return report
     }
 
-    static func readWARC(_ path: String, threads: Int, judge: HomepageJudge?, _ body: (Item) throws -> Void) throws -> Report {
-        let reader = try WARCReader(path: path)
-        var report = Report(format: "warc")
-        try readRecords(reader, threads: threads, judge: judge, into: &report, body)
+    static func readWARC<Verdict: Sendable>(
+        _ path: String, threads: Int, stop: () -> Bool, into report: inout InputReport,
+        examine: @escaping @Sendable (CrawledPage) -> Verdict?,
+        _ body: (Item, Verdict?) -> Void
+    ) {
+        report.format = "warc"
+        let reader: WARCReader
+        do { reader = try WARCReader(path: path) } catch {
+            report.failure = error
+            return
+        }
+        var rejections = InputReport.Tally()
+        var issues: [InputReport.Issue] = []
+        do {
+            try readRecords(
+                reader, threads: threads, stop: stop, examine: examine, counters: &report.counters, rejections: &rejections,
+                issues: &issues, body)
+        } catch {
+            report.failure = error
+        }
         report.format = reader.isARC ? "arc" : "warc"
-        report.records = reader.report.records
-        report.rejected += reader.report.rejected
-        report.problems = reader.report.problems + report.problems
-        return report
+        report.read = reader.report.records
+        report.bytes = reader.fileOffset
+        for (reason, count) in reader.report.rejected { report.rejected.add(reason, count) }
+        for (reason, count) in rejections { report.rejected.add(reason, count) }
+        for issue in reader.report.issues + issues { report.note(issue) }
+        if reader.report.oversized > 0 { report.counters.add("blocks cut at \(WARCReader.maximumBlock) bytes", reader.report.oversized) }
     }
 
     /// What one record is to the audit.
-    enum Examined: Sendable {
-        /// Not a response (warcinfo, request, metadata): not counted.
+    enum Examined<Verdict: Sendable>: Sendable {
+        /// Not a response (warcinfo, request, metadata).
         case skipped
         case revisit
         case other
-        case rejected(String)
-        case page(CrawledPage)
+        case rejected(String, InputReport.Issue)
+        case page(CrawledPage, Verdict?)
         case certificate(CrawledCertificate)
     }
 
     /// Records examined together (on `threads` threads), then handed on in order.
     static let batchRecords = 256
+    /// Largest manifest read from a folder of saved pages.
+    static let maximumManifest = 64 << 20
 
-    private static func readRecords(
-        _ reader: WARCReader, threads: Int, judge: HomepageJudge?, into report: inout Report, _ body: (Item) throws -> Void
-    ) throws {
+    private static func readRecords<Verdict: Sendable>(
+        _ reader: WARCReader, threads: Int, stop: () -> Bool, examine: @escaping @Sendable (CrawledPage) -> Verdict?,
+        counters: inout InputReport.Tally,
+        rejections: inout InputReport.Tally, issues: inout [InputReport.Issue], _ body: (Item, Verdict?) -> Void
+    ) throws(InputError) {
         let path = reader.path
         let converters = (0..<max(1, threads)).map { _ in TextConverters() }
         var batch: [WARCRecord] = []
         var ended = false
-        while !ended {
+        while !ended && !stop() {
             batch.removeAll(keepingCapacity: true)
             while batch.count < (threads > 1 ? batchRecords : 1) {
                 guard let record = try reader.next() else {
@@ -210,32 +240,44 @@ public enum CrawlInput {
                 batch.append(record)
             }
             guard !batch.isEmpty else { break }
-            let results = examine(batch, path: path, converters: converters, judge: judge)
+            let results = Self.examine(batch, path: path, converters: converters, examine: examine)
             for result in results {
                 switch result {
-                case .skipped: report.nonResponses += 1
-                case .revisit: report.revisits += 1
-                case .other: report.otherResponses += 1
-                case .rejected(let problem):
-                    report.rejected += 1
-                    if report.problems.count < WARCReader.maximumProblems { report.problems.append(problem) }
-                case .page(let page):
-                    report.pages += 1
-                    try body(.page(page))
+                case .skipped: counters.add(RecordCount.withoutResponse)
+                case .revisit: counters.add(RecordCount.revisits)
+                case .other: counters.add(RecordCount.otherResponses)
+                case .rejected(let reason, let issue):
+                    rejections.add(reason)
+                    if issues.count < WARCReader.maximumProblems { issues.append(issue) }
+                case .page(let page, let verdict):
+                    counters.add(RecordCount.pages)
+                    body(.page(page), verdict)
                 case .certificate(let certificate):
-                    report.certificates += 1
-                    try body(.certificate(certificate))
+                    counters.add(RecordCount.certificates)
+                    body(.certificate(certificate), nil)
                 }
             }
         }
     }
 
     /// The records of a batch examined, split among the converters' threads, in order.
-    static func examine(_ batch: [WARCRecord], path: String, converters: [TextConverters], judge: HomepageJudge?) -> [Examined] {
-        guard converters.count > 1, batch.count > 1 else {
-            return batch.map { examine($0, path: path, converters: converters[0], judge: judge) }
+    static func examine<Verdict: Sendable>(
+        _ batch: [WARCRecord], path: String, converters: [TextConverters], examine: @escaping @Sendable (CrawledPage) -> Verdict?
+    ) -> [Examined<Verdict>] {
+        @Sendable func one(_ record: WARCRecord, _ converters: TextConverters) -> Examined<Verdict> {
+            switch Self.examine(record, path: path, converters: converters) {
+            case .page(let page, _): .page(page, examine(page))
+            case .skipped: .skipped
+            case .revisit: .revisit
+            case .other: .other
+            case .rejected(let reason, let issue): .rejected(reason, issue)
+            case .certificate(let certificate): .certificate(certificate)
+            }
         }
-        let results = UnsafeMutableBufferPointer<Examined>.allocate(capacity: batch.count)
+        guard converters.count > 1, batch.count > 1 else {
+            return batch.map { one($0, converters[0]) }
+        }
+        let results = UnsafeMutableBufferPointer<Examined<Verdict>>.allocate(capacity: batch.count)
         defer { results.deallocate() }
         let chunks = min(converters.count, batch.count)
         nonisolated(unsafe) let output = results
@@ -245,7 +287,7 @@ public enum CrawlInput {
         let next = WorkCounter()
         @Sendable func work(_ chunk: Int) {
             while case let index = next.take(), index < batch.count {
-                output.initializeElement(at: index, to: examine(batch[index], path: path, converters: perThread[chunk], judge: judge))
+                output.initializeElement(at: index, to: one(batch[index], perThread[chunk]))
             }
         }
         let group = DispatchGroup()
@@ -257,7 +299,8 @@ public enum CrawlInput {
         return ordered
     }
 
-    static func examine(_ record: WARCRecord, path: String, converters: TextConverters, judge: HomepageJudge?) -> Examined {
+    /// What one record is: a page read (charset, text, numbers), a certificate, or what else.
+    static func examine(_ record: WARCRecord, path: String, converters: TextConverters) -> Examined<Never> {
         switch record.type {
         case "revisit": return .revisit
         case "response", "resource": break
@@ -272,7 +315,8 @@ public enum CrawlInput {
         var problems: [String] = []
         if record.type == "response" {
             guard let response = HTTPResponse(message: record.block) else {
-                return .rejected("\(path): \(record.location): response record without an HTTP response")
+                let reason = "response record without an HTTP response"
+                return .rejected(reason, InputReport.Issue(file: path, position: .offset(UInt64(clamping: record.offset)), message: reason))
             }
             status = response.status
             bodyBytes = response.body
@@ -293,14 +337,11 @@ public enum CrawlInput {
             return .certificate(item)
         }
         guard (200..<300).contains(status), isHTML(contentType: contentType, body: bodyBytes) else { return .other }
-        var page = CrawledPage(
+        let page = CrawledPage(
             url: url, host: host, file: path, location: record.location, position: UInt64(clamping: record.offset), date: date,
             address: record.ipAddress.flatMap { IPAddress($0) }, status: status,
             reading: PageReading(body: bodyBytes, headerCharset: headerCharset, converters: converters), problems: problems)
-        if let judge {
-            page.judge(with: judge)
-        }
-        return .page(page)
+        return .page(page, nil)
     }
 
     static func isHTML(contentType: String, body: [UInt8]) -> Bool {

@@ -45,11 +45,12 @@ public final class WARCReader {
         public var recordsByType: [String: Int] = [:]
         /// Records whose block was longer than `maximumBlock` (kept cut).
         public var oversized = 0
-        /// Damaged records skipped.
-        public var rejected = 0
+        /// Damaged records, by reason (skipped, or kept as far as the file goes).
+        public var rejected = InputReport.Tally()
         /// Bytes skipped while looking for the next record after damage.
         public var skippedBytes: Int64 = 0
-        public var problems: [String] = []
+        /// The first problems, at their record's offset.
+        public var issues: [InputReport.Issue] = []
     }
 
     public let path: String
@@ -65,6 +66,9 @@ public final class WARCReader {
     public private(set) var isARC = false
     private var arcVersion = 1
     private var started = false
+
+    /// Bytes of the file read so far (compressed bytes for gzip files).
+    public var fileOffset: Int64 { stream.fileOffset }
 
     public init(path: String) throws(InputError) {
         self.path = path
@@ -86,14 +90,12 @@ public final class WARCReader {
             }
             if isARC { return try nextARC(at: recordOffset) }
             guard try hasPrefix("WARC/") else {
-                problem(at: recordOffset, "no WARC/ version line where a record should start")
-                report.rejected += 1
+                reject(at: recordOffset, "no WARC/ version line where a record should start")
                 try resynchronise()
                 continue
             }
             guard let (headerEnd, blockStart) = try findHeaderEnd() else {
-                problem(at: recordOffset, "record header has no end within \(Self.maximumHeader) bytes")
-                report.rejected += 1
+                reject(at: recordOffset, "record header has no end", "within \(Self.maximumHeader) bytes")
                 start += 5
                 try resynchronise()
                 continue
@@ -101,7 +103,6 @@ public final class WARCReader {
             let header = Array(buffer[start..<(start + headerEnd)])
             start += blockStart
             guard var record = parseHeader(header, offset: recordOffset) else {
-                report.rejected += 1
                 try resynchronise()
                 continue
             }
@@ -114,8 +115,7 @@ public final class WARCReader {
     /// An ARC record: a header line (URL, address, date, type, …, length), then the block.
     private func nextARC(at recordOffset: Int64) throws(InputError) -> WARCRecord? {
         guard let lineEnd = try find([0x0A], within: 8192) else {
-            problem(at: recordOffset, "ARC header line has no end within 8192 bytes")
-            report.rejected += 1
+            reject(at: recordOffset, "ARC header line has no end", "within 8192 bytes")
             report.skippedBytes += Int64(buffer.count - start)
             start = buffer.count
             try fill(1 << 20)
@@ -125,8 +125,7 @@ public final class WARCReader {
         start += lineEnd + 1
         let fields = line.split(separator: " ").map(String.init)
         guard fields.count >= 5, let length = Int64(fields[fields.count - 1]), length >= 0 else {
-            problem(at: recordOffset, "not an ARC header line: \(JSONText.quoted(String(line.prefix(80))))")
-            report.rejected += 1
+            reject(at: recordOffset, "not an ARC header line", JSONText.quoted(String(line.prefix(80))))
             return try next()
         }
         var record = WARCRecord(type: "response", offset: recordOffset, offsetIsInFile: members == nil, block: [], declaredLength: length)
@@ -165,8 +164,7 @@ public final class WARCReader {
         start += available
         guard Int64(available) < length else { return }
         if available < kept {
-            problem(at: record.offset, "file ends inside \(what) (\(available) of \(length) bytes)")
-            report.rejected += 1
+            reject(at: record.offset, "file ends inside \(what)", "\(available) of \(length) bytes")
         } else {
             report.oversized += 1
             try skip(length - Int64(available))
@@ -204,7 +202,7 @@ public final class WARCReader {
                 first = false
                 let version = String(decoding: name, as: UTF8.self)
                 if !(version == "WARC/1.0" || version == "WARC/1.1" || version.hasPrefix("WARC/0.")) {
-                    problem(at: offset, "unsupported WARC version \(JSONText.quoted(String(version.prefix(20))))")
+                    reject(at: offset, "unsupported WARC version", JSONText.quoted(String(version.prefix(20))))
                     ok = false
                 }
                 return
@@ -215,7 +213,7 @@ public final class WARCReader {
                 return
             }
             guard let value else {
-                problem(at: offset, "header line without a colon: \(JSONText.quoted(String(decoding: name.prefix(60), as: UTF8.self)))")
+                note(at: offset, "header line without a colon: \(JSONText.quoted(String(decoding: name.prefix(60), as: UTF8.self)))")
                 return
             }
             let field = Field(name)
@@ -236,7 +234,7 @@ public final class WARCReader {
         }
         guard ok else { return nil }
         guard record.declaredLength >= 0 else {
-            problem(at: offset, "record has no valid Content-Length")
+            reject(at: offset, "record has no valid Content-Length")
             return nil
         }
         if record.type.isEmpty { record.type = "unknown" }
@@ -367,8 +365,17 @@ public final class WARCReader {
         }
     }
 
-    private func problem(at offset: Int64, _ text: String) {
-        if report.problems.count < Self.maximumProblems { report.problems.append("\(path): offset \(offset): \(text)") }
+    /// Counts a damaged record by `reason` and keeps the problem.
+    private func reject(at offset: Int64, _ reason: String, _ detail: String? = nil) {
+        report.rejected.add(reason)
+        note(at: offset, detail.map { "\(reason): \($0)" } ?? reason)
+    }
+
+    /// Keeps a problem that does not cost the record.
+    private func note(at offset: Int64, _ text: String) {
+        if report.issues.count < Self.maximumProblems {
+            report.issues.append(InputReport.Issue(file: path, position: .offset(UInt64(clamping: offset)), message: text))
+        }
     }
 }
 

@@ -29,7 +29,7 @@ struct WebLogParser: LineParser {
         path.split(separator: "/").dropLast().reversed().lazy.compactMap { IPAddress.parseLiteral($0) }.first
     }
 
-    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LogReport) {
+    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LineTally) {
         guard !line.isEmpty else { return }
         report.records += 1
         guard let server else {
@@ -42,7 +42,7 @@ struct WebLogParser: LineParser {
         }
         let offset = vhost == nil ? 1 : 0
         guard words.count >= 5 + offset else {
-            report.reject(number, "\(words.count) fields, too few for the combined format")
+            report.reject(number, "too few fields for the combined format", "\(words.count) fields")
             return
         }
         var host: String
@@ -52,7 +52,7 @@ struct WebLogParser: LineParser {
         } else {
             let authority = Fields.slice(line, words[0])
             guard let name = Fields.host(authority) else {
-                report.reject(number, "bad virtual host \"\(Fields.string(authority).prefix(80))\"")
+                report.reject(number, "bad virtual host", JSONText.quoted(String(Fields.string(authority).prefix(80))))
                 return
             }
             host = name
@@ -66,7 +66,7 @@ struct WebLogParser: LineParser {
             return
         }
         guard let time = Self.time(Fields.slice(line, words[offset + 3])) else {
-            report.reject(number, "bad time [\(Fields.string(Fields.slice(line, words[offset + 3])))]")
+            report.reject(number, "bad time", "[\(Fields.string(Fields.slice(line, words[offset + 3])))]")
             return
         }
         if host == "-" || host.isEmpty {
@@ -104,13 +104,13 @@ struct SquidParser: LineParser {
 
     init(path: String) { file = path }
 
-    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LogReport) {
+    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LineTally) {
         guard !line.isEmpty else { return }
         report.records += 1
         Fields.split(line, by: 0x20, into: &words)
         words.removeAll { $0.isEmpty }
         guard words.count >= 10 else {
-            report.reject(number, "\(words.count) fields, the native format has 10")
+            report.reject(number, "not 10 fields as the native format has", "\(words.count) fields")
             return
         }
         guard let time = Fields.epoch(Fields.slice(line, words[0])) else {
@@ -149,7 +149,7 @@ struct SquidParser: LineParser {
             port = UInt16(clamping: value)
         }
         guard let host = Fields.host(authority) else {
-            report.reject(number, "bad host in \"\(Fields.string(url).prefix(80))\"")
+            report.reject(number, "bad host in the URL", JSONText.quoted(String(Fields.string(url).prefix(80))))
             return
         }
         observations.append(
@@ -179,7 +179,7 @@ struct DnsmasqParser: LineParser {
         self.year = year
     }
 
-    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LogReport) {
+    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LineTally) {
         guard !line.isEmpty else { return }
         let text = Fields.string(line)
         guard let tag = Self.programTag(text), let colon = text[tag...].firstIndex(of: ":") else {

@@ -42,28 +42,30 @@ public struct LogOptions: Sendable {
     public init() {}
 }
 
-/// What one log gave: lines read, records used, lines rejected with their line numbers.
-public struct LogReport: Sendable {
-    public var file: String
-    public var format: LogFormat?
-    public var lines = 0
+/// What the line parsers count while a log is read; becomes the log's `InputReport`.
+struct LineTally {
+    var report: InputReport
     /// Data lines (not comments or headers).
-    public var records = 0
-    public var observations = 0
+    var records = 0
     /// Valid records that name no host or server (a DNS query without answers, a request
     /// without a Host): nothing to observe.
-    public var withoutObservation = 0
-    public var rejected = 0
-    /// The first problems, each with its line number.
-    public var issues: [String] = []
-    /// Why the file could not be read at all (or stopped early).
-    public var failure: InputError?
+    var withoutObservation = 0
 
-    public static let maximumIssues = 20
+    init(file: String) {
+        report = InputReport(input: file, source: .log, unit: "lines")
+    }
 
-    mutating func reject(_ line: Int, _ reason: String) {
-        rejected += 1
-        if issues.count < Self.maximumIssues { issues.append("line \(line): \(reason)") }
+    /// Counts line `line` as rejected for `reason`, keeping `detail` (the value at fault).
+    mutating func reject(_ line: Int, _ reason: String, _ detail: String? = nil) {
+        report.reject(reason, at: .line(UInt64(line)), detail)
+    }
+
+    /// The report, with the tallies as counters.
+    var finished: InputReport {
+        var report = report
+        report.counters.add("records", records)
+        report.counters.add("without a host or server", withoutObservation)
+        return report
     }
 }
 
@@ -74,12 +76,18 @@ public enum LogReader {
 
     /// Reads `path` to the end, giving observations to `output` in batches, in line order.
     /// `stop` is asked between chunks of the file: when it says yes, reading ends there.
-    public static func read(path: String, options: LogOptions, stop: () -> Bool = { false }, output: ([Observation]) -> Void) -> LogReport {
-        var report = LogReport(file: path)
+    /// The report counts lines read, lines that gave observations, and lines rejected by
+    /// reason (the first with their line numbers); `failure` says why the log could not be
+    /// read, or stopped early.
+    public static func read(
+        path: String, options: LogOptions, stop: () -> Bool = { false }, output: ([Observation]) -> Void
+    ) -> InputReport {
+        let started = ContinuousClock.now
+        var tally = LineTally(file: path)
         let stream: any ByteStream
         do { stream = try InputFile.open(path) } catch {
-            report.failure = error
-            return report
+            tally.report.failure = error
+            return tally.finished
         }
         var parser: (any LineParser)?
         var observations: [Observation] = []
@@ -89,24 +97,26 @@ public enum LogReader {
 
         func parse(_ line: UnsafeRawBufferPointer, _ number: Int) {
             if line.count > maximumLineLength {
-                report.reject(number, "line longer than \(maximumLineLength) bytes")
+                tally.reject(number, "line too long", "longer than \(maximumLineLength) bytes")
                 return
             }
             var content = line
             if let last = content.last, last == 0x0D { content = UnsafeRawBufferPointer(rebasing: content[0..<(content.count - 1)]) }
-            parser?.line(content, number: number, into: &observations, report: &report)
+            let before = observations.count
+            parser?.line(content, number: number, into: &observations, report: &tally)
+            if observations.count > before { tally.report.used += 1 }
         }
 
         func begin() -> Bool {
             let format = options.format ?? detect(sniffed, path: path)
             guard let format else {
-                report.failure = InputError(
+                tally.report.failure = InputError(
                     .unsupported, file: path, "not a log format beian reads (Zeek, web, Squid, dnsmasq; or give --map)")
                 return false
             }
-            report.format = format
+            tally.report.format = format.rawValue
             do { parser = try makeParser(format, path: path, options: options) } catch {
-                report.failure = error
+                tally.report.failure = error
                 return false
             }
             for (index, line) in sniffed.enumerated() { line.withUnsafeBytes { parse($0, index + 1) } }
@@ -116,11 +126,10 @@ public enum LogReader {
 
         do {
             try stream.forEachChunk { chunk in
-                guard report.failure == nil, !stop() else { return }
+                guard tally.report.failure == nil, !stop() else { return }
                 var start = 0
                 for index in 0..<chunk.count where chunk[index] == 0x0A {
                     lineNumber += 1
-                    report.lines += 1
                     let piece = UnsafeRawBufferPointer(rebasing: chunk[start..<index])
                     if parser == nil {
                         sniffed.append(pending + Array(piece))
@@ -135,7 +144,7 @@ public enum LogReader {
                     }
                     start = index + 1
                     if observations.count >= 4096 {
-                        report.observations += observations.count
+                        tally.report.observations += observations.count
                         output(observations)
                         observations.removeAll(keepingCapacity: true)
                     }
@@ -143,19 +152,21 @@ public enum LogReader {
                 if pending.count < maximumLineLength + 2 { pending.append(contentsOf: chunk[start...]) }
             }
         } catch {
-            report.failure = (error as? InputError) ?? InputError(.readFailed, file: path, "\(error)")
+            tally.report.failure = (error as? InputError) ?? InputError(.readFailed, file: path, "\(error)")
         }
         if !pending.isEmpty {
             lineNumber += 1
-            report.lines += 1
             if parser == nil { sniffed.append(pending) } else { pending.withUnsafeBytes { parse($0, lineNumber) } }
         }
-        if parser == nil && report.failure == nil && !sniffed.isEmpty { _ = begin() }
+        if parser == nil && tally.report.failure == nil && !sniffed.isEmpty { _ = begin() }
         if !observations.isEmpty {
-            report.observations += observations.count
+            tally.report.observations += observations.count
             output(observations)
         }
-        return report
+        tally.report.read = lineNumber
+        tally.report.bytes = stream.fileOffset
+        tally.report.seconds = (ContinuousClock.now - started).seconds
+        return tally.finished
     }
 
     static func makeParser(_ format: LogFormat, path: String, options: LogOptions) throws(InputError) -> any LineParser {
@@ -207,7 +218,7 @@ public enum LogReader {
 
 /// A parser of one log format: turns a line into observations.
 protocol LineParser {
-    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LogReport)
+    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LineTally)
 }
 
 extension IPAddress {

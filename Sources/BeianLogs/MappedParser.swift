@@ -56,7 +56,7 @@ struct MappedParser: LineParser {
         self.mapping = mapping
     }
 
-    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LogReport) {
+    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LineTally) {
         guard line.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return }
         var start = 0
         if number == 1 && line.count >= 3 && line[0] == 0xEF && line[1] == 0xBB && line[2] == 0xBF { start = 3 }  // BOM
@@ -66,7 +66,7 @@ struct MappedParser: LineParser {
         if json == true {
             report.records += 1
             if let problem = object.parse(content) {
-                report.reject(number, "not a JSON object: \(problem)")
+                report.reject(number, "not a JSON object", problem)
                 return
             }
             for member in object.members {
@@ -78,7 +78,7 @@ struct MappedParser: LineParser {
             if columns.isEmpty {
                 for (index, name) in cells.enumerated() { columns[name] = index }
                 for needed in [mapping.host, mapping.address, mapping.time] where columns[needed] == nil {
-                    report.reject(number, "the header has no column \"\(needed)\" (from --map)")
+                    report.reject(number, "a column --map names is missing", JSONText.quoted(needed))
                 }
                 return
             }
@@ -90,15 +90,15 @@ struct MappedParser: LineParser {
             return
         }
         guard let host = Array(rawHost.utf8).withUnsafeBytes({ Fields.host($0) }) else {
-            report.reject(number, "bad host \"\(rawHost.prefix(80))\"")
+            report.reject(number, "bad host", JSONText.quoted(String(rawHost.prefix(80))))
             return
         }
         guard let address = values[mapping.address].flatMap({ IPAddress.parseLiteral($0) }) else {
-            report.reject(number, "bad or missing address in \"\(mapping.address)\"")
+            report.reject(number, "bad or missing address", "in \(JSONText.quoted(mapping.address))")
             return
         }
         guard let text = values[mapping.time], let time = Self.time(text) else {
-            report.reject(number, "bad or missing time in \"\(mapping.time)\"")
+            report.reject(number, "bad or missing time", "in \(JSONText.quoted(mapping.time))")
             return
         }
         let appProtocol = mapping.appProtocol.flatMap { values[$0] }.flatMap { Observation.AppProtocol(rawValue: $0.lowercased()) } ?? .http

@@ -45,7 +45,7 @@ struct ZeekTSVParser: LineParser {
         log = ZeekLog(fileName: path)
     }
 
-    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LogReport) {
+    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LineTally) {
         if line.first == 0x23 {  // '#'
             header(line, number: number, report: &report)
             return
@@ -58,11 +58,12 @@ struct ZeekTSVParser: LineParser {
         }
         Fields.split(line, by: separator, into: &fields)
         guard fields.count >= needed else {
-            report.reject(number, "\(fields.count) fields, the header names \(columns.count)")
+            report.reject(
+                number, "field count differs from the #fields header", "\(fields.count) fields, the header names \(columns.count)")
             return
         }
         guard let time = Fields.epoch(value(line, ts)) else {
-            report.reject(number, "bad ts \(quoted(line, ts))")
+            report.reject(number, "bad ts", quoted(line, ts))
             return
         }
         guard let client = Fields.address(value(line, origin)), let server = Fields.address(value(line, responder)) else {
@@ -80,7 +81,7 @@ struct ZeekTSVParser: LineParser {
                 return
             }
             guard let name = raw.withUnsafeBytes({ Fields.host($0) }) else {
-                report.reject(number, "bad host \(quoted(line, column))")
+                report.reject(number, "bad host", quoted(line, column))
                 return
             }
             // A request in absolute form or a CONNECT went to a proxy; a TLS session whose ALPN
@@ -161,7 +162,7 @@ struct ZeekTSVParser: LineParser {
         }
     }
 
-    private mutating func header(_ line: UnsafeRawBufferPointer, number: Int, report: inout LogReport) {
+    private mutating func header(_ line: UnsafeRawBufferPointer, number: Int, report: inout LineTally) {
         let text = Fields.string(line)
         if text.hasPrefix("#separator ") {
             let value = text.dropFirst("#separator ".count)
@@ -227,11 +228,11 @@ struct ZeekJSONParser: LineParser {
         fileLog = ZeekLog(fileName: path)
     }
 
-    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LogReport) {
+    mutating func line(_ line: UnsafeRawBufferPointer, number: Int, into observations: inout [Observation], report: inout LineTally) {
         guard line.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return }
         report.records += 1
         if let problem = object.parse(line) {
-            report.reject(number, "not a JSON object: \(problem)")
+            report.reject(number, "not a JSON object", problem)
             return
         }
         var found: [String: [String]] = [:]
@@ -270,7 +271,7 @@ struct ZeekJSONParser: LineParser {
                 return
             }
             guard let name = Array(raw.utf8).withUnsafeBytes({ Fields.host($0) }) else {
-                report.reject(number, "bad host \"\(raw.prefix(80))\"")
+                report.reject(number, "bad host", JSONText.quoted(String(raw.prefix(80))))
                 return
             }
             let port = UInt16(clamping: found["id.resp_p"]?.first.flatMap { Int($0) } ?? 0)
@@ -317,7 +318,7 @@ enum ZeekFields {
     /// that observes nothing.
     static func bind(
         _ names: [String], to addresses: [IPAddress], time: Int64, transport: Observation.Transport, client: IPAddress,
-        source: Observation.Source, into observations: inout [Observation], report: inout LogReport
+        source: Observation.Source, into observations: inout [Observation], report: inout LineTally
     ) {
         guard !addresses.isEmpty else {
             report.withoutObservation += 1

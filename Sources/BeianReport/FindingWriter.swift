@@ -26,79 +26,61 @@ public enum FindingWriter {
         case en, zh
     }
 
-    public static func render(_ findings: [Finding], format: Format, headers: Headers = .en) throws -> [UInt8] {
+    /// The findings in `format`; times in JSON Lines and CSV by `times` (the V3.0 list
+    /// writes China time without a zone, as its schema asks).
+    public static func render(_ findings: [Finding], format: Format, headers: Headers = .en, times: TimeStyle = .utc) -> [UInt8] {
         switch format {
-        case .jsonl: return try jsonLines(findings)
-        case .csv: return csv(findings, headers: headers)
-        case .wbawzlb: return wbawzlb(findings)
+        case .jsonl: jsonLines(findings, times: times)
+        case .csv: csv(findings, headers: headers, times: times)
+        case .wbawzlb: wbawzlb(findings)
         }
     }
 
     /// One object per line, keys sorted, absent values left out — the layout `Finding`'s
-    /// `Codable` form gives, written directly (Foundation's encoder cost more than the scan
-    /// of a large capture).
-    static func jsonLines(_ findings: [Finding]) throws -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(findings.count * 600)
-        // Keys in sorted order, written straight to bytes; absent values leave their key out.
-        var first = true
-        func open(_ bracket: Character) {
-            out.append(contentsOf: String(bracket).utf8)
-            first = true
-        }
-        func key(_ name: StaticString) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            out.append(contentsOf: "\":".utf8)
-        }
-        func text(_ name: StaticString, _ value: String?) {
-            guard let value else { return }
-            key(name)
-            JSONText.append(value, to: &out)
-        }
+    /// `Codable` form gives, written straight to bytes (Foundation's encoder cost more than
+    /// the scan of a large capture).
+    public static func jsonLines(_ findings: [Finding], times: TimeStyle = .utc) -> [UInt8] {
+        var out = JSONWriter(capacity: findings.count * 600)
+        for finding in findings { json(finding, times: times, into: &out) }
+        return out.bytes
+    }
+
+    /// One finding as a JSON line (the same layout as `jsonLines`).
+    public static func json(_ f: Finding, times: TimeStyle = .utc, into out: inout JSONWriter) {
         func unit(_ name: StaticString, _ value: Finding.Unit?) {
             guard let value else { return }
-            key(name)
-            open("{")
-            key("id")
-            out.append(contentsOf: String(value.id).utf8)
-            text("name", value.name)
-            out.append(UInt8(ascii: "}"))
-            first = false
+            out.key(name)
+            out.beginObject()
+            out.member("id", Int(value.id))
+            out.member("name", value.name)
+            out.endObject()
         }
-        for f in findings {
-            open("{")
-            text("address", f.address)
-            key("count")
-            out.append(contentsOf: String(f.count).utf8)
-            text("detail", f.detail)
-            key("evidence")
-            out.append(UInt8(ascii: "["))
-            for (k, item) in f.evidence.enumerated() {
-                if k > 0 { out.append(UInt8(ascii: ",")) }
-                open("{")
-                text("location", item.location)
-                text("seen", item.seen)
-                text("source", item.source)
-                out.append(UInt8(ascii: "}"))
-            }
-            out.append(UInt8(ascii: "]"))
-            first = false
-            text("first_seen", f.firstSeen?.iso8601)
-            text("host", f.host)
-            text("independent_domain", f.independentDomain)
-            text("kind", f.kind.rawValue)
-            text("last_seen", f.lastSeen?.iso8601)
-            unit("operator", f.operatorUnit)
-            unit("provider", f.provider)
-            text("province", f.province)
-            text("site_number", f.siteNumber)
-            text("sponsor_number", f.sponsorNumber)
-            out.append(contentsOf: "}\n".utf8)
+        out.beginObject()
+        out.member("address", f.address)
+        out.member("count", f.count)
+        out.member("detail", f.detail)
+        out.key("evidence")
+        out.beginArray()
+        for item in f.evidence {
+            out.beginObject()
+            out.member("location", item.location)
+            out.member("seen", item.seen)
+            out.member("source", item.source)
+            out.endObject()
         }
-        return out
+        out.endArray()
+        out.member("first_seen", f.firstSeen?.text(times))
+        out.member("host", f.host)
+        out.member("independent_domain", f.independentDomain)
+        out.member("kind", f.kind.rawValue)
+        out.member("last_seen", f.lastSeen?.text(times))
+        unit("operator", f.operatorUnit)
+        unit("provider", f.provider)
+        out.member("province", f.province)
+        out.member("site_number", f.siteNumber)
+        out.member("sponsor_number", f.sponsorNumber)
+        out.endObject()
+        out.endLine()
     }
 
     static let columns: [(en: String, zh: String)] = [
@@ -108,7 +90,7 @@ public enum FindingWriter {
         ("last_seen", "当前检测时间"), ("count", "检测次数"), ("detail", "说明"), ("evidence", "证据"),
     ]
 
-    static func csv(_ findings: [Finding], headers: Headers) -> [UInt8] {
+    static func csv(_ findings: [Finding], headers: Headers, times: TimeStyle) -> [UInt8] {
         var text = "\u{FEFF}" + columns.map { headers == .zh ? $0.zh : $0.en }.joined(separator: ",") + "\r\n"
         for f in findings {
             let evidence = f.evidence.map { [$0.source, $0.location, $0.seen].compactMap { $0 }.joined(separator: " ") }.joined(
@@ -117,7 +99,7 @@ public enum FindingWriter {
                 f.kind.rawValue, f.kind.chineseName, f.host ?? "", f.independentDomain ?? "", f.address ?? "", f.sponsorNumber ?? "",
                 f.siteNumber ?? "", f.provider.map { String($0.id) } ?? "", f.provider?.name ?? "",
                 f.operatorUnit.map { String($0.id) } ?? "",
-                f.operatorUnit?.name ?? "", f.province ?? "", f.firstSeen?.description ?? "", f.lastSeen?.description ?? "",
+                f.operatorUnit?.name ?? "", f.province ?? "", f.firstSeen?.text(times) ?? "", f.lastSeen?.text(times) ?? "",
                 String(f.count),
                 f.detail, evidence,
             ]

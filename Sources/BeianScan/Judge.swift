@@ -2,13 +2,13 @@ public import BeianCore
 public import BeianGeo
 public import BeianIndex
 
-/// The rules of DOMAIN.md §5 applied to observations, against the frozen index, each
+/// The rules of docs/findings.md applied to observations, against the frozen index, each
 /// observation judged against the filings as they stood at its time. Findings are aggregated
 /// by kind, independent domain and address (first and last seen, count, evidence); the
 /// findings that need the whole input — empty shells and over-reported access records — are
 /// made by `finish`, over the address space the input declares it covers.
 ///
-/// One judge per scan; not thread-safe (workers judge in their own judges and `merge`).
+/// One judge per scan, owned by the scan run (`Scan`); not thread-safe.
 public struct Judge {
     public struct Settings: Sendable {
         /// Address space the input sees in full: only there can a filed site's absence or an
@@ -16,10 +16,10 @@ public struct Judge {
         public var coverage: [IPRange] = []
         /// Evidence locations kept per finding at most.
         public var maximumEvidence = 5
-        /// The access provider's view (`--scope own --unit ID`): only addresses whose
-        /// allocation chain names this unit are judged, and only its access records are
-        /// judged for silence.
-        public var ownUnit: Int64?
+        /// Whose view: every domestic address, or an access provider's (`--scope own --unit
+        /// ID`): then only addresses whose allocation chain names the unit are judged, and only
+        /// its access records are judged for silence.
+        public var scope = Scope.all
 
         public init() {}
     }
@@ -152,6 +152,7 @@ public struct Judge {
         if let known = pairs[pair], known.from <= time.secondsSince1970, time.secondsSince1970 < known.until {
             for slot in known.slots {
                 Self.update(&entries[Int(slot)], with: observation, time: time, limit: settings.maximumEvidence)
+                noteChange(Int(slot))
             }
             return
         }
@@ -187,7 +188,7 @@ public struct Judge {
         let address = observation.address
         guard let verdict = hostVerdict(observation.host) else { return }
         let route = self.route(address)
-        if let own = settings.ownUnit, !route.chainUnits.contains(own) { return }
+        guard settings.scope.admits(chainUnits: route.chainUnits) else { return }
 
         // Blacklists apply wherever the site is served.
         if verdict.blacklisted || route.illegal {
@@ -273,6 +274,36 @@ public struct Judge {
         }
         for item in finding.evidence { Self.keep(item, in: &entry.evidence, limit: settings.maximumEvidence) }
         entries[slot].finding = entry
+        noteChange(slot)
+    }
+
+    // MARK: Changes, for the events of a running scan
+
+    /// Whether the judge notes which findings it made or updated since `takeChanges` (a scan
+    /// that streams its findings as events turns it on; a batch scan leaves it off).
+    public var tracksChanges = false
+    /// Findings before this slot were handed out by `takeChanges` as made.
+    private var handedOut = 0
+    /// Slots updated since the last `takeChanges`, each once.
+    private var changed: [Int] = []
+    private var changeMarks: [Bool] = []
+
+    private mutating func noteChange(_ slot: Int) {
+        guard tracksChanges, slot < handedOut, !changeMarks[slot] else { return }
+        changeMarks[slot] = true
+        changed.append(slot)
+    }
+
+    /// The findings made and the findings updated since the last call, each once, in the
+    /// order they were made or first updated.
+    public mutating func takeChanges() -> (made: [Finding], updated: [Finding]) {
+        let made = entries[handedOut...].map(\.finding)
+        let updated = changed.map { entries[$0].finding }
+        for slot in changed { changeMarks[slot] = false }
+        changed.removeAll(keepingCapacity: true)
+        handedOut = entries.count
+        changeMarks.append(contentsOf: repeatElement(false, count: entries.count - changeMarks.count))
+        return (made, updated)
     }
 
     /// The judgements that need the whole input: filed sites in force at its end whose access
@@ -282,14 +313,14 @@ public struct Judge {
         if !settings.coverage.isEmpty, let end {
             // Locals, not `self`, in the closures below: capturing `self` would copy the judge.
             let coverage = settings.coverage
-            let ownUnit = settings.ownUnit
+            let scope = settings.scope
             for siteIndex in 0..<index.siteCount
             where index.isSiteActive(UInt32(siteIndex), at: end) && index.siteHasAccess(siteIndex, within: coverage) {
                 let site = index.site(siteIndex)
                 let live = site.access.filter { $0.cancelled.map { $0 > end } ?? true }
                 let covered = live.filter { record in
                     !record.ranges.isEmpty && record.ranges.allSatisfy { range in coverage.contains { $0.contains(range) } }
-                        && (ownUnit.map { $0 == record.providerID } ?? true)
+                        && scope.admits(accessRecordOf: record.providerID)
                 }
                 guard let firstCovered = covered.first else { continue }
                 let independent = site.domains.first.flatMap { try? DomainName($0.name) }.map { name in
@@ -421,6 +452,7 @@ public struct Judge {
         // Seen before: updated in place, no strings made unless the evidence is kept.
         if let slot = slots[key] {
             Self.update(&entries[slot], with: observation, time: time, limit: settings.maximumEvidence)
+            noteChange(slot)
             return Int32(slot)
         }
         var finding = Finding(kind: kind, detail: Self.detail(kind), count: 1)

@@ -1,12 +1,10 @@
 import BeianCore
 import BeianHomepages
-import BeianIndex
 import BeianTestSupport
 import Foundation
 import Testing
 
-/// WARC and ARC files written here by hand: layouts, offsets, damage; `bazs.cert`; the
-/// footer judge against the sample registry.
+/// WARC and ARC files written here by hand: layouts, offsets, damage; `bazs.cert`.
 @Suite struct CrawlInputTests {
     static func record(_ type: String, uri: String?, block: [UInt8], contentType: String = "application/http;msgtype=response") -> [UInt8] {
         var head = "WARC/1.1\r\nWARC-Type: \(type)\r\nWARC-Record-ID: <urn:uuid:\(UUID().uuidString.lowercased())>\r\n"
@@ -31,9 +29,9 @@ import Testing
         record("resource", uri: "https://b.example.cn/index.html", block: Array("<p>浙ICP备87654321号-2</p>".utf8), contentType: "text/html"),
     ]
 
-    func items(_ path: String) throws -> ([CrawledPage], CrawlInput.Report) {
+    func items(_ path: String) throws -> ([CrawledPage], InputReport) {
         var pages: [CrawledPage] = []
-        let report = try CrawlInput.read(path) { item in
+        let report = CrawlInput.read(path) { item in
             if case .page(let page) = item { pages.append(page) }
         }
         return (pages, report)
@@ -54,12 +52,14 @@ import Testing
         for (name, bytes) in files {
             let path = directory.appendingPathComponent(name).path
             try Data(bytes).write(to: URL(fileURLWithPath: path))
-            #expect(CrawlInput.isCrawl(path))
+            #expect(InputKind.detect(path: path) == .crawl)
             let (pages, report) = try items(path)
-            #expect(report.records == 6 && report.pages == 2 && report.revisits == 1 && report.otherResponses == 1, "\(name)")
+            let counts = report.counters
+            #expect(report.read == 6 && counts["pages"] == 2 && counts["revisits"] == 1 && counts["other responses"] == 1, "\(name)")
             // Nothing read goes uncounted.
-            #expect(report.nonResponses == 2)
-            #expect(report.records == report.pages + report.certificates + report.otherResponses + report.revisits + report.nonResponses)
+            #expect(counts["without a response"] == 2)
+            #expect(report.read == counts.total + report.rejected.total)
+            #expect(report.used == 2)
             #expect(pages.map(\.url) == ["http://a.example.cn/", "https://b.example.cn/index.html"], "\(name)")
             #expect(pages.allSatisfy { $0.isHomepage })
             #expect(pages[0].address == IPAddress("115.236.16.7"))
@@ -88,10 +88,11 @@ import Testing
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let (pages, report) = try items(path)
         #expect(pages.map(\.url) == ["http://a.example.cn/", "https://b.example.cn/index.html", "http://c.example.cn/"])
-        #expect(report.rejected == 3)
-        #expect(report.problems.contains { $0.contains("no WARC/ version line") && $0.contains("damaged.warc: offset ") })
-        #expect(report.problems.contains { $0.contains("no valid Content-Length") })
-        #expect(report.problems.contains { $0.contains("file ends inside the record's block") })
+        #expect(report.rejected.total == 3)
+        let problems = report.issues.map(\.description)
+        #expect(problems.contains { $0.contains("no WARC/ version line") && $0.contains("damaged.warc: offset ") })
+        #expect(problems.contains { $0.contains("no valid Content-Length") })
+        #expect(problems.contains { $0.contains("file ends inside the record's block") })
     }
 
     @Test func arcFilesAreReadAsWARC() throws {
@@ -104,7 +105,7 @@ import Testing
         let path = directory.appendingPathComponent("test.arc").path
         try Data(arc).write(to: URL(fileURLWithPath: path))
         let (pages, report) = try items(path)
-        #expect(report.format == "arc" && report.records == 2 && report.rejected == 0)
+        #expect(report.format == "arc" && report.read == 2 && report.rejected.total == 0)
         #expect(pages.map(\.location) == ["offset \(offset)"])
         #expect(pages.first?.date == (try? Timestamp.parse("2014-02-16T05:02:21Z")))
         #expect(pages.first?.reading?.numbers.first?.number?.normalized == "浙ICP备12345678号")
@@ -117,7 +118,7 @@ import Testing
         let (pages, report) = try items(directory.path)
         #expect(pages.map(\.host) == ["www.a.example.cn"])
         #expect(pages.first?.reading?.charset.encoding == .gb18030)
-        #expect(report.rejected == 1 && report.problems.first?.contains("line 2") == true)
+        #expect(report.rejected.total == 1 && report.issues.first?.description.contains("line 2") == true)
     }
 
     /// `bazs.cert` as the filing system issues it: DER, the number in GBK in the private
@@ -135,57 +136,5 @@ import Testing
         #expect(certificate.number?.normalized == "浙ICP备12345678号-1")
         #expect(throws: ValueError.self) { try BazsCertificate(der: Array(der.prefix(10))) }
         #expect(throws: ValueError.self) { try BazsCertificate(der: Array("not a certificate".utf8)) }
-    }
-}
-
-/// The footer judge against the sample registry.
-@Suite struct HomepageJudgeTests {
-    static let path: String = (try? buildIndex(try sampleRegistry()).path) ?? ""
-
-    /// A filed site in force with a domain, its sponsor number, and another sponsor's number.
-    func filedSite(_ index: RegistryIndex) throws -> (host: String, sponsor: String, other: String) {
-        var found: (String, String)?
-        var other: String?
-        for i in 0..<index.siteCount {
-            let site = index.site(i)
-            guard site.cancelled == nil, site.sponsor?.cancelled == nil, let sponsor = site.sponsor?.number,
-                let domain = site.domains.first?.name
-            else { continue }
-            if found == nil {
-                found = (domain, sponsor)
-            } else if sponsor != found?.1 {
-                other = sponsor
-                break
-            }
-        }
-        let (host, sponsor) = try #require(found)
-        return (host, sponsor, try #require(other))
-    }
-
-    @Test func eachFooterCaseIsJudged() throws {
-        let index = try RegistryIndex(path: Self.path)
-        let judge = HomepageJudge(index: index)
-        let (host, sponsor, other) = try filedSite(index)
-        func verdict(_ footer: String) -> HomepageJudgement? {
-            let reading = PageReading(body: Array("<html><body><footer>\(footer)</footer></body></html>".utf8), headerCharset: "utf-8")
-            return judge.judge(host: host, numbers: reading.numbers, at: try? Timestamp.parse("2026-03-01"))
-        }
-        let linked = "<a href=\"https://beian.miit.gov.cn/\">\(sponsor)</a>"
-        #expect(verdict(linked)?.kind == nil)
-        #expect(verdict(linked)?.detail.contains("linked") == true)
-        // The sponsor's number with another site's suffix: right, the suffix noted.
-        let suffixed = verdict("<a href=\"https://beian.miit.gov.cn/\">\(sponsor)-99</a>")
-        #expect(suffixed?.kind == nil && suffixed?.siteSuffixDiffers == true)
-        #expect(verdict("<p>\(sponsor)</p>")?.kind == .footerNotLinked)
-        #expect(verdict("<a href=\"http://beian.miit.gov.cn.evil.example/\">\(sponsor)</a>")?.kind == .footerNotLinked)
-        #expect(verdict("<a href=\"https://beian.miit.gov.cn/\">\(other)</a>")?.kind == .footerNumberWrong)
-        #expect(verdict("<p>沪交ICP备12345678号</p>")?.kind == .footerNumberWrong)
-        #expect(verdict("<p>Copyright 2026</p>")?.kind == .footerNumberMissing)
-        let hidden = verdict("<!-- \(sponsor) -->")
-        #expect(hidden?.kind == .footerNumberMissing)
-        #expect(hidden?.detail.contains("comment") == true)
-        // A host without a filing is not judged here (the traffic rules report it).
-        let reading = PageReading(body: Array("<p>x</p>".utf8), headerCharset: nil)
-        #expect(judge.judge(host: "no-such-site-anywhere.cn", numbers: reading.numbers, at: nil) == nil)
     }
 }

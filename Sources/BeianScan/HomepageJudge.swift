@@ -1,9 +1,10 @@
 public import BeianCore
+public import BeianHomepages
 public import BeianIndex
 
-/// What a homepage's footer says about its filing (DOMAIN.md §5, the rules of
-/// Datasets/README "Ground truth"): the number missing, wrong, or not linked to the filing
-/// system — judged against the filing of the page's host as it stood at the crawl.
+/// What a homepage's footer says about its filing (docs/findings.md, "Homepages"): the
+/// number missing, wrong, or not linked to the filing system — judged against the filing of
+/// the page's host as it stood at the crawl.
 public struct HomepageJudgement: Sendable {
     /// The finding the page calls for; nil when the footer is right.
     public var kind: Finding.Kind?
@@ -59,6 +60,13 @@ public struct HomepageJudge: Sendable {
                 }
             )
         } ?? nil
+    }
+
+    /// Judges a crawled page: nil when it is not a homepage (the root page of its host), is
+    /// not HTML, or its host has no filing in force at the crawl.
+    public func judge(_ page: CrawledPage) -> HomepageJudgement? {
+        guard page.isHomepage, let reading = page.reading else { return nil }
+        return judge(host: page.host, numbers: reading.numbers, at: page.date)
     }
 
     /// Judges the numbers of `host`'s homepage; nil when the host has no filing in force

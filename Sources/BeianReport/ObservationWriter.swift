@@ -1,0 +1,202 @@
+public import BeianCore
+
+/// Observations written as JSON Lines or TSV straight into bytes: a busy capture gives
+/// hundreds of thousands of lines per second, and building strings for them cost more than
+/// decoding the packets. JSON keys are sorted; times follow `TimeStyle`.
+public struct ObservationWriter {
+    public enum Format: String, Sendable, CaseIterable {
+        case jsonl, tsv
+    }
+
+    private var out = JSONWriter(capacity: 1 << 17)
+    public let format: Format
+    public let times: TimeStyle
+    /// Replaces client addresses (`--anonymize-clients`), when set.
+    private let anonymize: (@Sendable (IPAddress) -> String)?
+    // Caches: consecutive observations share the file and usually the second.
+    private var lastFile = ""
+    private var lastFileQuoted: [UInt8] = []
+    private var lastSecond: Int64 = .min
+    private var lastSecondText: [UInt8] = []
+
+    public init(format: Format, times: TimeStyle = .utc, anonymize: (@Sendable (IPAddress) -> String)? = nil) {
+        self.format = format
+        self.times = times
+        self.anonymize = anonymize
+    }
+
+    /// What was written since the last `removeAll`.
+    public var bytes: [UInt8] { out.bytes }
+
+    public mutating func removeAll() { out.removeAll() }
+
+    /// Writes one observation in the writer's format.
+    public mutating func write(_ observation: Observation) {
+        switch format {
+        case .jsonl: json(observation)
+        case .tsv: tsv(observation)
+        }
+    }
+
+    private mutating func ascii(_ text: StaticString) {
+        out.bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    private mutating func string(_ text: String) { out.bytes.append(contentsOf: text.utf8) }
+
+    private mutating func number(_ value: UInt64) {
+        if value < 10 {
+            out.bytes.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while rest > 0 {
+                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            }
+            for index in stride(from: count - 1, through: 0, by: -1) { out.bytes.append(buffer[index]) }
+        }
+    }
+
+    private mutating func address(_ address: IPAddress) {
+        guard case .v4(let v4) = address else { return string(address.description) }
+        let value = v4.value
+        number(UInt64(value >> 24))
+        out.bytes.append(UInt8(ascii: "."))
+        number(UInt64((value >> 16) & 0xFF))
+        out.bytes.append(UInt8(ascii: "."))
+        number(UInt64((value >> 8) & 0xFF))
+        out.bytes.append(UInt8(ascii: "."))
+        number(UInt64(value & 0xFF))
+    }
+
+    private mutating func client(_ address: IPAddress) {
+        if let anonymize { string(anonymize(address)) } else { self.address(address) }
+    }
+
+    /// `2026-03-01T15:55:00.457437Z`: the part to the second is cached.
+    private mutating func time(_ nanoseconds: Int64) {
+        let micros = nanoseconds >= 0 ? nanoseconds / 1000 : (nanoseconds - 999) / 1000
+        let second = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+        if second != lastSecond {
+            lastSecond = second
+            lastSecondText = Array(Timestamp(secondsSince1970: second).text(times).utf8.prefix(19))
+        }
+        out.bytes.append(contentsOf: lastSecondText)
+        out.bytes.append(UInt8(ascii: "."))
+        let fraction = Int(micros - second * 1_000_000)
+        var divisor = 100_000
+        while divisor > 0 {
+            out.bytes.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
+            divisor /= 10
+        }
+        string(times.suffix)
+    }
+
+    private mutating func position(_ position: Observation.Source.Position) {
+        switch position {
+        case .packet(let n):
+            ascii("packet ")
+            number(n)
+        case .line(let n):
+            ascii("line ")
+            number(n)
+        case .offset(let n):
+            ascii("offset ")
+            number(n)
+        }
+    }
+
+    private mutating func json(_ o: Observation) {
+        out.beginObject()
+        out.key("address")
+        quoted { $0.address(o.address) }
+        if let c = o.client {
+            out.key("client")
+            quoted { $0.client(c) }
+        }
+        if o.ech {
+            out.key("ech")
+            out.bool(true)
+        }
+        out.key("file")
+        if o.source.file != lastFile {
+            lastFile = o.source.file
+            lastFileQuoted = Array(JSONText.quoted(o.source.file).utf8)
+        }
+        out.raw(lastFileQuoted)  // quoted once per file
+        out.key("host")
+        quoted { $0.string(o.host) }  // host names are checked ASCII without quotes or escapes
+        switch o.source.position {
+        case .packet(let n):
+            out.key("packet")
+            quoted(false) { $0.number(n) }
+        case .line(let n):
+            out.key("line")
+            quoted(false) { $0.number(n) }
+        case .offset(let n):
+            out.key("offset")
+            quoted(false) { $0.number(n) }
+        }
+        out.key("port")
+        quoted(false) { $0.number(UInt64(o.port)) }
+        out.key("protocol")
+        quoted { $0.string(o.appProtocol.rawValue) }
+        if o.proxy {
+            out.key("proxy")
+            out.bool(true)
+        }
+        out.key("time")
+        quoted { $0.time(o.nanoseconds) }
+        out.key("transport")
+        quoted { $0.string(o.transport.rawValue) }
+        out.endObject()
+        out.endLine()
+    }
+
+    /// A value written by `body` straight into the buffer, in quotes when `quotes`.
+    private mutating func quoted(_ quotes: Bool = true, _ body: (inout ObservationWriter) -> Void) {
+        out.raw(EmptyCollection<UInt8>())
+        if quotes { out.bytes.append(UInt8(ascii: "\"")) }
+        body(&self)
+        if quotes { out.bytes.append(UInt8(ascii: "\"")) }
+    }
+
+    /// time, host, address, port, transport, protocol, client, flags, file, position.
+    private mutating func tsv(_ o: Observation) {
+        time(o.nanoseconds)
+        out.bytes.append(0x09)
+        string(o.host)
+        out.bytes.append(0x09)
+        address(o.address)
+        out.bytes.append(0x09)
+        number(UInt64(o.port))
+        out.bytes.append(0x09)
+        string(o.transport.rawValue)
+        out.bytes.append(0x09)
+        string(o.appProtocol.rawValue)
+        out.bytes.append(0x09)
+        if let c = o.client { client(c) } else { out.bytes.append(UInt8(ascii: "-")) }
+        out.bytes.append(0x09)
+        switch (o.ech, o.proxy) {
+        case (true, true): ascii("ech,proxy")
+        case (true, false): ascii("ech")
+        case (false, true): ascii("proxy")
+        case (false, false): out.bytes.append(UInt8(ascii: "-"))
+        }
+        out.bytes.append(0x09)
+        string(o.source.file)
+        out.bytes.append(0x09)
+        position(o.source.position)
+        out.bytes.append(0x0A)
+    }
+}

@@ -1,0 +1,220 @@
+public import BeianCapture
+public import BeianCore
+public import BeianHomepages
+public import BeianLogs
+public import BeianPackets
+
+/// Something a scan reads: a capture file, a live interface, a log, a crawl. A source reads
+/// itself to the end (or until the control says stop) and hands what it reads, in input
+/// order, to a sink on the thread that called `read`; it may use worker threads inside.
+/// Every source reports in the same shape (`InputReport`).
+public protocol ScanSource: AnyObject {
+    /// The input's name in reports and evidence: a path, an interface.
+    var name: String { get }
+    var kind: InputReport.Source { get }
+    /// Bytes to read, when known (for progress).
+    var size: Int64? { get }
+    /// Reads the source into `sink` until its end or until `control` is cancelled.
+    func read(into sink: any SourceSink, control: ScanControl) -> InputReport
+}
+
+/// What a source hands its reading to: the scan run (which judges it), or anything else that
+/// wants observations — `beian extract` writes them out.
+public protocol SourceSink: AnyObject {
+    /// Observations, in input order.
+    func take(_ observations: [Observation])
+    /// A page of a crawl, with the judgement of its footer when `homepageJudge` made one.
+    func take(_ page: CrawledPage, judgement: HomepageJudgement?)
+    /// A `bazs.cert` a crawl fetched.
+    func take(_ certificate: CrawledCertificate)
+    /// The footer judge, run on the crawl reader's worker threads; nil: pages are read only.
+    var homepageJudge: HomepageJudge? { get }
+    /// How far a source is: after each chunk of a file, and at least every
+    /// `LiveCapture.tickInterval` while a live source waits for packets.
+    func progress(_ progress: SourceProgress)
+}
+
+extension SourceSink {
+    public func take(_ page: CrawledPage, judgement: HomepageJudgement?) {}
+    public func take(_ certificate: CrawledCertificate) {}
+    public var homepageJudge: HomepageJudge? { nil }
+    public func progress(_ progress: SourceProgress) {}
+}
+
+/// Where a source is.
+public struct SourceProgress: Sendable {
+    public var source: String
+    /// Bytes read from the file so far (0 for live sources).
+    public var bytes: Int64
+    /// Counters a live source keeps (libpcap's received and dropped packets).
+    public var counters: InputReport.Tally
+
+    public init(source: String, bytes: Int64, counters: InputReport.Tally = InputReport.Tally()) {
+        self.source = source
+        self.bytes = bytes
+        self.counters = counters
+    }
+}
+
+/// The sources for input paths, each read as what its first bytes say it is (`InputKind`).
+public struct SourceFactory: Sendable {
+    /// Threads decoding each capture and examining each crawl's pages.
+    public var threads: Int
+    public var decoding = PacketDecoder.Configuration()
+    /// How logs are read; a format or a field mapping given here makes every input a log.
+    public var logs = LogOptions()
+
+    public init(threads: Int) {
+        self.threads = max(1, threads)
+    }
+
+    /// The source of `path`.
+    public func source(for path: String) -> any ScanSource {
+        if logs.format != nil || logs.mapping != nil { return LogFileSource(path: path, options: logs) }
+        switch InputKind.detect(path: path) {
+        case .capture: return CaptureFileSource(path: path, threads: threads, configuration: decoding)
+        case .crawl: return CrawlSource(path: path, threads: threads)
+        case .log: return LogFileSource(path: path, options: logs)
+        }
+    }
+
+    /// The sources of `paths`, in order.
+    public func sources(for paths: [String]) -> [any ScanSource] { paths.map(source(for:)) }
+}
+
+/// A pcap or pcapng file (gzip or not), decoded on `threads` workers
+/// (`CapturePipeline`): TLS and QUIC server names, HTTP hosts, DNS answers.
+public final class CaptureFileSource: ScanSource {
+    public let name: String
+    public var kind: InputReport.Source { .capture }
+    public var size: Int64? { InputFile.size(of: name) }
+    private let pipeline: CapturePipeline
+
+    public init(path: String, threads: Int, configuration: PacketDecoder.Configuration = .init()) {
+        name = path
+        pipeline = CapturePipeline(threads: threads, configuration: configuration)
+    }
+
+    public func read(into sink: any SourceSink, control: ScanControl) -> InputReport {
+        pipeline.run(
+            path: name, stop: { control.isCancelled }, progress: { sink.progress(SourceProgress(source: self.name, bytes: $0)) },
+            output: { sink.take($0) })
+    }
+}
+
+/// A log file read once (Zeek, web, proxy, resolver logs, mapped CSV or JSON Lines).
+public final class LogFileSource: ScanSource {
+    public let name: String
+    public var kind: InputReport.Source { .log }
+    public var size: Int64? { InputFile.size(of: name) }
+    private let options: LogOptions
+
+    public init(path: String, options: LogOptions = LogOptions()) {
+        name = path
+        self.options = options
+    }
+
+    public func read(into sink: any SourceSink, control: ScanControl) -> InputReport {
+        LogReader.read(path: name, options: options, stop: { control.isCancelled }, output: { sink.take($0) })
+    }
+}
+
+/// A crawl: WARC or ARC files, folders of saved pages, a saved page. Pages are examined on
+/// `threads` workers, and judged there when the sink has a homepage judge.
+public final class CrawlSource: ScanSource {
+    public let name: String
+    public var kind: InputReport.Source { .crawl }
+    public var size: Int64? { InputFile.size(of: name) }
+    private let threads: Int
+
+    public init(path: String, threads: Int) {
+        name = path
+        self.threads = threads
+    }
+
+    public func read(into sink: any SourceSink, control: ScanControl) -> InputReport {
+        let judge = sink.homepageJudge
+        return CrawlInput.read(
+            name, threads: threads, stop: { control.isCancelled }, examine: { page in judge?.judge(page) },
+            each: { item, judgement in
+                switch item {
+                case .page(let page): sink.take(page, judgement: judgement)
+                case .certificate(let certificate): sink.take(certificate)
+                }
+            })
+    }
+}
+
+/// A network interface through libpcap, decoded as it comes. Stops when cancelled, at its
+/// packet limit or after its duration — on time whether or not packets arrive. Observations
+/// are handed on in batches at least every `LiveCapture.tickInterval`; libpcap's counters
+/// (received, dropped by the kernel, dropped by the interface) go with the progress and the
+/// report.
+public final class InterfaceSource: ScanSource {
+    public let name: String
+    public var kind: InputReport.Source { .interface }
+    public var size: Int64? { nil }
+    private let settings: LiveCapture.Settings
+    private let configuration: PacketDecoder.Configuration
+    /// Observations held before they are handed on, at most.
+    static let batchLimit = 4096
+
+    public init(interface: String, settings: LiveCapture.Settings, configuration: PacketDecoder.Configuration = .init()) {
+        name = interface
+        self.settings = settings
+        self.configuration = configuration
+    }
+
+    public func read(into sink: any SourceSink, control: ScanControl) -> InputReport {
+        let started = ContinuousClock.now
+        var report = InputReport(input: name, source: .interface, unit: "packets")
+        report.format = "live"
+        let capture: LiveCapture
+        do { capture = try LiveCapture(interface: name, settings: settings) } catch {
+            report.failure = error
+            return report
+        }
+        let token = control.whenCancelled { capture.stop() }
+        defer { control.remove(token) }
+        var decoder = PacketDecoder(configuration: configuration)
+        decoder.begin(file: name)
+        var counter = PacketsWithObservations()
+        func handOn() {
+            guard !decoder.observations.isEmpty else { return }
+            counter.count(decoder.observations)
+            sink.take(decoder.observations)
+            decoder.observations.removeAll(keepingCapacity: true)
+        }
+        do {
+            try capture.run(
+                { bytes, link, nanoseconds, number in
+                    decoder.decode(bytes, link: link, nanoseconds: nanoseconds, number: number)
+                    if decoder.observations.count >= Self.batchLimit { handOn() }
+                },
+                tick: {
+                    handOn()
+                    sink.progress(SourceProgress(source: name, bytes: 0, counters: capture.counters.tally))
+                })
+        } catch {
+            report.failure = error
+        }
+        handOn()
+        decoder.finish()
+        decoder.takeStatistics().record(in: &report)
+        report.used = counter.packets
+        for (name, count) in capture.counters.tally { report.counters.set(name, count) }
+        report.seconds = (ContinuousClock.now - started).seconds
+        return report
+    }
+}
+
+extension LiveCapture.Counters {
+    /// libpcap's counters by name.
+    public var tally: InputReport.Tally {
+        var tally = InputReport.Tally()
+        tally.set("libpcap received", Int(clamping: received))
+        tally.set("dropped by the kernel", Int(clamping: dropped))
+        tally.set("dropped by the interface", Int(clamping: interfaceDropped))
+        return tally
+    }
+}
