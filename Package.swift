@@ -3,7 +3,7 @@ import PackageDescription
 
 import class Foundation.ProcessInfo
 
-/// One settings list for every target (STYLE.md): Swift 6 mode comes from the tools
+/// One settings list for every target: Swift 6 mode comes from the tools
 /// version; these make imports and existentials explicit.
 var settings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),

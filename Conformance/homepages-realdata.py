@@ -108,7 +108,7 @@ def main():
             hosts = sorted({n["link_host"] for n in page.get("numbers", []) if n.get("linked") and n.get("place") == "text"})
             link_misses.append(
                 f"- `{row['file']}`: labelled {row['links_to_miit_beian']}, read {'yes' if linked else 'no'}"
-                + (f" (linked to {', '.join(hosts)}: a host of the filing system by DOMAIN.md §2, which names "
+                + (f" (linked to {', '.join(hosts)}: a host of the filing system by docs/findings.md, which names "
                    "www.miitbeian.gov.cn and the *.miitbeian.gov.cn hosts; the labels count beian.miit.gov.cn only)" if hosts else ""))
         actual = row["actual_encoding"].split("/")[0].lower()
         decided = page.get("charset", "")

@@ -1,4 +1,4 @@
-/// A filing or licence number as the filing system issues it (DOMAIN.md §2).
+/// A filing or licence number as the filing system issues it (docs/findings.md, "Identifiers").
 ///
 /// Equality and hashing look at what the number means (kind, province, serial, site index,
 /// licence category), never at how it was written; the written form travels beside it in

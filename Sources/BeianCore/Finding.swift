@@ -1,4 +1,4 @@
-/// A breach of the filing rules (DOMAIN.md §5), with what shows it.
+/// A breach of the filing rules (docs/findings.md), with what shows it.
 ///
 /// One schema for every source: the registry checks, the traffic scan and the homepage
 /// audit. Its JSON form is documented in `Datasets/README.md` and stays stable.

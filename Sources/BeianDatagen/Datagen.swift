@@ -1,6 +1,15 @@
 import ArgumentParser
 import Foundation
 
+/// `beian-datagen`: a synthetic filing world with its ground truth.
+///
+/// The truth must not be what beian computes, or a bug would agree with itself. So the
+/// generator keeps its own implementation of what it checks beian against: the rules
+/// (`Judge.swift`, a brute-force reference judge over the world's records), IDNA A-labels
+/// (`Punycode.swift`, not libidn2), packet building and QUIC Initial protection
+/// (`Packets.swift`, `QUIC.swift`, checked by tshark), the MaxMind database (`MMDBWriter`,
+/// checked by mmdblookup) and its own dates and numbers. Everything else — JSON escaping,
+/// the GBK encoder, gzip, WARC records (checked by warcio) — is the product's.
 @main
 struct Datagen: ParsableCommand {
     static let configuration = CommandConfiguration(

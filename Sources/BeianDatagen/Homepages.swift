@@ -1,4 +1,5 @@
 import BeianCore
+import BeianHomepages
 import Crypto
 import Foundation
 
@@ -285,44 +286,21 @@ struct HomepageWriter {
 
     // MARK: WARC
 
-    static func base32(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        var out = ""
-        var buffer = 0
-        var bits = 0
-        for byte in bytes {
-            buffer = buffer << 8 | Int(byte)
-            bits += 8
-            while bits >= 5 {
-                out.append(alphabet[(buffer >> (bits - 5)) & 31])
-                bits -= 5
-            }
-        }
-        if bits > 0 { out.append(alphabet[(buffer << (5 - bits)) & 31]) }
-        return out
-    }
-
-    static func sha1(_ bytes: [UInt8]) -> String {
-        "sha1:" + base32(Array(Insecure.SHA1.hash(data: bytes)))
-    }
-
     mutating func uuid() -> String {
         let hex = (0..<16).map { _ in String(format: "%02x", UInt8(truncatingIfNeeded: random.next())) }
         return
             "<urn:uuid:\(hex[0..<4].joined())-\(hex[4..<6].joined())-\(hex[6..<8].joined())-\(hex[8..<10].joined())-\(hex[10..<16].joined())>"
     }
 
-    /// One WARC record, gzip-compressed on its own.
-    mutating func record(type: String, uri: String?, date: String, contentType: String, block: [UInt8], extra: [(String, String)] = []) -> (
-        id: String, bytes: [UInt8]
-    ) {
+    /// One WARC record, gzip-compressed on its own, by the product's writer (the WARC layout
+    /// is not what the ground truth checks; `Conformance/generated-world.py` has warcio read it).
+    mutating func record(type: String, uri: String?, date: Timestamp, contentType: String, block: [UInt8], extra: [(String, String)] = [])
+        -> (id: String, bytes: [UInt8])
+    {
         let id = uuid()
-        var headers = ["WARC/1.1", "WARC-Type: \(type)", "WARC-Record-ID: \(id)", "WARC-Date: \(date)"]
-        if let uri { headers.append("WARC-Target-URI: \(uri)") }
-        headers += extra.map { "\($0.0): \($0.1)" }
-        headers += ["WARC-Block-Digest: \(HomepageWriter.sha1(block))", "Content-Type: \(contentType)", "Content-Length: \(block.count)"]
-        let bytes = Array((headers.joined(separator: "\r\n") + "\r\n\r\n").utf8) + block + Array("\r\n\r\n".utf8)
-        return (id, Compression.compress(bytes) ?? bytes)
+        let record = WARCWriter.Record(
+            type: type, targetURI: uri, date: date, contentType: contentType, block: block, fields: extra, recordID: id)
+        return (id, WARCWriter.encode(record))
     }
 
     static func chunk(_ body: [UInt8]) -> [UInt8] {
@@ -341,9 +319,7 @@ struct HomepageWriter {
         let pages = pages()
         var out: [UInt8] = []
         let crawlStart = scenario.end / 1_000_000 + 3_600
-        func warcDate(_ seconds: Int64) -> String {
-            String(TruthWriter.time((seconds - 8 * 3_600) * 1_000_000).prefix(19)) + "Z"
-        }
+        func warcDate(_ seconds: Int64) -> Timestamp { Timestamp(secondsSince1970: seconds) }
         let info =
             "software: beian-datagen\r\nformat: WARC File Format 1.1\r\nconformsTo: https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\nrobots: ignore\r\n"
         out +=
@@ -361,7 +337,7 @@ struct HomepageWriter {
             out += requestRecord.bytes
             let text = html(page)
             var body = page.charset == "gbk" ? [UInt8](try RegistryEmitter.gbk(text)) : Array(text.utf8)
-            var head = "HTTP/1.1 200 OK\r\nServer: nginx/1.24.0\r\nDate: \(date)\r\n"
+            var head = "HTTP/1.1 200 OK\r\nServer: nginx/1.24.0\r\nDate: \(date.iso8601)\r\n"
             head += page.site % 4 == 1 ? "Content-Type: text/html\r\n" : "Content-Type: text/html; charset=\(page.declared)\r\n"
             if page.gzip {
                 body = Compression.compress(body) ?? body

@@ -37,7 +37,7 @@ struct TruthFinding {
     var key: String { "\(kind)|\(independentDomain ?? "")|\(address ?? "")" }
 }
 
-/// The reference judge: DOMAIN.md §5 applied, by brute force, to the world's own records
+/// The reference judge: the rules of docs/findings.md applied, by brute force, to the world's own records
 /// (not to the scanner's index) and to the observations the writers recorded. The rules are
 /// spelled out in Datasets/README.md ("Ground truth").
 struct Judge {

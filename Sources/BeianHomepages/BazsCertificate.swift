@@ -2,7 +2,7 @@ public import BeianCore
 
 /// `/cert/bazs.cert`, the electronic verification mark of a filing: a DER attribute
 /// certificate whose private extension (OID 1.2.156.901372.310.5.1) carries the ICP number in
-/// GBK (DOMAIN.md §2).
+/// GBK (docs/findings.md, "Homepages").
 public struct BazsCertificate: Sendable, Hashable {
     /// The DER of 1.2.156.901372.310.5.1.
     static let extensionOID: [UInt8] = [0x2A, 0x81, 0x1C, 0xB7, 0x81, 0x7C, 0x82, 0x36, 0x05, 0x01]

@@ -75,9 +75,9 @@ public enum CrawlInput {
     ///
     /// Never throws: a crawl that cannot be read, or stops early, says so in the report's
     /// `failure`; damaged records are counted by reason and reading goes on.
-    public static func read<Verdict: Sendable>(
-        _ path: String, threads: Int = 1, stop: () -> Bool = { false }, examine: @escaping @Sendable (CrawledPage) -> Verdict?,
-        each body: (Item, Verdict?) -> Void
+    public static func read(
+        _ path: String, threads: Int = 1, stop: () -> Bool = { false }, examine: @escaping @Sendable (CrawledPage) -> HomepageJudgement?,
+        each body: (Item, HomepageJudgement?) -> Void
     ) -> InputReport {
         let started = ContinuousClock.now
         var report = InputReport(input: path, source: .crawl, unit: "records")
@@ -107,7 +107,7 @@ public enum CrawlInput {
 
     /// Reads `path` as `read(_:threads:stop:examine:each:)` does, without examining pages.
     public static func read(_ path: String, threads: Int = 1, _ body: (Item) -> Void) -> InputReport {
-        read(path, threads: threads, examine: { _ -> Bool? in nil }, each: { item, _ in body(item) })
+        read(path, threads: threads, examine: { _ in nil }, each: { item, _ in body(item) })
     }
 
     /// Whether `path` holds WARC or ARC records (plain or gzip), not a saved page.
@@ -129,9 +129,9 @@ public enum CrawlInput {
             reading: PageReading(body: bytes, headerCharset: nil), problems: [])
     }
 
-    static func readFolder<Verdict: Sendable>(
-        _ path: String, stop: () -> Bool, into report: inout InputReport, examine: @Sendable (CrawledPage) -> Verdict?,
-        _ body: (Item, Verdict?) -> Void
+    static func readFolder(
+        _ path: String, stop: () -> Bool, into report: inout InputReport, examine: @Sendable (CrawledPage) -> HomepageJudgement?,
+        _ body: (Item, HomepageJudgement?) -> Void
     ) {
         report.format = "folder"
         let folder = URL(fileURLWithPath: path)
@@ -176,10 +176,10 @@ public enum CrawlInput {
         }
     }
 
-    static func readWARC<Verdict: Sendable>(
+    static func readWARC(
         _ path: String, threads: Int, stop: () -> Bool, into report: inout InputReport,
-        examine: @escaping @Sendable (CrawledPage) -> Verdict?,
-        _ body: (Item, Verdict?) -> Void
+        examine: @escaping @Sendable (CrawledPage) -> HomepageJudgement?,
+        _ body: (Item, HomepageJudgement?) -> Void
     ) {
         report.format = "warc"
         let reader: WARCReader
@@ -206,13 +206,13 @@ public enum CrawlInput {
     }
 
     /// What one record is to the audit.
-    enum Examined<Verdict: Sendable>: Sendable {
+    enum Examined: Sendable {
         /// Not a response (warcinfo, request, metadata).
         case skipped
         case revisit
         case other
         case rejected(String, InputReport.Issue)
-        case page(CrawledPage, Verdict?)
+        case page(CrawledPage)
         case certificate(CrawledCertificate)
     }
 
@@ -221,10 +221,10 @@ public enum CrawlInput {
     /// Largest manifest read from a folder of saved pages.
     static let maximumManifest = 64 << 20
 
-    private static func readRecords<Verdict: Sendable>(
-        _ reader: WARCReader, threads: Int, stop: () -> Bool, examine: @escaping @Sendable (CrawledPage) -> Verdict?,
+    private static func readRecords(
+        _ reader: WARCReader, threads: Int, stop: () -> Bool, examine: @escaping @Sendable (CrawledPage) -> HomepageJudgement?,
         counters: inout InputReport.Tally,
-        rejections: inout InputReport.Tally, issues: inout [InputReport.Issue], _ body: (Item, Verdict?) -> Void
+        rejections: inout InputReport.Tally, issues: inout [InputReport.Issue], _ body: (Item, HomepageJudgement?) -> Void
     ) throws(InputError) {
         let path = reader.path
         let converters = (0..<max(1, threads)).map { _ in TextConverters() }
@@ -240,8 +240,8 @@ public enum CrawlInput {
                 batch.append(record)
             }
             guard !batch.isEmpty else { break }
-            let results = Self.examine(batch, path: path, converters: converters, examine: examine)
-            for result in results {
+            let (results, verdicts) = Self.examine(batch, path: path, converters: converters, examine: examine)
+            for (result, verdict) in zip(results, verdicts) {
                 switch result {
                 case .skipped: counters.add(RecordCount.withoutResponse)
                 case .revisit: counters.add(RecordCount.revisits)
@@ -249,7 +249,7 @@ public enum CrawlInput {
                 case .rejected(let reason, let issue):
                     rejections.add(reason)
                     if issues.count < WARCReader.maximumProblems { issues.append(issue) }
-                case .page(let page, let verdict):
+                case .page(let page):
                     counters.add(RecordCount.pages)
                     body(.page(page), verdict)
                 case .certificate(let certificate):
@@ -260,47 +260,47 @@ public enum CrawlInput {
         }
     }
 
-    /// The records of a batch examined, split among the converters' threads, in order.
-    static func examine<Verdict: Sendable>(
-        _ batch: [WARCRecord], path: String, converters: [TextConverters], examine: @escaping @Sendable (CrawledPage) -> Verdict?
-    ) -> [Examined<Verdict>] {
-        @Sendable func one(_ record: WARCRecord, _ converters: TextConverters) -> Examined<Verdict> {
-            switch Self.examine(record, path: path, converters: converters) {
-            case .page(let page, _): .page(page, examine(page))
-            case .skipped: .skipped
-            case .revisit: .revisit
-            case .other: .other
-            case .rejected(let reason, let issue): .rejected(reason, issue)
-            case .certificate(let certificate): .certificate(certificate)
-            }
-        }
+    /// The records of a batch examined, split among the converters' threads, in order, with
+    /// what `examine` makes of each page (on the same threads).
+    static func examine(
+        _ batch: [WARCRecord], path: String, converters: [TextConverters], examine: @escaping @Sendable (CrawledPage) -> HomepageJudgement?
+    ) -> ([Examined], [HomepageJudgement?]) {
         guard converters.count > 1, batch.count > 1 else {
-            return batch.map { one($0, converters[0]) }
+            let results = batch.map { Self.examine($0, path: path, converters: converters[0]) }
+            return (results, results.map { if case .page(let page) = $0 { examine(page) } else { nil } })
         }
-        let results = UnsafeMutableBufferPointer<Examined<Verdict>>.allocate(capacity: batch.count)
-        defer { results.deallocate() }
+        let results = UnsafeMutableBufferPointer<Examined>.allocate(capacity: batch.count)
+        let verdicts = UnsafeMutableBufferPointer<HomepageJudgement?>.allocate(capacity: batch.count)
+        defer {
+            results.deallocate()
+            verdicts.deallocate()
+        }
         let chunks = min(converters.count, batch.count)
         nonisolated(unsafe) let output = results
+        nonisolated(unsafe) let judged = verdicts
         nonisolated(unsafe) let perThread = converters
         // Records are taken one at a time from a shared counter: requests and responses
         // alternate in WARC files, so a fixed split would give one thread all the pages.
         let next = WorkCounter()
         @Sendable func work(_ chunk: Int) {
             while case let index = next.take(), index < batch.count {
-                output.initializeElement(at: index, to: one(batch[index], perThread[chunk]))
+                let result = Self.examine(batch[index], path: path, converters: perThread[chunk])
+                output.initializeElement(at: index, to: result)
+                judged.initializeElement(at: index, to: { if case .page(let page) = result { examine(page) } else { nil } }())
             }
         }
         let group = DispatchGroup()
         for chunk in 1..<chunks { DispatchQueue.global().async(group: group) { work(chunk) } }
         work(0)
         group.wait()
-        let ordered = Array(results)
+        let ordered = (Array(results), Array(verdicts))
         _ = results.deinitialize()
+        _ = verdicts.deinitialize()
         return ordered
     }
 
     /// What one record is: a page read (charset, text, numbers), a certificate, or what else.
-    static func examine(_ record: WARCRecord, path: String, converters: TextConverters) -> Examined<Never> {
+    static func examine(_ record: WARCRecord, path: String, converters: TextConverters) -> Examined {
         switch record.type {
         case "revisit": return .revisit
         case "response", "resource": break
@@ -341,7 +341,7 @@ public enum CrawlInput {
             url: url, host: host, file: path, location: record.location, position: UInt64(clamping: record.offset), date: date,
             address: record.ipAddress.flatMap { IPAddress($0) }, status: status,
             reading: PageReading(body: bodyBytes, headerCharset: headerCharset, converters: converters), problems: problems)
-        return .page(page, nil)
+        return .page(page)
     }
 
     static func isHTML(contentType: String, body: [UInt8]) -> Bool {

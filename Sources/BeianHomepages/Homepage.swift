@@ -14,7 +14,7 @@ public struct PageNumber: Sendable, Hashable {
 
     /// Displayed to a reader (not in a comment, script, attribute or hidden element).
     public var visible: Bool { place == .text }
-    /// Linked to the filing system (DOMAIN.md §2: matched on the host).
+    /// Linked to the filing system (docs/findings.md: matched on the host).
     public var linkedToFilingSystem: Bool { linkHost.map(FilingSystemHosts.contains) ?? false }
     public var number: FilingNumber? {
         if case .number(let number) = classification { return number }
@@ -40,7 +40,7 @@ public struct PageNumber: Sendable, Hashable {
     }
 }
 
-/// The hosts of the filing system (DOMAIN.md §2), matched on the host, never on a substring.
+/// The hosts of the filing system (docs/findings.md, "Homepages"), matched on the host, never on a substring.
 public enum FilingSystemHosts {
     static let exact: Set<String> = [
         "beian.miit.gov.cn", "www.beian.miit.gov.cn", "miibeian.gov.cn", "www.miibeian.gov.cn", "miitbeian.gov.cn",

@@ -64,15 +64,7 @@ public final class WARCWriter: Sendable {
     /// Writes one record; returns its offset in the file.
     @discardableResult
     public func write(_ record: Record) throws -> Int64 {
-        var head = "WARC/1.1\r\nWARC-Type: \(record.type)\r\nWARC-Record-ID: \(record.recordID)\r\n"
-        let date = record.date ?? Timestamp(secondsSince1970: Int64(Date().timeIntervalSince1970))
-        head += "WARC-Date: \(date.iso8601)\r\n"
-        if let uri = record.targetURI { head += "WARC-Target-URI: \(uri)\r\n" }
-        for (name, value) in record.fields { head += "\(name): \(value)\r\n" }
-        head += "WARC-Block-Digest: \(Self.digest(record.block))\r\n"
-        head += "Content-Type: \(record.contentType)\r\nContent-Length: \(record.block.count)\r\n\r\n"
-        let plain = Array(head.utf8) + record.block + Array("\r\n\r\n".utf8)
-        let bytes = Compression.compress(plain) ?? plain
+        let bytes = Self.encode(record)
         return try state.withLock { state in
             let offset = state.written
             try state.handle.write(contentsOf: bytes)
@@ -84,6 +76,21 @@ public final class WARCWriter: Sendable {
 
     public func close() throws {
         try state.withLock { try $0.handle.close() }
+    }
+
+    /// One record as a gzip member of its own: the header fields in a fixed order (version,
+    /// type, record ID, date, target URI, the record's own fields, block digest, content type
+    /// and length), the block, the two line ends that close a record. The same record always
+    /// gives the same bytes (its date is now when it has none).
+    public static func encode(_ record: Record) -> [UInt8] {
+        var head = "WARC/1.1\r\nWARC-Type: \(record.type)\r\nWARC-Record-ID: \(record.recordID)\r\n"
+        head += "WARC-Date: \((record.date ?? .now).iso8601)\r\n"
+        if let uri = record.targetURI { head += "WARC-Target-URI: \(uri)\r\n" }
+        for (name, value) in record.fields { head += "\(name): \(value)\r\n" }
+        head += "WARC-Block-Digest: \(digest(record.block))\r\n"
+        head += "Content-Type: \(record.contentType)\r\nContent-Length: \(record.block.count)\r\n\r\n"
+        let plain = Array(head.utf8) + record.block + Array("\r\n\r\n".utf8)
+        return Compression.compress(plain) ?? plain
     }
 
     public static func newRecordID() -> String {

@@ -2,27 +2,6 @@ public import BeianCore
 public import BeianHomepages
 public import BeianIndex
 
-/// What a homepage's footer says about its filing (docs/findings.md, "Homepages"): the
-/// number missing, wrong, or not linked to the filing system — judged against the filing of
-/// the page's host as it stood at the crawl.
-public struct HomepageJudgement: Sendable {
-    /// The finding the page calls for; nil when the footer is right.
-    public var kind: Finding.Kind?
-    /// In words, for operators.
-    public var detail: String
-    /// The text that shows it (the number as written), when there is one.
-    public var shown: String?
-    public var siteNumber: String
-    public var sponsorNumber: String?
-    public var independentDomain: String
-    /// The site's access provider (its first access record in force), to whom the finding is
-    /// routed (谁接入谁负责); set when there is a finding.
-    public var provider: Finding.Unit?
-    /// The page shows the sponsor's number with another site's suffix (informational:
-    /// hosts disagree on which number a footer should show).
-    public var siteSuffixDiffers: Bool
-}
-
 public struct HomepageJudge: Sendable {
     public let index: RegistryIndex
 

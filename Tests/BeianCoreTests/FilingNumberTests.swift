@@ -30,7 +30,7 @@ func summary(_ match: FilingNumberMatch) -> String {
 }
 
 let recognitionTable: [RecognitionCase] = [
-    // DOMAIN.md §2, every variant it names.
+    // docs/findings.md, "Identifiers": every variant it names.
     RecognitionCase("京ICP备12345678号", ["number 京ICP备12345678号"], "§2 sponsor number"),
     RecognitionCase("京ICP备12345678号-3", ["number 京ICP备12345678号-3"], "§2 site number"),
     RecognitionCase("沪ICP证130164号", ["number 沪ICP证130164号"], "§2 ICP licence"),

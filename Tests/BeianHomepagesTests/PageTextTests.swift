@@ -3,7 +3,7 @@ import BeianHomepages
 import Foundation
 import Testing
 
-/// Reading pages: visible text and its context, numbers in every rendering of DOMAIN.md §2,
+/// Reading pages: visible text and its context, numbers in every rendering of docs/findings.md ("Identifiers"),
 /// charsets, HTTP bodies.
 @Suite struct PageReadingTests {
     func read(_ html: String, charset: String? = "utf-8") -> PageReading {
