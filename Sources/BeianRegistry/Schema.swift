@@ -59,20 +59,13 @@ public struct Column: Hashable, Sendable {
     /// Holds integers (ids and codes): JSON numbers when written.
     public let isInteger: Bool
 
-    init(_ name: String, required: Bool = false, list: Bool = false, personal: Bool = false) {
+    init(_ name: String, required: Bool = false, list: Bool = false, personal: Bool = false, integer: Bool = false) {
         self.name = name
         self.required = required
         isList = list
         isPersonal = personal
-        isInteger = Column.integerColumns.contains(name)
+        isInteger = integer
     }
-
-    static let integerColumns: Set<String> = [
-        "sponsor_id", "site_id", "access_id", "provider_id", "cancelled_record", "source_id", "unit_id", "source_unit_id",
-        "allocation_id", "target_unit_id", "self_brought_id", "registration_id", "illegal_access_id", "unfiled_id", "operator_id",
-        "nature", "id_type", "placements", "methods", "mode", "usage", "user_nature", "user_class", "user_industry", "city", "county",
-        "source_unit_type", "domain_type", "detections", "unit_class", "industry", "province_code",
-    ]
 }
 
 /// The columns of each row kind. The first column identifies the kind: no other kind has
@@ -93,159 +86,308 @@ public enum RegistrySchema {
         indexByOrdinal[kind.ordinal]
     }
 
-    private static let personalContact = [
-        Column("address", personal: true), Column("contact_name", personal: true), Column("phone", personal: true),
-        Column("email", personal: true),
-    ]
-
-    private static let table: [RecordKind: [Column]] = [
-        .sponsor: [
-            Column("sponsor_number", required: true), Column("sponsor_id", required: true), Column("name", required: true),
-            Column("nature"), Column("province"), Column("id_type"), Column("id_number", personal: true),
-            Column("contact_name", personal: true), Column("phone", personal: true), Column("email", personal: true),
-            Column("address", personal: true), Column("first_filed"), Column("updated"), Column("approved"),
-        ],
-        .site: [
-            Column("site_number", required: true), Column("site_id", required: true), Column("sponsor_id", required: true),
-            Column("names", required: true, list: true), Column("domains", list: true), Column("homepage"), Column("first_filed"),
-            Column("updated"),
-        ],
-        .access: [
-            Column("access_id", required: true), Column("site_id", required: true), Column("provider_id", required: true),
-            Column("ranges", list: true), Column("placements", list: true), Column("methods", list: true),
-        ],
-        .cancellation: [Column("cancelled_record", required: true), Column("target", required: true), Column("cancelled")],
-        .ipSource: [
-            Column("source_id", required: true), Column("unit_id", required: true), Column("start", required: true),
-            Column("end", required: true), Column("source_unit_id"),
-        ],
-        .ipAllocation: [
-            Column("allocation_id", required: true), Column("unit_id", required: true), Column("start", required: true),
-            Column("end", required: true), Column("mode", required: true), Column("target_unit_id"), Column("usage"),
-            Column("allocated"), Column("redirect"), Column("user_name"), Column("user_nature"), Column("user_class"),
-            Column("user_industry"), Column("province"), Column("city"), Column("county"),
-        ] + personalContact,
-        .ipSelfBrought: [
-            Column("self_brought_id", required: true), Column("unit_id", required: true), Column("start", required: true),
-            Column("end", required: true), Column("usage"), Column("allocated"), Column("redirect"), Column("user_name"),
-            Column("user_nature"), Column("province"), Column("city"), Column("county"),
-        ] + personalContact + [Column("source_unit_type"), Column("source_unit_id"), Column("source_unit_name")],
-        .domainRegistration: [
-            Column("registered_domain", required: true), Column("registration_id"), Column("domain_type"), Column("registered"),
-            Column("expires"), Column("registrant_name"), Column("registrant_organisation"), Column("registrant_province"),
-            Column("registrar"), Column("name_servers", list: true), Column("registrant_email", personal: true),
-            Column("registrant_phone", personal: true), Column("registrant_address", personal: true),
-        ],
-        .sponsorBlacklist: [
-            Column("blacklisted_sponsor", required: true), Column("nature"), Column("id_type"), Column("id_number", personal: true),
-            Column("operation"),
-        ],
-        .siteBlacklist: [
-            Column("blacklisted_site_names", required: true, list: true), Column("domains", list: true), Column("homepage"),
-            Column("operation"),
-        ],
-        .illegalAccess: [
-            Column("illegal_access_id", required: true), Column("domain"), Column("address"), Column("provider_id"),
-            Column("province"), Column("detected"),
-        ],
-        .unfiledSite: [
-            Column("unfiled_id", required: true), Column("domain", required: true), Column("address"), Column("first_detected"),
-            Column("last_detected"), Column("detections"), Column("province"), Column("provider_id"), Column("operator_id"),
-        ],
-        .reportingUnit: [
-            Column("unit_name", required: true), Column("unit_id", required: true), Column("unit_class"), Column("industry"),
-            Column("licence"), Column("province"), Column("city"), Column("valid"),
-        ],
-        .province: [Column("province_code", required: true), Column("abbreviation", required: true), Column("name", required: true)],
-    ]
-
-    private static let columnsByOrdinal: [[Column]] = RecordKind.allCases.map { table[$0] ?? [] }
+    /// Each kind's columns, from its column enum (where each column is spelled, once).
+    private static let columnsByOrdinal: [[Column]] = RecordKind.allCases.map { kind in
+        switch kind {
+        case .sponsor: SponsorColumn.specs
+        case .site: SiteColumn.specs
+        case .siteDomain, .accessRange: []
+        case .access: AccessColumn.specs
+        case .cancellation: CancellationColumn.specs
+        case .ipSource: SourceColumn.specs
+        case .ipAllocation: AllocationColumn.specs
+        case .ipSelfBrought: SelfBroughtColumn.specs
+        case .domainRegistration: RegistrationColumn.specs
+        case .sponsorBlacklist: SponsorBlacklistColumn.specs
+        case .siteBlacklist: SiteBlacklistColumn.specs
+        case .illegalAccess: IllegalAccessColumn.specs
+        case .unfiledSite: UnfiledColumn.specs
+        case .reportingUnit: UnitColumn.specs
+        case .province: ProvinceColumn.specs
+        }
+    }
 
     private static let indexByOrdinal: [[String: Int]] = columnsByOrdinal.map { columns in
         Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1.name, $0) })
     }
 }
 
-/// The columns of one row kind, in the order of `RegistrySchema.columns(of:)`: the decoder
-/// and the readers address values by position, never by name.
+/// The columns of one row kind, in order: the decoder and the readers address values by
+/// position (`rawValue`), never by name. Each case spells its column — CSV header, JSON key,
+/// flags — once, in `spec`; `RegistrySchema` is made from these.
 protocol RowColumn: RawRepresentable, CaseIterable where RawValue == Int {
     static var kind: RecordKind { get }
+    var spec: Column { get }
 }
 
 extension RowColumn {
-    var spec: Column { RegistrySchema.columns(of: Self.kind)[rawValue] }
+    /// Every column's spec, in order.
+    static var specs: [Column] { allCases.map(\.spec) }
 }
 
 enum SponsorColumn: Int, RowColumn {
     case sponsorNumber, sponsorID, name, nature, province, idType, idNumber, contactName, phone, email, address, firstFiled, updated,
         approved
     static let kind = RecordKind.sponsor
+
+    var spec: Column {
+        switch self {
+        case .sponsorNumber: Column("sponsor_number", required: true)
+        case .sponsorID: Column("sponsor_id", required: true, integer: true)
+        case .name: Column("name", required: true)
+        case .nature: Column("nature", integer: true)
+        case .province: Column("province")
+        case .idType: Column("id_type", integer: true)
+        case .idNumber: Column("id_number", personal: true)
+        case .contactName: Column("contact_name", personal: true)
+        case .phone: Column("phone", personal: true)
+        case .email: Column("email", personal: true)
+        case .address: Column("address", personal: true)
+        case .firstFiled: Column("first_filed")
+        case .updated: Column("updated")
+        case .approved: Column("approved")
+        }
+    }
 }
 
 enum SiteColumn: Int, RowColumn {
     case siteNumber, siteID, sponsorID, names, domains, homepage, firstFiled, updated
     static let kind = RecordKind.site
+
+    var spec: Column {
+        switch self {
+        case .siteNumber: Column("site_number", required: true)
+        case .siteID: Column("site_id", required: true, integer: true)
+        case .sponsorID: Column("sponsor_id", required: true, integer: true)
+        case .names: Column("names", required: true, list: true)
+        case .domains: Column("domains", list: true)
+        case .homepage: Column("homepage")
+        case .firstFiled: Column("first_filed")
+        case .updated: Column("updated")
+        }
+    }
 }
 
 enum AccessColumn: Int, RowColumn {
     case accessID, siteID, providerID, ranges, placements, methods
     static let kind = RecordKind.access
+
+    var spec: Column {
+        switch self {
+        case .accessID: Column("access_id", required: true, integer: true)
+        case .siteID: Column("site_id", required: true, integer: true)
+        case .providerID: Column("provider_id", required: true, integer: true)
+        case .ranges: Column("ranges", list: true)
+        case .placements: Column("placements", list: true, integer: true)
+        case .methods: Column("methods", list: true, integer: true)
+        }
+    }
 }
 
 enum CancellationColumn: Int, RowColumn {
     case cancelledRecord, target, cancelled
     static let kind = RecordKind.cancellation
+
+    var spec: Column {
+        switch self {
+        case .cancelledRecord: Column("cancelled_record", required: true, integer: true)
+        case .target: Column("target", required: true)
+        case .cancelled: Column("cancelled")
+        }
+    }
 }
 
 enum SourceColumn: Int, RowColumn {
     case sourceID, unitID, start, end, sourceUnitID
     static let kind = RecordKind.ipSource
+
+    var spec: Column {
+        switch self {
+        case .sourceID: Column("source_id", required: true, integer: true)
+        case .unitID: Column("unit_id", required: true, integer: true)
+        case .start: Column("start", required: true)
+        case .end: Column("end", required: true)
+        case .sourceUnitID: Column("source_unit_id", integer: true)
+        }
+    }
 }
 
 enum AllocationColumn: Int, RowColumn {
     case allocationID, unitID, start, end, mode, targetUnitID, usage, allocated, redirect, userName, userNature, userClass
     case userIndustry, province, city, county, address, contactName, phone, email
     static let kind = RecordKind.ipAllocation
+
+    var spec: Column {
+        switch self {
+        case .allocationID: Column("allocation_id", required: true, integer: true)
+        case .unitID: Column("unit_id", required: true, integer: true)
+        case .start: Column("start", required: true)
+        case .end: Column("end", required: true)
+        case .mode: Column("mode", required: true, integer: true)
+        case .targetUnitID: Column("target_unit_id", integer: true)
+        case .usage: Column("usage", integer: true)
+        case .allocated: Column("allocated")
+        case .redirect: Column("redirect")
+        case .userName: Column("user_name")
+        case .userNature: Column("user_nature", integer: true)
+        case .userClass: Column("user_class", integer: true)
+        case .userIndustry: Column("user_industry", integer: true)
+        case .province: Column("province")
+        case .city: Column("city", integer: true)
+        case .county: Column("county", integer: true)
+        case .address: Column("address", personal: true)
+        case .contactName: Column("contact_name", personal: true)
+        case .phone: Column("phone", personal: true)
+        case .email: Column("email", personal: true)
+        }
+    }
 }
 
 enum SelfBroughtColumn: Int, RowColumn {
     case selfBroughtID, unitID, start, end, usage, allocated, redirect, userName, userNature, province, city, county, address
     case contactName, phone, email, sourceUnitType, sourceUnitID, sourceUnitName
     static let kind = RecordKind.ipSelfBrought
+
+    var spec: Column {
+        switch self {
+        case .selfBroughtID: Column("self_brought_id", required: true, integer: true)
+        case .unitID: Column("unit_id", required: true, integer: true)
+        case .start: Column("start", required: true)
+        case .end: Column("end", required: true)
+        case .usage: Column("usage", integer: true)
+        case .allocated: Column("allocated")
+        case .redirect: Column("redirect")
+        case .userName: Column("user_name")
+        case .userNature: Column("user_nature", integer: true)
+        case .province: Column("province")
+        case .city: Column("city", integer: true)
+        case .county: Column("county", integer: true)
+        case .address: Column("address", personal: true)
+        case .contactName: Column("contact_name", personal: true)
+        case .phone: Column("phone", personal: true)
+        case .email: Column("email", personal: true)
+        case .sourceUnitType: Column("source_unit_type", integer: true)
+        case .sourceUnitID: Column("source_unit_id", integer: true)
+        case .sourceUnitName: Column("source_unit_name")
+        }
+    }
 }
 
 enum RegistrationColumn: Int, RowColumn {
     case registeredDomain, registrationID, domainType, registered, expires, registrantName, registrantOrganisation
     case registrantProvince, registrar, nameServers, registrantEmail, registrantPhone, registrantAddress
     static let kind = RecordKind.domainRegistration
+
+    var spec: Column {
+        switch self {
+        case .registeredDomain: Column("registered_domain", required: true)
+        case .registrationID: Column("registration_id", integer: true)
+        case .domainType: Column("domain_type", integer: true)
+        case .registered: Column("registered")
+        case .expires: Column("expires")
+        case .registrantName: Column("registrant_name")
+        case .registrantOrganisation: Column("registrant_organisation")
+        case .registrantProvince: Column("registrant_province")
+        case .registrar: Column("registrar")
+        case .nameServers: Column("name_servers", list: true)
+        case .registrantEmail: Column("registrant_email", personal: true)
+        case .registrantPhone: Column("registrant_phone", personal: true)
+        case .registrantAddress: Column("registrant_address", personal: true)
+        }
+    }
 }
 
 enum SponsorBlacklistColumn: Int, RowColumn {
     case blacklistedSponsor, nature, idType, idNumber, operation
     static let kind = RecordKind.sponsorBlacklist
+
+    var spec: Column {
+        switch self {
+        case .blacklistedSponsor: Column("blacklisted_sponsor", required: true)
+        case .nature: Column("nature", integer: true)
+        case .idType: Column("id_type", integer: true)
+        case .idNumber: Column("id_number", personal: true)
+        case .operation: Column("operation")
+        }
+    }
 }
 
 enum SiteBlacklistColumn: Int, RowColumn {
     case blacklistedSiteNames, domains, homepage, operation
     static let kind = RecordKind.siteBlacklist
+
+    var spec: Column {
+        switch self {
+        case .blacklistedSiteNames: Column("blacklisted_site_names", required: true, list: true)
+        case .domains: Column("domains", list: true)
+        case .homepage: Column("homepage")
+        case .operation: Column("operation")
+        }
+    }
 }
 
 enum IllegalAccessColumn: Int, RowColumn {
     case illegalAccessID, domain, address, providerID, province, detected
     static let kind = RecordKind.illegalAccess
+
+    var spec: Column {
+        switch self {
+        case .illegalAccessID: Column("illegal_access_id", required: true, integer: true)
+        case .domain: Column("domain")
+        case .address: Column("address")
+        case .providerID: Column("provider_id", integer: true)
+        case .province: Column("province")
+        case .detected: Column("detected")
+        }
+    }
 }
 
 enum UnfiledColumn: Int, RowColumn {
     case unfiledID, domain, address, firstDetected, lastDetected, detections, province, providerID, operatorID
     static let kind = RecordKind.unfiledSite
+
+    var spec: Column {
+        switch self {
+        case .unfiledID: Column("unfiled_id", required: true, integer: true)
+        case .domain: Column("domain", required: true)
+        case .address: Column("address")
+        case .firstDetected: Column("first_detected")
+        case .lastDetected: Column("last_detected")
+        case .detections: Column("detections", integer: true)
+        case .province: Column("province")
+        case .providerID: Column("provider_id", integer: true)
+        case .operatorID: Column("operator_id", integer: true)
+        }
+    }
 }
 
 enum UnitColumn: Int, RowColumn {
     case unitName, unitID, unitClass, industry, licence, province, city, valid
     static let kind = RecordKind.reportingUnit
+
+    var spec: Column {
+        switch self {
+        case .unitName: Column("unit_name", required: true)
+        case .unitID: Column("unit_id", required: true, integer: true)
+        case .unitClass: Column("unit_class", integer: true)
+        case .industry: Column("industry", integer: true)
+        case .licence: Column("licence")
+        case .province: Column("province")
+        case .city: Column("city", integer: true)
+        case .valid: Column("valid")
+        }
+    }
 }
 
 enum ProvinceColumn: Int, RowColumn {
     case provinceCode, abbreviation, name
     static let kind = RecordKind.province
+
+    var spec: Column {
+        switch self {
+        case .provinceCode: Column("province_code", required: true, integer: true)
+        case .abbreviation: Column("abbreviation", required: true)
+        case .name: Column("name", required: true)
+        }
+    }
 }

@@ -46,70 +46,98 @@ enum XMLRecordKind {
         }
     }
 
-    /// Element path under the record → column. `IspId` fills the id column only when `Id` is
+    /// Element path under the record → the position of its column. `IspId` fills the id column only when `Id` is
     /// absent (upload files carry only the enterprise id).
-    var columns: [String: String] {
+    var columns: [String: Int] {
         switch self {
         case .icpFiling: [:]
-        case .cancellation: ["Zxlb": "target", "Jlid": "cancelled_record", "Zxsj": "cancelled"]
+        case .cancellation: Self.positions(CancellationColumn.self, ["Zxlb": .target, "Jlid": .cancelledRecord, "Zxsj": .cancelled])
         case .sponsorBlacklist:
-            [
-                "Zt_xx/Dwmc": "blacklisted_sponsor", "Zt_xx/Dwxz": "nature", "Zt_xx/Zj/Zjlx": "id_type", "Zt_xx/Zj/Zjhm": "id_number",
-                "Czlx": "operation",
-            ]
+            Self.positions(
+                SponsorBlacklistColumn.self,
+                [
+                    "Zt_xx/Dwmc": .blacklistedSponsor, "Zt_xx/Dwxz": .nature, "Zt_xx/Zj/Zjlx": .idType, "Zt_xx/Zj/Zjhm": .idNumber,
+                    "Czlx": .operation,
+                ])
         case .siteBlacklist:
-            ["Wz_xx/Wzmc": "blacklisted_site_names", "Wz_xx/Ym_xx/Ym": "domains", "Wz_xx/Syurl": "homepage", "Czlx": "operation"]
+            Self.positions(
+                SiteBlacklistColumn.self,
+                ["Wz_xx/Wzmc": .blacklistedSiteNames, "Wz_xx/Ym_xx/Ym": .domains, "Wz_xx/Syurl": .homepage, "Czlx": .operation])
         case .illegalAccess:
-            ["Id": "illegal_access_id", "Ym": "domain", "Ip": "address", "Zjjrz": "provider_id", "Szs": "province", "Dqjcsj": "detected"]
+            Self.positions(
+                IllegalAccessColumn.self,
+                ["Id": .illegalAccessID, "Ym": .domain, "Ip": .address, "Zjjrz": .providerID, "Szs": .province, "Dqjcsj": .detected])
         case .unfiledSite:
-            [
-                "Id": "unfiled_id", "Wzym_mc": "domain", "IP": "address", "Dqjcsj": "last_detected", "Jccs": "detections",
-                "Sssh": "province", "Scjcsj": "first_detected", "Jrs": "provider_id", "Yys": "operator_id",
-            ]
+            Self.positions(
+                UnfiledColumn.self,
+                [
+                    "Id": .unfiledID, "Wzym_mc": .domain, "IP": .address, "Dqjcsj": .lastDetected, "Jccs": .detections,
+                    "Sssh": .province, "Scjcsj": .firstDetected, "Jrs": .providerID, "Yys": .operatorID,
+                ])
         case .reportingUnit:
-            [
-                "Id": "unit_id", "Dwmc": "unit_name", "Dwfl": "unit_class", "Dwhyfl": "industry", "Jyxkzbh": "licence",
-                "Shengid": "province", "Shiid": "city", "Sfyx": "valid",
-            ]
-        case .province: ["Shengid": "province_code", "Shengjc": "abbreviation", "Mc": "name"]
-        case .ipSource: ["Id": "source_id", "Bbdwid": "unit_id", "Qsip": "start", "Zzip": "end", "Lydw": "source_unit_id"]
+            Self.positions(
+                UnitColumn.self,
+                [
+                    "Id": .unitID, "Dwmc": .unitName, "Dwfl": .unitClass, "Dwhyfl": .industry, "Jyxkzbh": .licence,
+                    "Shengid": .province, "Shiid": .city, "Sfyx": .valid,
+                ])
+        case .province: Self.positions(ProvinceColumn.self, ["Shengid": .provinceCode, "Shengjc": .abbreviation, "Mc": .name])
+        case .ipSource:
+            Self.positions(SourceColumn.self, ["Id": .sourceID, "Bbdwid": .unitID, "Qsip": .start, "Zzip": .end, "Lydw": .sourceUnitID])
         case .ipAllocation:
-            [
-                "Id": "allocation_id", "Bbdwid": "unit_id", "Qsip": "start", "Zzip": "end", "Fpfs": "mode", "Fpdx": "target_unit_id",
-                "Syfs": "usage", "Fprq": "allocated", "Sfymtz": "redirect", "Dwmc": "user_name", "Dwxz": "user_nature",
-                "Dwfl": "user_class", "Dwhyfl": "user_industry", "Shengid": "province", "Shiid": "city", "Xianid": "county",
-                "Xxdz": "address", "Lxrxm": "contact_name", "Lxrdh": "phone", "Lxrdzyj": "email",
-            ]
+            Self.positions(
+                AllocationColumn.self,
+                [
+                    "Id": .allocationID, "Bbdwid": .unitID, "Qsip": .start, "Zzip": .end, "Fpfs": .mode, "Fpdx": .targetUnitID,
+                    "Syfs": .usage, "Fprq": .allocated, "Sfymtz": .redirect, "Dwmc": .userName, "Dwxz": .userNature,
+                    "Dwfl": .userClass, "Dwhyfl": .userIndustry, "Shengid": .province, "Shiid": .city, "Xianid": .county,
+                    "Xxdz": .address, "Lxrxm": .contactName, "Lxrdh": .phone, "Lxrdzyj": .email,
+                ])
         case .ipSelfBrought:
-            [
-                "Id": "self_brought_id", "Bbdwid": "unit_id", "Qsip": "start", "Zzip": "end", "Syfs": "usage", "Fprq": "allocated",
-                "Sfymtz": "redirect", "Dwmc": "user_name", "Dwxz": "user_nature", "Shengid": "province", "Shiid": "city",
-                "Xianid": "county", "Xxdz": "address", "Lxrxm": "contact_name", "Lxrdh": "phone", "Lxrdzyj": "email",
-                "Ly_dwlx": "source_unit_type", "Lydw/Ly_dwid": "source_unit_id", "Lydw/Ly_dwmc": "source_unit_name",
-            ]
+            Self.positions(
+                SelfBroughtColumn.self,
+                [
+                    "Id": .selfBroughtID, "Bbdwid": .unitID, "Qsip": .start, "Zzip": .end, "Syfs": .usage, "Fprq": .allocated,
+                    "Sfymtz": .redirect, "Dwmc": .userName, "Dwxz": .userNature, "Shengid": .province, "Shiid": .city,
+                    "Xianid": .county, "Xxdz": .address, "Lxrxm": .contactName, "Lxrdh": .phone, "Lxrdzyj": .email,
+                    "Ly_dwlx": .sourceUnitType, "Lydw/Ly_dwid": .sourceUnitID, "Lydw/Ly_dwmc": .sourceUnitName,
+                ])
         case .domainRegistration:
-            [
-                "Id": "registration_id", "Ym": "registered_domain", "Ymlx": "domain_type", "Zcsj": "registered",
-                "Zcr_mc": "registrant_name", "Zcr_zz": "registrant_organisation", "Zcr_shengid": "registrant_province",
-                "Zcr_dzyj": "registrant_email", "Zcr_dhhm": "registrant_phone", "Zcr_txdz": "registrant_address",
-                "Ym_zcs": "registrar", "Ym_fwq": "name_servers", "Yxrq": "expires",
-            ]
+            Self.positions(
+                RegistrationColumn.self,
+                [
+                    "Id": .registrationID, "Ym": .registeredDomain, "Ymlx": .domainType, "Zcsj": .registered,
+                    "Zcr_mc": .registrantName, "Zcr_zz": .registrantOrganisation, "Zcr_shengid": .registrantProvince,
+                    "Zcr_dzyj": .registrantEmail, "Zcr_dhhm": .registrantPhone, "Zcr_txdz": .registrantAddress,
+                    "Ym_zcs": .registrar, "Ym_fwq": .nameServers, "Yxrq": .expires,
+                ])
         }
     }
 
-    static let sponsorColumns: [String: String] = [
-        "Ztid": "sponsor_id", "Baxh": "sponsor_number", "Dwmc": "name", "Dwxz": "nature", "Txdz/Shengid": "province",
-        "Txdz/Xxdz": "address", "Zj/Zjlx": "id_type", "Zj/Zjhm": "id_number", "Fzr/Fzr_xm": "contact_name",
-        "Fzr/Fzr_dhhm": "phone", "Fzr/Fzr_sjhm": "phone", "Fzr/Fzr_dzyj": "email", "Scbbsj": "first_filed",
-        "Zjxgsj": "updated", "Shsj": "approved",
-    ]
-    static let siteColumns: [String: String] = [
-        "Wzid": "site_id", "Baxh": "site_number", "Wzmc": "names", "Ym_xx/Ym": "domains", "Syurl": "homepage",
-        "Scbbsj": "first_filed", "Zjxgsj": "updated",
-    ]
-    static let accessColumns: [String: String] = [
-        "Jrid": "access_id", "Ispid": "provider_id", "Wzfb/Fbdd": "placements", "Wzjrfs/Jrfs": "methods",
-    ]
+    static let sponsorColumns = positions(
+        SponsorColumn.self,
+        [
+            "Ztid": .sponsorID, "Baxh": .sponsorNumber, "Dwmc": .name, "Dwxz": .nature, "Txdz/Shengid": .province,
+            "Txdz/Xxdz": .address, "Zj/Zjlx": .idType, "Zj/Zjhm": .idNumber, "Fzr/Fzr_xm": .contactName,
+            "Fzr/Fzr_dhhm": .phone, "Fzr/Fzr_sjhm": .phone, "Fzr/Fzr_dzyj": .email, "Scbbsj": .firstFiled,
+            "Zjxgsj": .updated, "Shsj": .approved,
+        ])
+    static let siteColumns = positions(
+        SiteColumn.self,
+        [
+            "Wzid": .siteID, "Baxh": .siteNumber, "Wzmc": .names, "Ym_xx/Ym": .domains, "Syurl": .homepage,
+            "Scbbsj": .firstFiled, "Zjxgsj": .updated,
+        ])
+    static let accessColumns = positions(
+        AccessColumn.self,
+        [
+            "Jrid": .accessID, "Ispid": .providerID, "Wzfb/Fbdd": .placements, "Wzjrfs/Jrfs": .methods,
+        ])
+
+    /// Element paths to the positions of their columns.
+    static func positions<C: RowColumn>(_ kind: C.Type, _ pairs: KeyValuePairs<String, C>) -> [String: Int] {
+        Dictionary(pairs.map { ($0.key, $0.value.rawValue) }, uniquingKeysWith: { first, _ in first })
+    }
 }
 
 /// One record element's leaves, and the element paths of each, built on demand.
@@ -581,7 +609,7 @@ struct XMLParseState {
             target = XMLRecordKind.filingTarget(path)
         } else if path == "IspId" {
             target = .enterpriseID
-        } else if let column = kind.columns[path], let index = RegistrySchema.index(of: kind.rowKind)[column] {
+        } else if let index = kind.columns[path] {
             target = .column(index)
         } else {
             target = .ignored
@@ -787,18 +815,14 @@ extension XMLRecordKind {
     /// Where a leaf of a `Baxx` goes.
     static func filingTarget(_ path: String) -> XMLTarget {
         if path.hasPrefix("Zt_xx/") {
-            if let column = sponsorColumns[String(path.dropFirst(6))], let index = RegistrySchema.index(of: .sponsor)[column] {
-                return .sponsor(index)
-            }
+            if let index = sponsorColumns[String(path.dropFirst(6))] { return .sponsor(index) }
         } else if path.hasPrefix("Wz_xx/Jr_xx/") {
             let rest = String(path.dropFirst(12))
             if rest == "Ip_xx/Qsip" { return .rangeStart }
             if rest == "Ip_xx/Zzip" { return .rangeEnd }
-            if let column = accessColumns[rest], let index = RegistrySchema.index(of: .access)[column] { return .access(index) }
+            if let index = accessColumns[rest] { return .access(index) }
         } else if path.hasPrefix("Wz_xx/") {
-            if let column = siteColumns[String(path.dropFirst(6))], let index = RegistrySchema.index(of: .site)[column] {
-                return .site(index)
-            }
+            if let index = siteColumns[String(path.dropFirst(6))] { return .site(index) }
         }
         return .ignored
     }
