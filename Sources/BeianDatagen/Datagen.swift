@@ -42,7 +42,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Seed of the generator.")
     var seed: UInt64 = 1
 
-    @Option(help: "Output directory.")
+    @Option(name: [.customShort("o"), .long], help: "Output directory.")
     var out: String
 
     @Flag(help: "Write the registry only.")

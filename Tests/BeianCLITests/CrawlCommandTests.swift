@@ -75,6 +75,36 @@ import Testing
         #expect(score.status == 0, "\(score.stdout)")
     }
 
+    /// `beian scan --crawl`: the hosts the captures showed are crawled after the captures and
+    /// audited in the same run — every finding kind of traffic and homepages at once, as the
+    /// truth has them.
+    @Test func aScanCrawlsTheHostsItSawAndAuditsThemInTheSameRun() throws {
+        let (server, port) = try serve()
+        defer { stop(server) }
+        let directory = try Fixtures.temporaryDirectory()
+        let findings = directory.appendingPathComponent("findings.jsonl").path
+        let kept = directory.appendingPathComponent("observed.warc.gz").path
+        let scan = try Tool.run(
+            "beian",
+            [
+                "scan", "--index", try ScanCommandTests().index(), "--geoip", sample.appendingPathComponent("geo/country.mmdb").path,
+                "--coverage-file", sample.appendingPathComponent("truth/coverage.txt").path, "-o", findings, "--crawl",
+                "--crawl-proxy", "127.0.0.1:\(port)", "--crawl-out", kept,
+                sample.appendingPathComponent("traffic/access-link.pcap").path,
+                sample.appendingPathComponent("traffic/mobile-core.pcapng").path,
+            ])
+        #expect(scan.status == 0, "\(scan.stderr)")
+        #expect(scan.stderr.contains("crawl: ") && scan.stderr.contains("homepages: "), "\(scan.stderr)")
+        #expect(FileManager.default.fileExists(atPath: kept))
+        let score = try Tool.run(
+            "beian-datagen",
+            [
+                "score", "--truth", sample.appendingPathComponent("truth").path, "--findings", findings, "--truth-file", "findings.jsonl",
+                "--truth-file", "findings-homepages.jsonl", "--require-perfect",
+            ])
+        #expect(score.status == 0, "\(score.stdout)")
+    }
+
     @Test func limitsAndFailuresAreReported() throws {
         let (server, port) = try serve()
         defer { stop(server) }

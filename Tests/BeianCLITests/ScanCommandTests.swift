@@ -175,3 +175,57 @@ import Testing
         return "\(object["kind"] ?? "")|\(object["independent_domain"] ?? "")|\(object["address"] ?? "")"
     }
 }
+
+@Suite struct ScanRunCommandTests {
+    let sample = Fixtures.packageRoot.appendingPathComponent("Datasets/sample")
+
+    func index() throws -> String { try ScanCommandTests().index() }
+
+    /// `-o` and `--time china`: the same findings, times in China time with their offset;
+    /// `--json-summary` names every input with its report.
+    @Test func shortOutputChinaTimeAndTheJSONSummary() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let capture = sample.appendingPathComponent("traffic/access-link.pcap").path
+        let utc = directory.appendingPathComponent("utc.jsonl").path
+        let china = directory.appendingPathComponent("china.jsonl").path
+        let base = ["scan", "--index", try index(), capture]
+        let first = try Tool.run("beian", base + ["-o", utc, "--json-summary"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try Tool.run("beian", base + ["-o", china, "--time", "china"]).status == 0)
+        let utcLines = try String(contentsOfFile: utc, encoding: .utf8).split(separator: "\n")
+        let chinaLines = try String(contentsOfFile: china, encoding: .utf8).split(separator: "\n")
+        #expect(utcLines.count == chinaLines.count && !utcLines.isEmpty)
+        #expect(utcLines.allSatisfy { !$0.contains("+08:00") } && chinaLines.allSatisfy { !$0.contains("Z\"") })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(first.stderr.utf8)) as? [String: Any])
+        let inputs = try #require(object["inputs"] as? [[String: Any]])
+        #expect(inputs.count == 1 && inputs.first?["format"] as? String == "pcap" && (inputs.first?["read"] as? Int ?? 0) > 1000)
+        #expect(object["findings"] as? Int == utcLines.count)
+    }
+
+    /// A live scan on an interface that carries nothing ends at its duration, not at the next
+    /// packet; SIGINT ends one without a duration, and the findings so far are written.
+    @Test func aQuietInterfaceEndsOnTimeAndOnSIGINT() throws {
+        let started = Date()
+        let timed = try Tool.run(
+            "beian", ["scan", "--index", try index(), "--interface", "lo", "--filter", "udp port 9", "--duration", "1"])
+        #expect(timed.status == 0, "\(timed.stderr)")
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(timed.stderr.contains("lo: 0 packets (live interface)"), "\(timed.stderr)")
+
+        let process = Process()
+        process.executableURL = Tool.productsDirectory.appendingPathComponent("beian")
+        process.arguments = ["scan", "--index", try index(), "--interface", "lo", "--filter", "udp port 9"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 1)
+        let signalled = Date()
+        kill(process.processIdentifier, SIGINT)
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(Date().timeIntervalSince(signalled) < 5)
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("interrupted"), "\(text)")
+    }
+}
