@@ -78,6 +78,20 @@ public enum InputFile {
         try FileByteStream(path: path).peek(count)
     }
 
+    /// The first `count` bytes of `path` after gzip is undone (fewer for a shorter file); nil
+    /// when it cannot be opened.
+    public static func head(of path: String, count: Int) -> [UInt8]? {
+        guard let stream = try? open(path) else { return nil }
+        var head = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = head.withUnsafeMutableBytes { (try? stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))) ?? 0 }
+            if got == 0 { break }
+            filled += got
+        }
+        return Array(head[..<filled])
+    }
+
     /// Size of the file at `path`, when it is a regular file.
     public static func size(of path: String) -> Int64? {
         var info = stat()

@@ -23,15 +23,8 @@ public enum InputKind: String, Sendable, CaseIterable, CustomStringConvertible {
     public static func detect(path: String) -> InputKind {
         var info = stat()
         if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return .crawl }
-        guard let stream = try? InputFile.open(path) else { return .capture }
-        var head = [UInt8](repeating: 0, count: sniffLength)
-        var count = 0
-        while count < head.count {
-            let got = head.withUnsafeMutableBytes { (try? stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[count...]))) ?? 0 }
-            if got == 0 { break }
-            count += got
-        }
-        return detect(head: head[..<count])
+        guard let head = InputFile.head(of: path, count: sniffLength) else { return .capture }
+        return detect(head: head[...])
     }
 
     /// The kind of an input that starts with `head` (decompressed).

@@ -112,15 +112,8 @@ public enum CrawlInput {
 
     /// Whether `path` holds WARC or ARC records (plain or gzip), not a saved page.
     static func isArchive(_ path: String) -> Bool {
-        guard let stream = try? InputFile.open(path) else { return true }  // the reader reports it
-        var head = [UInt8](repeating: 0, count: 11)
-        var count = 0
-        while count < head.count {
-            let got = head.withUnsafeMutableBytes { (try? stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[count...]))) ?? 0 }
-            if got == 0 { break }
-            count += got
-        }
-        return head[..<count].starts(with: "WARC/".utf8) || head[..<count].starts(with: "filedesc://".utf8)
+        guard let head = InputFile.head(of: path, count: 11) else { return true }  // the reader reports it
+        return head.starts(with: "WARC/".utf8) || head.starts(with: "filedesc://".utf8)
     }
 
     static func savedPage(_ bytes: [UInt8], host: String, file: String) -> CrawledPage {
