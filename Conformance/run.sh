@@ -194,10 +194,15 @@ while IFS= read -r log; do
     python3 - "$work/zeek.err" "${log#"$realdata"/}" >> "$report" <<'PY'
 import re, sys
 text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
-head = re.search(r": (\S+) log, (\d+) lines", text)
-counts = re.search(r"records (\d+), observations (\d+), without a host or server (\d+), rejected (\d+)", text)
-if head and counts:
-    print(f"| {sys.argv[2]} | {head.group(1)} | {head.group(2)} | " + " | ".join(counts.groups()) + " |")
+# `PATH: N lines (FORMAT log), U used, O observations, R rejected, …` then `  counts: records N,
+# without a host or server M` (counts of zero left out).
+head = re.search(r": (\d+) lines \((\S+) log\), (\d+) used, (\d+) observations, (\d+) rejected", text)
+def count(name):
+    found = re.search(r"counts: .*?\b" + name + r" (\d+)", text)
+    return found.group(1) if found else "0"
+if head:
+    lines, format, used, observations, rejected = head.groups()
+    print(f"| {sys.argv[2]} | {format} | {lines} | {count('records')} | {observations} | {count('without a host or server')} | {rejected} |")
 else:
     print(f"| {sys.argv[2]} | not read: {text.strip().splitlines()[0][:120] if text.strip() else '?'} | | | | | |")
 PY
