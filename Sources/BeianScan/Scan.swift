@@ -199,9 +199,12 @@ public struct HomepageAudit: Sendable {
 final class RunState: SourceSink {
     let configuration: Scan.Configuration
     let observer: Scan.Observer
-    var judge: Judge
+    // Touched only by the thread running the scan (sources call the sink there): the dynamic
+    // exclusivity check Swift makes on every access to a class's property is not needed, and
+    // the judge is reached once per observation.
+    @exclusivity(unchecked) var judge: Judge
     let homepageJudge: HomepageJudge?
-    var result = ScanResult(findings: [], inputs: [])
+    @exclusivity(unchecked) var result = ScanResult(findings: [], inputs: [])
     /// With a crawl of observed hosts: the names seen, to fetch afterwards.
     var observedHosts: Set<String> = []
     let collectsHosts: Bool
