@@ -28,19 +28,31 @@ struct IndexOptions: ParsableArguments {
     }
 }
 
-/// MaxMind databases.
-struct GeoOptions: ParsableArguments {
+/// The MaxMind country database that tells domestic addresses outside the filed space.
+struct CountryOptions: ParsableArguments {
     @Option(
         help:
-            "A MaxMind country database (GeoIP2/GeoLite2 Country or City): addresses outside the filed space are domestic when it says CN.")
+            "A MaxMind country database (GeoIP2/GeoLite2 Country or City): addresses outside the filed space are domestic when it says CN.",
+        completion: .file())
     var geoip: String?
 
-    @Option(help: "A MaxMind ASN database (GeoLite2 ASN).")
+    func open() throws -> GeoDatabase? {
+        do { return try geoip.map { try GeoDatabase(path: $0) } } catch { throw CommandFailure("\(error)") }
+    }
+}
+
+/// MaxMind databases: country and network (ASN).
+struct GeoOptions: ParsableArguments {
+    @OptionGroup var country: CountryOptions
+
+    @Option(help: "A MaxMind ASN database (GeoLite2 ASN).", completion: .file())
     var asn: String?
 
     func open() throws -> (country: GeoDatabase?, asn: GeoDatabase?) {
         do {
-            return (try geoip.map { try GeoDatabase(path: $0) }, try asn.map { try GeoDatabase(path: $0) })
+            return (try country.open(), try asn.map { try GeoDatabase(path: $0) })
+        } catch let failure as CommandFailure {
+            throw failure
         } catch {
             throw CommandFailure("\(error)")
         }

@@ -30,7 +30,7 @@ struct ScanCommand: ParsableCommand {
     var inputs: [String] = []
 
     @OptionGroup var index: IndexOptions
-    @OptionGroup var geo: GeoOptions
+    @OptionGroup var country: CountryOptions
     @OptionGroup var scope: ScopeOptions
     @OptionGroup var output: FindingOutputOptions
     @OptionGroup var threads: ThreadOptions
@@ -71,7 +71,7 @@ struct ScanCommand: ParsableCommand {
     }
 
     func run() throws {
-        var configuration = Scan.Configuration(index: try index.load(), geo: try geo.open().country)
+        var configuration = Scan.Configuration(index: try index.load(), geo: try country.open())
         configuration.rules = try scope.rules()
         configuration.crawlAddresses = crawlAddresses
         if crawl {
