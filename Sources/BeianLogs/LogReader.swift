@@ -69,6 +69,125 @@ struct LineTally {
     }
 }
 
+/// A log's bytes turned into observations line by line, chunk after chunk, whatever the
+/// chunks' boundaries: a partial last line is held until its end arrives, the format is told
+/// from the first lines, lines too long are rejected. One per file, for `LogReader` (a file
+/// read once) and `LogFollower` (files followed as they grow).
+struct LineFeed {
+    let path: String
+    let options: LogOptions
+    var tally: LineTally
+    private var parser: (any LineParser)?
+    /// The first lines, kept until the format is known.
+    private var sniffed: [[UInt8]] = []
+    /// The start of a line whose end has not arrived.
+    private(set) var pending: [UInt8] = []
+    /// Lines read (complete ones).
+    var lineNumber = 0
+    /// Lines read before the format was known.
+    static let sniffLines = 8
+
+    init(path: String, options: LogOptions) {
+        self.path = path
+        self.options = options
+        tally = LineTally(file: path)
+    }
+
+    var failed: Bool { tally.report.failure != nil }
+    /// Whether the format is known.
+    var started: Bool { parser != nil }
+
+    /// Reads the complete lines of `chunk` (after what is pending); calls `handOn` whenever
+    /// `observations` reaches `every`.
+    mutating func feed(
+        _ chunk: UnsafeRawBufferPointer, into observations: inout [Observation], every: Int = .max, _ handOn: () -> Void = {}
+    ) {
+        var start = 0
+        for index in 0..<chunk.count where chunk[index] == 0x0A {
+            lineNumber += 1
+            let piece = UnsafeRawBufferPointer(rebasing: chunk[start..<index])
+            if parser == nil {
+                sniffed.append(pending + Array(piece))
+                pending.removeAll()
+                if sniffed.count >= Self.sniffLines && !begin(into: &observations) { return }
+            } else if pending.isEmpty {
+                parse(piece, lineNumber, into: &observations)
+            } else {
+                pending.append(contentsOf: piece)
+                let line = pending
+                line.withUnsafeBytes { parse($0, lineNumber, into: &observations) }
+                pending.removeAll(keepingCapacity: true)
+            }
+            start = index + 1
+            if observations.count >= every { handOn() }
+        }
+        if pending.count < LogReader.maximumLineLength + 2 { pending.append(contentsOf: chunk[start...]) }
+    }
+
+    /// The end of the input: a last line without its newline is read, and the format decided
+    /// from what was seen when the input had fewer lines than it takes.
+    mutating func finish(into observations: inout [Observation]) {
+        if !pending.isEmpty {
+            lineNumber += 1
+            if parser == nil {
+                sniffed.append(pending)
+            } else {
+                let line = pending
+                line.withUnsafeBytes { parse($0, lineNumber, into: &observations) }
+            }
+            pending.removeAll()
+        }
+        if parser == nil && !failed && !sniffed.isEmpty { _ = begin(into: &observations) }
+    }
+
+    /// Drops a partial line (a file truncated or replaced under it).
+    mutating func dropPending() { pending.removeAll() }
+
+    /// Counts from zero again, reading on from line `line` (after the start of a file was read
+    /// only to learn its format and header).
+    mutating func startFresh(atLine line: Int) {
+        var discarded: [Observation] = []
+        if parser == nil && !failed && !sniffed.isEmpty { _ = begin(into: &discarded) }
+        let format = tally.report.format
+        let failure = tally.report.failure
+        tally = LineTally(file: path)
+        tally.report.format = format
+        tally.report.failure = failure
+        lineNumber = line
+    }
+
+    private mutating func parse(_ line: UnsafeRawBufferPointer, _ number: Int, into observations: inout [Observation]) {
+        if line.count > LogReader.maximumLineLength {
+            tally.reject(number, "line too long", "longer than \(LogReader.maximumLineLength) bytes")
+            return
+        }
+        var content = line
+        if let last = content.last, last == 0x0D { content = UnsafeRawBufferPointer(rebasing: content[0..<(content.count - 1)]) }
+        let before = observations.count
+        parser?.line(content, number: number, into: &observations, report: &tally)
+        if observations.count > before { tally.report.used += 1 }
+    }
+
+    private mutating func begin(into observations: inout [Observation]) -> Bool {
+        let format = options.format ?? LogReader.detect(sniffed, path: path)
+        guard let format else {
+            tally.report.failure = InputError(
+                .unsupported, file: path, "not a log format beian reads (Zeek, web, Squid, dnsmasq; or give --map)")
+            return false
+        }
+        tally.report.format = format.rawValue
+        do { parser = try LogReader.makeParser(format, path: path, options: options) } catch {
+            tally.report.failure = error
+            return false
+        }
+        let lines = sniffed
+        sniffed.removeAll()
+        let first = lineNumber - lines.count + 1
+        for (index, line) in lines.enumerated() { line.withUnsafeBytes { parse($0, first + index, into: &observations) } }
+        return true
+    }
+}
+
 /// Reads logs into observations.
 public enum LogReader {
     /// The longest line read; longer ones are rejected.
@@ -83,91 +202,36 @@ public enum LogReader {
         path: String, options: LogOptions, stop: () -> Bool = { false }, output: ([Observation]) -> Void
     ) -> InputReport {
         let started = ContinuousClock.now
-        var tally = LineTally(file: path)
+        var feed = LineFeed(path: path, options: options)
         let stream: any ByteStream
         do { stream = try InputFile.open(path) } catch {
-            tally.report.failure = error
-            return tally.finished
+            feed.tally.report.failure = error
+            return feed.tally.finished
         }
-        var parser: (any LineParser)?
         var observations: [Observation] = []
-        var lineNumber = 0
-        var pending: [UInt8] = []
-        var sniffed: [[UInt8]] = []  // the first lines, kept until the format is known
-
-        func parse(_ line: UnsafeRawBufferPointer, _ number: Int) {
-            if line.count > maximumLineLength {
-                tally.reject(number, "line too long", "longer than \(maximumLineLength) bytes")
-                return
-            }
-            var content = line
-            if let last = content.last, last == 0x0D { content = UnsafeRawBufferPointer(rebasing: content[0..<(content.count - 1)]) }
-            let before = observations.count
-            parser?.line(content, number: number, into: &observations, report: &tally)
-            if observations.count > before { tally.report.used += 1 }
+        func handOn() {
+            feed.tally.report.observations += observations.count
+            output(observations)
+            observations.removeAll(keepingCapacity: true)
         }
-
-        func begin() -> Bool {
-            let format = options.format ?? detect(sniffed, path: path)
-            guard let format else {
-                tally.report.failure = InputError(
-                    .unsupported, file: path, "not a log format beian reads (Zeek, web, Squid, dnsmasq; or give --map)")
-                return false
-            }
-            tally.report.format = format.rawValue
-            do { parser = try makeParser(format, path: path, options: options) } catch {
-                tally.report.failure = error
-                return false
-            }
-            for (index, line) in sniffed.enumerated() { line.withUnsafeBytes { parse($0, index + 1) } }
-            sniffed.removeAll()
-            return true
-        }
-
         do {
             try stream.forEachChunk { chunk in
-                guard tally.report.failure == nil, !stop() else { return }
-                var start = 0
-                for index in 0..<chunk.count where chunk[index] == 0x0A {
-                    lineNumber += 1
-                    let piece = UnsafeRawBufferPointer(rebasing: chunk[start..<index])
-                    if parser == nil {
-                        sniffed.append(pending + Array(piece))
-                        pending.removeAll()
-                        if sniffed.count >= 8 && !begin() { return }
-                    } else if pending.isEmpty {
-                        parse(piece, lineNumber)
-                    } else {
-                        pending.append(contentsOf: piece)
-                        pending.withUnsafeBytes { parse($0, lineNumber) }
-                        pending.removeAll(keepingCapacity: true)
-                    }
-                    start = index + 1
-                    if observations.count >= 4096 {
-                        tally.report.observations += observations.count
-                        output(observations)
-                        observations.removeAll(keepingCapacity: true)
-                    }
-                }
-                if pending.count < maximumLineLength + 2 { pending.append(contentsOf: chunk[start...]) }
+                guard !feed.failed, !stop() else { return }
+                feed.feed(chunk, into: &observations, every: batchSize, handOn)
             }
         } catch {
-            tally.report.failure = (error as? InputError) ?? InputError(.readFailed, file: path, "\(error)")
+            feed.tally.report.failure = (error as? InputError) ?? InputError(.readFailed, file: path, "\(error)")
         }
-        if !pending.isEmpty {
-            lineNumber += 1
-            if parser == nil { sniffed.append(pending) } else { pending.withUnsafeBytes { parse($0, lineNumber) } }
-        }
-        if parser == nil && tally.report.failure == nil && !sniffed.isEmpty { _ = begin() }
-        if !observations.isEmpty {
-            tally.report.observations += observations.count
-            output(observations)
-        }
-        tally.report.read = lineNumber
-        tally.report.bytes = stream.fileOffset
-        tally.report.seconds = (ContinuousClock.now - started).seconds
-        return tally.finished
+        feed.finish(into: &observations)
+        if !observations.isEmpty { handOn() }
+        feed.tally.report.read = feed.lineNumber
+        feed.tally.report.bytes = stream.fileOffset
+        feed.tally.report.seconds = (ContinuousClock.now - started).seconds
+        return feed.tally.finished
     }
+
+    /// Observations handed on at a time.
+    static let batchSize = 4096
 
     static func makeParser(_ format: LogFormat, path: String, options: LogOptions) throws(InputError) -> any LineParser {
         switch format {
