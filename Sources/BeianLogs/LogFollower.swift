@@ -83,6 +83,8 @@ public final class LogFollower {
         var feed: LineFeed
         /// When bytes last came (for closing a rotated file).
         var lastGrowth = ContinuousClock.now
+        /// The line reading started after (lines read before this run are not counted).
+        var startLine = 0
 
         init(path: String, key: FileKey, descriptor: Int32, offset: Int64, feed: LineFeed) {
             self.path = path
@@ -153,7 +155,7 @@ public final class LogFollower {
     public var reports: [InputReport] {
         tails.values.sorted { $0.path < $1.path }.map { tail in
             var report = tail.feed.tally.finished
-            report.read = tail.feed.lineNumber
+            report.read = tail.feed.lineNumber - tail.startLine
             return report
         }
     }
@@ -211,7 +213,9 @@ public final class LogFollower {
         }
         let offset: Int64 = firstScan && start == .end && !followedBefore.contains(path) ? Int64(info.st_size) : 0
         let tail = Tail(path: path, key: key, descriptor: descriptor, offset: 0, feed: LineFeed(path: path, options: options))
-        if offset > 0 { prime(tail, upTo: offset, line: 0) }
+        // Started at the end: the lines before it are counted, so that line numbers in evidence
+        // stay the file's own.
+        if offset > 0 { prime(tail, upTo: offset, line: Self.lines(in: descriptor, upTo: offset)) }
         tails[key] = tail
         return key
     }
@@ -253,6 +257,7 @@ public final class LogFollower {
         }
         tail.feed.dropPending()
         tail.feed.startFresh(atLine: line)
+        tail.startLine = line
         tail.offset = offset
     }
 
@@ -282,12 +287,36 @@ public final class LogFollower {
 
     private func retire(_ tail: Tail) {
         var report = tail.feed.tally.finished
-        report.read = tail.feed.lineNumber
+        report.read = tail.feed.lineNumber - tail.startLine
         finished.append(report)
     }
 
     private func note(_ path: String, _ message: String) {
         if notes.count < InputReport.maximumIssues { notes.append(InputReport.Issue(file: path, position: nil, message: message)) }
+    }
+
+    /// Newlines in the first `length` bytes of a file.
+    static func lines(in descriptor: Int32, upTo length: Int64) -> Int {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: Int64 = 0
+        var count = 0
+        while offset < length {
+            let wanted = Int(min(Int64(buffer.count), length - offset))
+            let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, wanted, off_t(offset)) }
+            guard got > 0 else { break }
+            buffer.withUnsafeBytes { bytes in
+                guard var start = bytes.baseAddress else { return }
+                var left = got
+                while left > 0, let found = memchr(start, 0x0A, left) {
+                    count += 1
+                    let step = found - UnsafeMutableRawPointer(mutating: start) + 1
+                    start += step
+                    left -= step
+                }
+            }
+            offset += Int64(got)
+        }
+        return count
     }
 
     /// The names in a directory, sorted (nothing when it cannot be read).

@@ -3,7 +3,9 @@ public import BeianCrawler
 public import BeianGeo
 public import BeianHomepages
 public import BeianIndex
+public import BeianLogs
 import Foundation
+import Synchronization
 
 /// A scan run: sources read in turn, every observation judged against the index as the
 /// filings stood at its time, homepages judged on the crawl reader's workers, findings
@@ -18,7 +20,7 @@ import Foundation
 /// A run is stopped from outside through its `ScanControl` (a signal handler, a timer): the
 /// source being read stops within a chunk, or within `LiveCapture.tickInterval` on a quiet
 /// interface, and what was read is judged and reported. One run at a time per `Scan`.
-public final class Scan {
+public final class Scan: Sendable {
     public struct Configuration: Sendable {
         public var index: RegistryIndex
         public var geo: GeoDatabase?
@@ -63,15 +65,26 @@ public final class Scan {
         public var input: ((InputEvent) -> Void)?
         /// The crawl of observed hosts, after each host.
         public var crawl: (@Sendable (Crawler.Report) -> Void)?
+        /// A followed log's position, after the findings its observations made were reported.
+        public var checkpoint: ((LogFollower.Position) -> Void)?
+        /// While sources run concurrently (`watch`): called at least every
+        /// `LiveCapture.tickInterval`, traffic or not — time to flush and to report.
+        public var tick: (() -> Void)?
+        /// A new index took over (`refresh`), or was refused.
+        public var refresh: ((IndexRefresh) -> Void)?
 
         public init(
             finding: ((FindingEvent) -> Void)? = nil, progress: ((ScanProgress) -> Void)? = nil, input: ((InputEvent) -> Void)? = nil,
-            crawl: (@Sendable (Crawler.Report) -> Void)? = nil
+            crawl: (@Sendable (Crawler.Report) -> Void)? = nil, checkpoint: ((LogFollower.Position) -> Void)? = nil,
+            tick: (() -> Void)? = nil, refresh: ((IndexRefresh) -> Void)? = nil
         ) {
             self.finding = finding
             self.progress = progress
             self.input = input
             self.crawl = crawl
+            self.checkpoint = checkpoint
+            self.tick = tick
+            self.refresh = refresh
         }
     }
 
@@ -92,6 +105,8 @@ public final class Scan {
     }
 
     public let configuration: Configuration
+    /// An index waiting to take over (`refresh`).
+    let pendingIndex = Mutex<RegistryIndex?>(nil)
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
@@ -203,7 +218,9 @@ final class RunState: SourceSink {
     // exclusivity check Swift makes on every access to a class's property is not needed, and
     // the judge is reached once per observation.
     @exclusivity(unchecked) var judge: Judge
-    let homepageJudge: HomepageJudge?
+    var homepageJudge: HomepageJudge?
+    /// Findings made under indexes that were replaced (`Scan.refresh`): kept as they were.
+    var retired: [Finding] = []
     @exclusivity(unchecked) var result = ScanResult(findings: [], inputs: [])
     /// With a crawl of observed hosts: the names seen, to fetch afterwards.
     var observedHosts: Set<String> = []
@@ -262,6 +279,11 @@ final class RunState: SourceSink {
         result.homepages.count(certificate, judge: homepageJudge)
     }
 
+    func checkpoint(_ position: LogFollower.Position) {
+        publishChanges()
+        observer.checkpoint?(position)
+    }
+
     func progress(_ progress: SourceProgress) {
         guard let report = observer.progress else { return }
         report(
@@ -275,7 +297,7 @@ final class RunState: SourceSink {
     // MARK: The run's steps
 
     /// Hands the findings made and updated since the last call to the observer.
-    private func publishChanges() {
+    func publishChanges() {
         guard let report = observer.finding else { return }
         let (made, updated) = judge.takeChanges()
         for finding in made { report(.made(finding)) }
@@ -306,8 +328,19 @@ final class RunState: SourceSink {
         read(CrawlSource(path: output, threads: crawl.threads), position: sizes.count, control: control)
     }
 
+    /// Judges from now on against `index`: the findings made so far are kept as they were,
+    /// and the end-of-input pass runs on what the new judge sees.
+    func switchIndex(to index: RegistryIndex) {
+        publishChanges()
+        retired += judge.finish()
+        var next = Judge(index: index, geo: configuration.geo, settings: configuration.rules)
+        next.tracksChanges = observer.finding != nil
+        judge = next
+        homepageJudge = HomepageJudge(index: index)
+    }
+
     func finish(interrupted: Bool) -> ScanResult {
-        result.findings = judge.finish()
+        result.findings = retired + judge.finish()
         publishChanges()
         result.proxied = judge.proxied
         result.interrupted = interrupted

@@ -3,6 +3,7 @@ public import BeianCore
 public import BeianHomepages
 public import BeianLogs
 public import BeianPackets
+import Foundation
 
 /// Something a scan reads: a capture file, a live interface, a log, a crawl. A source reads
 /// itself to the end (or until the control says stop) and hands what it reads, in input
@@ -32,6 +33,9 @@ public protocol SourceSink: AnyObject {
     /// How far a source is: after each chunk of a file, and at least every
     /// `LiveCapture.tickInterval` while a live source waits for packets.
     func progress(_ progress: SourceProgress)
+    /// Where a followed log stands after the observations handed over before it: what a
+    /// watcher keeps to resume after a restart.
+    func checkpoint(_ position: LogFollower.Position)
 }
 
 extension SourceSink {
@@ -39,6 +43,7 @@ extension SourceSink {
     public func take(_ certificate: CrawledCertificate) {}
     public var homepageJudge: HomepageJudge? { nil }
     public func progress(_ progress: SourceProgress) {}
+    public func checkpoint(_ position: LogFollower.Position) {}
 }
 
 /// Where a source is.
@@ -216,5 +221,61 @@ extension LiveCapture.Counters {
         tally.set("dropped by the kernel", Int(clamping: dropped))
         tally.set("dropped by the interface", Int(clamping: interfaceDropped))
         return tally
+    }
+}
+
+/// Logs followed as they grow (`LogFollower`): appended lines, rotations, new files in a
+/// followed directory, until cancelled. Each batch of observations is followed by the
+/// file's position (`SourceSink.checkpoint`). Polls every `pollInterval` when nothing came.
+public final class FollowedLogsSource: ScanSource {
+    public let name: String
+    public var kind: InputReport.Source { .log }
+    public var size: Int64? { nil }
+    private let follower: LogFollower
+    private let pollInterval: Duration
+
+    public init(
+        paths: [String], options: LogOptions = LogOptions(), start: LogFollower.Start = .end, positions: [LogFollower.Position] = [],
+        pollInterval: Duration = .milliseconds(100)
+    ) {
+        name = paths.joined(separator: ", ")
+        follower = LogFollower(paths: paths, options: options, start: start, positions: positions)
+        self.pollInterval = pollInterval
+    }
+
+    public func read(into sink: any SourceSink, control: ScanControl) -> InputReport {
+        let started = ContinuousClock.now
+        var report = InputReport(input: name, source: .log, unit: "lines")
+        report.format = "followed"
+        var lastProgress = ContinuousClock.now
+        while !control.isCancelled {
+            let progressed = follower.poll { observations, position in
+                if !observations.isEmpty { sink.take(observations) }
+                sink.checkpoint(position)
+            }
+            let now = ContinuousClock.now
+            if !progressed || now - lastProgress >= LiveCapture.tickInterval {
+                lastProgress = now
+                sink.progress(SourceProgress(source: name, bytes: 0))
+            }
+            if !progressed { Thread.sleep(forTimeInterval: pollInterval.seconds) }
+        }
+        // What the files hold now is read before stopping, then their counts summed.
+        follower.poll { observations, position in
+            if !observations.isEmpty { sink.take(observations) }
+            sink.checkpoint(position)
+        }
+        for file in follower.finished + follower.reports {
+            report.read += file.read
+            report.used += file.used
+            report.observations += file.observations
+            for (reason, count) in file.rejected { report.rejected.add(reason, count) }
+            for (name, count) in file.counters { report.counters.add(name, count) }
+            for issue in file.issues { report.note(issue) }
+        }
+        for note in follower.notes { report.note(note) }
+        report.counters.set("files", follower.finished.count + follower.reports.count)
+        report.seconds = (ContinuousClock.now - started).seconds
+        return report
     }
 }

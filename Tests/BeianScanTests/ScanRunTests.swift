@@ -1,6 +1,7 @@
 import BeianCapture
 import BeianCore
 import BeianIndex
+import BeianLogs
 import BeianScan
 import BeianTestSupport
 import Dispatch
@@ -153,5 +154,80 @@ import Testing
         let result = Scan(try configuration()).run([source], control: control)
         #expect(ContinuousClock.now - started < .seconds(3))
         #expect(result.interrupted && result.inputs.first?.failure == nil)
+    }
+}
+
+/// `Scan.watch`: sources at once, each on its own thread; followed logs with their
+/// positions; a new index taking over between batches.
+@Suite struct WatchRunTests {
+    @Test func sourcesRunAtOnceUntilCancelled() throws {
+        let quiet = ScanRunTests.MemorySource(
+            "quiet", [[RulesWorld.seen("www.unfiled.cn", at: "60.1.1.99")]], waitsForCancel: true)
+        let other = ScanRunTests.MemorySource(
+            "other", [[RulesWorld.seen("www.other-unfiled.cn", at: "60.1.1.98")]], waitsForCancel: true)
+        let control = ScanControl()
+        let made = Mutex<[String]>([])
+        var ticks = 0
+        let scan = Scan(Scan.Configuration(index: try RulesWorld.index()))
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(400)) { control.cancel() }
+        let result = scan.watch(
+            [quiet, other], control: control,
+            observer: Scan.Observer(
+                finding: { event in if case .made(let finding) = event { made.withLock { $0.append(finding.host ?? "") } } },
+                tick: { ticks += 1 }))
+        #expect(Set(made.withLock { $0 }) == ["www.unfiled.cn", "www.other-unfiled.cn"])
+        #expect(result.inputs.count == 2 && result.interrupted)
+        #expect(ticks >= 2)
+    }
+
+    /// Lines appended to a followed Zeek log while the watch runs become findings within a
+    /// poll, each followed by the file's position.
+    @Test func followedLogsAreJudgedAsTheyGrow() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let path = directory.appendingPathComponent("http.log").path
+        let header = "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tmethod\thost\turi\n"
+        try Data(header.utf8).write(to: URL(fileURLWithPath: path))
+        let source = FollowedLogsSource(paths: [path], start: .end, pollInterval: .milliseconds(20))
+        let scan = Scan(Scan.Configuration(index: try RulesWorld.index()))
+        let control = ScanControl()
+        let events = Mutex<[(ContinuousClock.Instant, String)]>([])
+        let positions = Mutex<[LogFollower.Position]>([])
+        let written = Mutex<ContinuousClock.Instant?>(nil)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) {
+            let line = "1772337600.5\tC1\t10.0.0.5\t5353\t60.1.1.99\t80\tGET\twww.unfiled.cn\t/\n"
+            if let handle = FileHandle(forWritingAtPath: path) {
+                handle.seekToEndOfFile()
+                handle.write(Data(line.utf8))
+                handle.closeFile()
+            }
+            written.withLock { $0 = .now }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(800)) { control.cancel() }
+        let result = scan.watch(
+            [source], control: control,
+            observer: Scan.Observer(
+                finding: { event in events.withLock { $0.append((.now, event.finding.host ?? "")) } },
+                checkpoint: { position in positions.withLock { $0.append(position) } }))
+        let seen = events.withLock { $0 }
+        #expect(seen.map(\.1) == ["www.unfiled.cn"])
+        if let at = seen.first?.0, let wrote = written.withLock({ $0 }) { #expect(at - wrote < .milliseconds(500)) }
+        #expect(positions.withLock { $0 }.last?.line == 3)
+        #expect(result.findings.count == 1 && result.inputs.first?.read == 1)
+    }
+
+    /// A new index takes over between batches; what the old one found stays.
+    @Test func aNewIndexTakesOverBetweenBatches() throws {
+        let first = try RulesWorld.index()
+        let second = try RulesWorld.index()
+        let source = ScanRunTests.MemorySource(
+            "memory", [[RulesWorld.seen("www.unfiled.cn", at: "60.1.1.99")]], waitsForCancel: true)
+        let control = ScanControl()
+        let scan = Scan(Scan.Configuration(index: first))
+        let refreshed = Mutex(0)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(150)) { scan.refresh(to: second) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(500)) { control.cancel() }
+        let result = scan.watch([source], control: control, observer: Scan.Observer(refresh: { _ in refreshed.withLock { $0 += 1 } }))
+        #expect(refreshed.withLock { $0 } == 1)
+        #expect(result.findings.of(.unfiledSite).count == 1)
     }
 }
