@@ -71,7 +71,7 @@ var targets: [Target] = [
         name: "BeianCLI",
         dependencies: [
             "BeianCore", "BeianRegistry", "BeianIndex", "BeianPackets", "BeianCapture", "BeianLogs", "BeianGeo", "BeianScan", "BeianReport",
-            "BeianHomepages", "BeianCrawler", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "BeianHomepages", "BeianCrawler", "BeianHistory", "BeianWatch", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
         ],
         swiftSettings: settings
@@ -87,6 +87,15 @@ var targets: [Target] = [
         ],
         swiftSettings: settings
     ),
+    .target(
+        name: "BeianHistory", dependencies: ["BeianCore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
+    .target(
+        name: "BeianWatch",
+        dependencies: [
+            "BeianCore", "BeianLogs", "BeianScan", "BeianReport", "BeianHistory", "BeianIndex",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+        ],
+        swiftSettings: settings),
     .target(name: "BeianTestSupport", dependencies: ["BeianCore", "BeianRegistry", "BeianIndex"], swiftSettings: settings),
 
     .testTarget(name: "BeianCoreTests", dependencies: ["BeianCore", "BeianTestSupport"], swiftSettings: settings),
@@ -109,6 +118,14 @@ var targets: [Target] = [
         dependencies: [
             "BeianScan", "BeianIndex", "BeianCore", "BeianGeo", "BeianCapture", "BeianHomepages", "BeianLogs", "BeianReport",
             "BeianTestSupport",
+        ],
+        swiftSettings: settings),
+    .testTarget(
+        name: "BeianWatchTests",
+        dependencies: [
+            "BeianWatch", "BeianHistory", "BeianScan", "BeianLogs", "BeianCore", "BeianIndex", "BeianTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ],
         swiftSettings: settings),
     .testTarget(name: "BeianLogsTests", dependencies: ["BeianLogs", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
@@ -136,6 +153,7 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
 ]
 
 // The benchmark suites pull in ordo-one/package-benchmark; ordinary builds skip them.

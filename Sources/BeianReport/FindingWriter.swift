@@ -47,6 +47,12 @@ public enum FindingWriter {
 
     /// One finding as a JSON line (the same layout as `jsonLines`).
     public static func json(_ f: Finding, times: TimeStyle = .utc, into out: inout JSONWriter) {
+        object(f, times: times, into: &out)
+        out.endLine()
+    }
+
+    /// One finding as a JSON object (as a value inside another document, or a line).
+    public static func object(_ f: Finding, times: TimeStyle = .utc, into out: inout JSONWriter) {
         func unit(_ name: StaticString, _ value: Finding.Unit?) {
             guard let value else { return }
             out.key(name)
@@ -80,7 +86,6 @@ public enum FindingWriter {
         out.member("site_number", f.siteNumber)
         out.member("sponsor_number", f.sponsorNumber)
         out.endObject()
-        out.endLine()
     }
 
     static let columns: [(en: String, zh: String)] = [
