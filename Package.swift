@@ -71,8 +71,8 @@ var targets: [Target] = [
         name: "BeianCLI",
         dependencies: [
             "BeianCore", "BeianRegistry", "BeianIndex", "BeianPackets", "BeianCapture", "BeianLogs", "BeianGeo", "BeianScan", "BeianReport",
-            "BeianHomepages", "BeianCrawler", "BeianHistory", "BeianWatch", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Crypto", package: "swift-crypto"),
+            "BeianHomepages", "BeianCrawler", "BeianHistory", "BeianWatch",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Crypto", package: "swift-crypto"),
         ],
         swiftSettings: settings
     ),
