@@ -123,7 +123,7 @@ var targets: [Target] = [
     .testTarget(
         name: "BeianWatchTests",
         dependencies: [
-            "BeianWatch", "BeianHistory", "BeianScan", "BeianLogs", "BeianCore", "BeianIndex", "BeianTestSupport",
+            "BeianWatch", "BeianHistory", "BeianScan", "BeianLogs", "BeianCore", "BeianIndex", "BeianGeo", "BeianTestSupport",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ],

@@ -53,13 +53,16 @@ public final class WatchStore: Sendable {
         public var inode: UInt64
         public var offset: Int64
         public var line: Int
+        /// A hash of the bytes before `offset`, to notice a file rewritten meanwhile.
+        public var witness: UInt64
 
-        public init(path: String, device: UInt64, inode: UInt64, offset: Int64, line: Int) {
+        public init(path: String, device: UInt64, inode: UInt64, offset: Int64, line: Int, witness: UInt64) {
             self.path = path
             self.device = device
             self.inode = inode
             self.offset = offset
             self.line = line
+            self.witness = witness
         }
     }
 
@@ -111,6 +114,7 @@ public final class WatchStore: Sendable {
                 table.column("path", .text).notNull()
                 table.column("offset", .integer).notNull()
                 table.column("line", .integer).notNull()
+                table.column("witness", .integer).notNull()
                 table.primaryKey(["device", "inode"])
             }
             try db.create(table: "outbox") { table in
@@ -168,7 +172,7 @@ public final class WatchStore: Sendable {
             try Row.fetchAll(db, sql: "SELECT * FROM position ORDER BY path").map { row in
                 Position(
                     path: row["path"], device: UInt64(bitPattern: row["device"]), inode: UInt64(bitPattern: row["inode"]),
-                    offset: row["offset"], line: row["line"])
+                    offset: row["offset"], line: row["line"], witness: UInt64(bitPattern: row["witness"]))
             }
         }
     }
@@ -204,12 +208,13 @@ public final class WatchStore: Sendable {
             for position in commit.positions {
                 try db.execute(
                     sql: """
-                        INSERT INTO position (device, inode, path, offset, line) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT(device, inode) DO UPDATE SET path = excluded.path, offset = excluded.offset, line = excluded.line
+                        INSERT INTO position (device, inode, path, offset, line, witness) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(device, inode) DO UPDATE SET path = excluded.path, offset = excluded.offset, line = excluded.line,
+                            witness = excluded.witness
                         """,
                     arguments: [
                         Int64(bitPattern: position.device), Int64(bitPattern: position.inode), position.path, position.offset,
-                        position.line,
+                        position.line, Int64(bitPattern: position.witness),
                     ])
             }
         }

@@ -30,13 +30,17 @@ public final class LogFollower {
         public var offset: Int64
         /// Lines read.
         public var line: Int
+        /// A hash of the bytes just before `offset` (0: not known): a file truncated and
+        /// written again past the offset while nobody watched shows other bytes there.
+        public var witness: UInt64
 
-        public init(path: String, device: UInt64, inode: UInt64, offset: Int64, line: Int) {
+        public init(path: String, device: UInt64, inode: UInt64, offset: Int64, line: Int, witness: UInt64 = 0) {
             self.path = path
             self.device = device
             self.inode = inode
             self.offset = offset
             self.line = line
+            self.witness = witness
         }
     }
 
@@ -85,6 +89,18 @@ public final class LogFollower {
         var lastGrowth = ContinuousClock.now
         /// The line reading started after (lines read before this run are not counted).
         var startLine = 0
+        /// The last bytes read (up to `witnessLength`), to notice a file truncated and written
+        /// again past where reading stood.
+        var seen: [UInt8] = []
+        static let witnessLength = 64
+
+        /// Whether the bytes before the read offset are still those read.
+        func stillHoldsWhatWasRead() -> Bool {
+            guard !seen.isEmpty, offset >= Int64(seen.count) else { return true }
+            var now = [UInt8](repeating: 0, count: seen.count)
+            let got = now.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(offset - Int64(seen.count))) }
+            return got == seen.count && now == seen
+        }
 
         init(path: String, key: FileKey, descriptor: Int32, offset: Int64, feed: LineFeed) {
             self.path = path
@@ -97,8 +113,10 @@ public final class LogFollower {
         deinit { close(descriptor) }
 
         var position: Position {
-            Position(
-                path: path, device: key.device, inode: key.inode, offset: offset - Int64(feed.pending.count), line: feed.lineNumber)
+            let end = offset - Int64(feed.pending.count)
+            return Position(
+                path: path, device: key.device, inode: key.inode, offset: end, line: feed.lineNumber,
+                witness: LogFollower.witness(of: descriptor, before: end))
         }
     }
 
@@ -198,11 +216,13 @@ public final class LogFollower {
         let key = FileKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
         if let tail = tails[key] {
             tail.path = path
-            // Truncated in place (copytruncate): read again from the start.
-            if Int64(info.st_size) < tail.offset {
+            // Truncated in place (copytruncate): read again from the start. A file truncated and
+            // written past where reading stood shows it by other bytes there.
+            if Int64(info.st_size) < tail.offset || !tail.stillHoldsWhatWasRead() {
                 note(path, "truncated: read again from its start")
                 tail.offset = 0
                 tail.feed.dropPending()
+                tail.seen = []
             }
             return key
         }
@@ -233,11 +253,14 @@ public final class LogFollower {
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { continue }
             let tail = Tail(path: path, key: key, descriptor: descriptor, offset: 0, feed: LineFeed(path: path, options: options))
-            // A file shorter than the position was truncated since: from its start.
-            if Int64(info.st_size) >= position.offset {
-                prime(tail, upTo: position.offset, line: position.line)
-            } else {
+            // A file shorter than the position, or holding other bytes before it, was truncated
+            // (and written again) since: read from its start.
+            if Int64(info.st_size) < position.offset {
                 note(path, "shorter than where reading stopped: read again from its start")
+            } else if position.witness != 0 && Self.witness(of: descriptor, before: position.offset) != position.witness {
+                note(path, "rewritten since reading stopped: read again from its start")
+            } else {
+                prime(tail, upTo: position.offset, line: position.line)
             }
             tails[key] = tail
             return
@@ -259,6 +282,11 @@ public final class LogFollower {
         tail.feed.startFresh(atLine: line)
         tail.startLine = line
         tail.offset = offset
+        // The bytes before the offset, to notice the file truncated and written again past it.
+        let witness = Int(min(offset, Int64(Tail.witnessLength)))
+        var seen = [UInt8](repeating: 0, count: witness)
+        let read = seen.withUnsafeMutableBytes { pread(tail.descriptor, $0.baseAddress, witness, off_t(offset - Int64(witness))) }
+        tail.seen = read == witness ? seen : []
     }
 
     /// Reads what is new in `tail`'s file, at most `maximumReadPerPoll` bytes; gives the
@@ -273,6 +301,14 @@ public final class LogFollower {
             guard got > 0 else { break }
             tail.offset += Int64(got)
             total += got
+            let keep = min(got, Tail.witnessLength)
+            buffer.withUnsafeBytes { bytes in
+                if keep == Tail.witnessLength {
+                    tail.seen = Array(bytes[(got - keep)..<got])
+                } else {
+                    tail.seen = Array((tail.seen + bytes[(got - keep)..<got]).suffix(Tail.witnessLength))
+                }
+            }
             buffer.withUnsafeBytes { tail.feed.feed(UnsafeRawBufferPointer(rebasing: $0[..<got]), into: &observations) }
             if tail.feed.failed {
                 if let failure = tail.feed.tally.report.failure { note(tail.path, failure.reason) }
@@ -293,6 +329,25 @@ public final class LogFollower {
 
     private func note(_ path: String, _ message: String) {
         if notes.count < InputReport.maximumIssues { notes.append(InputReport.Issue(file: path, position: nil, message: message)) }
+    }
+
+    /// Bytes before an offset that a position's witness covers.
+    static let witnessLength = 64
+
+    /// FNV-1a of the `witnessLength` bytes (or fewer, at a file's start) before `offset`; 0 for
+    /// none.
+    static func witness(of descriptor: Int32, before offset: Int64) -> UInt64 {
+        let length = Int(min(offset, Int64(witnessLength)))
+        guard length > 0 else { return 0 }
+        var bytes = [UInt8](repeating: 0, count: length)
+        let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, length, off_t(offset - Int64(length))) }
+        guard got == length else { return 0 }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01B3
+        }
+        return hash == 0 ? 1 : hash
     }
 
     /// Newlines in the first `length` bytes of a file.

@@ -104,7 +104,8 @@ public final class Watcher {
         var sources = interfaces
         if !paths.isEmpty {
             let saved = try store.positions().map {
-                LogFollower.Position(path: $0.path, device: $0.device, inode: $0.inode, offset: $0.offset, line: $0.line)
+                LogFollower.Position(
+                    path: $0.path, device: $0.device, inode: $0.inode, offset: $0.offset, line: $0.line, witness: $0.witness)
             }
             sources.append(FollowedLogsSource(paths: paths, options: settings.logs, start: settings.start, positions: saved))
         }
@@ -123,7 +124,8 @@ public final class Watcher {
             },
             checkpoint: { [unowned self] position in
                 positions["\(position.device)/\(position.inode)"] = WatchStore.Position(
-                    path: position.path, device: position.device, inode: position.inode, offset: position.offset, line: position.line)
+                    path: position.path, device: position.device, inode: position.inode, offset: position.offset, line: position.line,
+                    witness: position.witness)
             },
             tick: { [unowned self] in
                 tick()
