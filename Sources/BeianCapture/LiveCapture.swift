@@ -8,7 +8,7 @@ import Synchronization
 #endif
 
 /// Packets from a network interface through libpcap: snap length, kernel buffer size,
-/// immediate mode, a BPF filter, nanosecond timestamps. libpcap's receive and drop counters
+/// immediate mode or a buffer timeout, a BPF filter, nanosecond timestamps. libpcap's receive and drop counters
 /// are reported on demand and at the end.
 public final class LiveCapture: @unchecked Sendable {
     // Safe to share: the handle is used by the thread in `run` only; `stop()` only sets an
@@ -17,7 +17,12 @@ public final class LiveCapture: @unchecked Sendable {
     public struct Settings: Sendable {
         public var snapLength: Int32 = 262_144
         public var bufferSize: Int32 = 64 << 20
-        public var immediate = true
+        /// Packets handed over one by one as they come (lowest latency, a wakeup per packet);
+        /// off, the kernel hands them over in blocks, at the latest after `bufferTimeout`.
+        public var immediate = false
+        /// The longest a packet waits in the kernel for its block to be handed over, in
+        /// milliseconds (without immediate mode).
+        public var bufferTimeout: Int32 = 20
         public var promiscuous = true
         /// A BPF filter (tcpdump syntax), nil for every packet.
         public var filter: String?
@@ -55,7 +60,7 @@ public final class LiveCapture: @unchecked Sendable {
         pcap_set_buffer_size(handle, settings.bufferSize)
         pcap_set_immediate_mode(handle, settings.immediate ? 1 : 0)
         pcap_set_promisc(handle, settings.promiscuous ? 1 : 0)
-        pcap_set_timeout(handle, 100)
+        pcap_set_timeout(handle, settings.bufferTimeout)
         _ = pcap_set_tstamp_precision(handle, Int32(PCAP_TSTAMP_PRECISION_NANO))
         let status = pcap_activate(handle)
         if status < 0 {
@@ -122,6 +127,7 @@ public final class LiveCapture: @unchecked Sendable {
         try withoutActuallyEscaping(body) { (body) throws(InputError) in
             let receiver = Receiver(link: link, body: body)
             let context = Unmanaged.passUnretained(receiver).toOpaque().assumingMemoryBound(to: UInt8.self)
+            var hadPackets = false
             while !stopping.load(ordering: .relaxed) {
                 var batch = Self.dispatchBatch
                 if let limit = settings.packetLimit {
@@ -134,7 +140,7 @@ public final class LiveCapture: @unchecked Sendable {
                     guard left > .zero else { break }
                     wait = min(wait, left)
                 }
-                if descriptor >= 0 {
+                if descriptor >= 0 && !hadPackets {
                     var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
                     let milliseconds = Int32(clamping: wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
                     _ = poll(&poller, 1, max(1, milliseconds))
@@ -147,6 +153,8 @@ public final class LiveCapture: @unchecked Sendable {
                     }, context)
                 if status == PCAP_ERROR_BREAK { break }
                 if status < 0 { throw InputError(.readFailed, file: interface, String(cString: pcap_geterr(handle))) }
+                // While packets come, they are taken without waiting on the descriptor first.
+                hadPackets = status > 0
                 if descriptor < 0 && status == 0 { usleep(10_000) }  // no descriptor to wait on
                 tick()
             }

@@ -294,15 +294,18 @@ public struct Judge {
         changed.append(slot)
     }
 
-    /// The findings made and the findings updated since the last call, each once, in the
-    /// order they were made or first updated.
-    public mutating func takeChanges() -> (made: [Finding], updated: [Finding]) {
+    /// The findings made and (with `updates`) the findings updated since the last call, each
+    /// once, in the order they were made or first updated. Without `updates`, the updates wait
+    /// for a later call (a finding touched by every batch is then copied once per call, not
+    /// once per batch).
+    public mutating func takeChanges(updates: Bool = true) -> (made: [Finding], updated: [Finding]) {
         let made = entries[handedOut...].map(\.finding)
+        handedOut = entries.count
+        changeMarks.append(contentsOf: repeatElement(false, count: entries.count - changeMarks.count))
+        guard updates else { return (made, []) }
         let updated = changed.map { entries[$0].finding }
         for slot in changed { changeMarks[slot] = false }
         changed.removeAll(keepingCapacity: true)
-        handedOut = entries.count
-        changeMarks.append(contentsOf: repeatElement(false, count: entries.count - changeMarks.count))
         return (made, updated)
     }
 

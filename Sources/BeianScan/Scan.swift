@@ -12,8 +12,9 @@ import Synchronization
 /// aggregated by kind, independent domain and address. The batch scan, `watch` and the
 /// check service all start one of these; a command only parses options and wires it.
 ///
-/// Findings leave a run two ways: as events while it runs (a finding made, a finding
-/// updated — coalesced per batch of observations), when an observer asks for them; and as
+/// Findings leave a run two ways: as events while it runs (a finding made, as soon as the
+/// batch that made it is judged; a finding updated, coalesced until the end of an input or a
+/// tick of `watch`), when an observer asks for them; and as
 /// the final aggregate in `ScanResult`, after the end-of-input pass (empty shells and
 /// over-reported access records over the declared coverage).
 ///
@@ -259,7 +260,7 @@ final class RunState: SourceSink {
         result.observations += observations.count
         for observation in observations { judge.judge(observation) }
         if collectsHosts { collect(observations) }
-        publishChanges()
+        publishChanges(updates: false)
     }
 
     func take(_ page: CrawledPage, judgement: HomepageJudgement?) {
@@ -272,7 +273,7 @@ final class RunState: SourceSink {
         if let finding = judgement?.finding(of: page), configuration.rules.scope.admits(provider: finding.provider) {
             judge.add(finding, nanoseconds: (page.date?.secondsSince1970 ?? 0) * 1_000_000_000)
         }
-        publishChanges()
+        publishChanges(updates: false)
     }
 
     func take(_ certificate: CrawledCertificate) {
@@ -280,7 +281,7 @@ final class RunState: SourceSink {
     }
 
     func checkpoint(_ position: LogFollower.Position) {
-        publishChanges()
+        publishChanges(updates: false)
         observer.checkpoint?(position)
     }
 
@@ -291,15 +292,16 @@ final class RunState: SourceSink {
                 source: current.name, position: current.position, sources: sizes.count, bytes: doneBytes + progress.bytes,
                 totalBytes: totalBytes, observations: result.observations, findings: judge.findingCount, counters: progress.counters,
                 seconds: (ContinuousClock.now - started).seconds))
-        publishChanges()
+        publishChanges(updates: false)
     }
 
     // MARK: The run's steps
 
-    /// Hands the findings made and updated since the last call to the observer.
-    func publishChanges() {
+    /// Hands the findings made (and, with `updates`, updated) since the last call to the
+    /// observer. Updates wait for the end of an input, a checkpoint, a tick.
+    func publishChanges(updates: Bool = true) {
         guard let report = observer.finding else { return }
-        let (made, updated) = judge.takeChanges()
+        let (made, updated) = judge.takeChanges(updates: updates)
         for finding in made { report(.made(finding)) }
         for finding in updated { report(.updated(finding)) }
     }

@@ -163,6 +163,9 @@ public final class InterfaceSource: ScanSource {
     private let configuration: PacketDecoder.Configuration
     /// Observations held before they are handed on, at most.
     static let batchLimit = 4096
+    /// How long observations are held at most before they are handed on (a batch per packet
+    /// would cost more than judging).
+    static let handOnInterval: Duration = .milliseconds(20)
 
     public init(interface: String, settings: LiveCapture.Settings, configuration: PacketDecoder.Configuration = .init()) {
         name = interface
@@ -184,7 +187,10 @@ public final class InterfaceSource: ScanSource {
         var decoder = PacketDecoder(configuration: configuration)
         decoder.begin(file: name)
         var counter = PacketsWithObservations()
+        var lastHandOn = ContinuousClock.now
+        var lastProgress = ContinuousClock.now
         func handOn() {
+            lastHandOn = .now
             guard !decoder.observations.isEmpty else { return }
             counter.count(decoder.observations)
             sink.take(decoder.observations)
@@ -197,8 +203,14 @@ public final class InterfaceSource: ScanSource {
                     if decoder.observations.count >= Self.batchLimit { handOn() }
                 },
                 tick: {
-                    handOn()
-                    sink.progress(SourceProgress(source: name, bytes: 0, counters: capture.counters.tally))
+                    // Observations wait at most `handOnInterval`; progress (and libpcap's
+                    // counters, a system call) at most every tick.
+                    let now = ContinuousClock.now
+                    if now - lastHandOn >= Self.handOnInterval { handOn() }
+                    if now - lastProgress >= LiveCapture.tickInterval {
+                        lastProgress = now
+                        sink.progress(SourceProgress(source: name, bytes: 0, counters: capture.counters.tally))
+                    }
                 })
         } catch {
             report.failure = error

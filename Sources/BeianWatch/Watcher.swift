@@ -64,6 +64,9 @@ public final class Watcher {
     private var positions: [String: WatchStore.Position] = [:]
     private var sequence: Int64 = 0
     private var lastSummary = ContinuousClock.now
+    private var lastCommit = ContinuousClock.now
+    /// How often counts and positions are written when nothing new came.
+    static let persistInterval: Duration = .seconds(1)
     private var lastIndexCheck = ContinuousClock.now
     private var indexIdentity: FileIdentity?
     private var counters: [String: InputReport.Tally] = [:]
@@ -150,8 +153,16 @@ public final class Watcher {
     // MARK: Each tick
 
     private func tick() {
-        commit()
+        // New findings are committed (and their events written) at once; counts, times and
+        // followed files' positions of findings already reported, at least every
+        // `persistInterval` (all in the same transactions, so that they stay consistent).
         let now = ContinuousClock.now
+        if pending.keys.contains(where: { reported[$0] == nil }) || now - lastCommit >= Self.persistInterval
+            || !grown.isEmpty && now - lastCommit >= .seconds(1)
+        {
+            lastCommit = now
+            commit()
+        }
         if now - lastSummary >= settings.summaryInterval {
             lastSummary = now
             summary()

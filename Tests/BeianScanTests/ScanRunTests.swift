@@ -61,12 +61,13 @@ import Testing
         let result = Scan(try configuration()).run(
             [MemorySource("memory", batches)], observer: Scan.Observer(finding: { events.append($0) }))
         #expect(result.findings.count == 2)
-        // Each finding made once, before any update of it; updated once per batch that touched it.
+        // Each finding made once, as soon as its batch is judged; its updates coalesced until the
+        // end of the input (a watch's tick).
         let made = events.compactMap { if case .made(let f) = $0 { f } else { nil } }
         #expect(made.map(\.kind).sorted() == [.unfiledSite, .accessUnderReported].sorted())
         let updates = events.compactMap { if case .updated(let f) = $0 { f } else { nil } }
-        #expect(updates.map(\.kind) == [.unfiledSite, .unfiledSite])
-        #expect(updates.map(\.count) == [2, 3])
+        #expect(updates.map(\.kind) == [.unfiledSite])
+        #expect(updates.map(\.count) == [3])
         // The last state events gave of each finding is the aggregate's.
         var last: [String: Finding] = [:]
         for event in events { last["\(event.finding.kind) \(event.finding.address ?? "")"] = event.finding }
