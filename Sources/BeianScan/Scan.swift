@@ -140,6 +140,8 @@ public struct ScanProgress: Sendable {
     public var findings: Int
     /// A live source's counters (libpcap's).
     public var counters: InputReport.Tally
+    /// What happened to the source since its last progress (a followed path gone…).
+    public var notes: [InputReport.Issue]
     /// Seconds since the run started.
     public var seconds: Double
 }
@@ -291,7 +293,7 @@ final class RunState: SourceSink {
             ScanProgress(
                 source: current.name, position: current.position, sources: sizes.count, bytes: doneBytes + progress.bytes,
                 totalBytes: totalBytes, observations: result.observations, findings: judge.findingCount, counters: progress.counters,
-                seconds: (ContinuousClock.now - started).seconds))
+                notes: progress.notes, seconds: (ContinuousClock.now - started).seconds))
         publishChanges(updates: false)
     }
 

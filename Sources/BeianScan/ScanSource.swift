@@ -53,11 +53,15 @@ public struct SourceProgress: Sendable {
     public var bytes: Int64
     /// Counters a live source keeps (libpcap's received and dropped packets).
     public var counters: InputReport.Tally
+    /// What happened to the source since the last progress, for an operator (a followed path
+    /// gone, a file truncated).
+    public var notes: [InputReport.Issue]
 
-    public init(source: String, bytes: Int64, counters: InputReport.Tally = InputReport.Tally()) {
+    public init(source: String, bytes: Int64, counters: InputReport.Tally = InputReport.Tally(), notes: [InputReport.Issue] = []) {
         self.source = source
         self.bytes = bytes
         self.counters = counters
+        self.notes = notes
     }
 }
 
@@ -260,15 +264,17 @@ public final class FollowedLogsSource: ScanSource {
         var report = InputReport(input: name, source: .log, unit: "lines")
         report.format = "followed"
         var lastProgress = ContinuousClock.now
+        var told = 0
         while !control.isCancelled {
             let progressed = follower.poll { observations, position in
                 if !observations.isEmpty { sink.take(observations) }
                 sink.checkpoint(position)
             }
             let now = ContinuousClock.now
-            if !progressed || now - lastProgress >= LiveCapture.tickInterval {
+            if !progressed || now - lastProgress >= LiveCapture.tickInterval || follower.notes.count > told {
                 lastProgress = now
-                sink.progress(SourceProgress(source: name, bytes: 0))
+                sink.progress(SourceProgress(source: name, bytes: 0, notes: Array(follower.notes[told...])))
+                told = follower.notes.count
             }
             if !progressed { Thread.sleep(forTimeInterval: pollInterval.seconds) }
         }

@@ -119,6 +119,7 @@ public final class Watcher {
             },
             progress: { [unowned self] progress in
                 if !progress.counters.isEmpty { counters[progress.source] = progress.counters }
+                for note in progress.notes { log("\(note)") }
             },
             input: { [unowned self] event in
                 if case .finished(let report) = event, let failure = report.failure, !control.isCancelled {
