@@ -83,21 +83,35 @@ import Testing
         let arguments = common(index: index, logs: logs, state: state, events: events)
         let errors = directory.appendingPathComponent("watch.err")
 
-        let first = try start(arguments, errors: errors)
-        Thread.sleep(forTimeInterval: 1)
-        let half = lines.count / 2
+        // Three runs: the first two killed with SIGKILL at a random moment of their burst,
+        // the last stopped when every line is in.
         var written = 0
-        while written < half {
-            try append(lines[written..<min(half, written + 15)], to: log)
-            written = min(half, written + 15)
-            Thread.sleep(forTimeInterval: 0.03)
+        for round in 0..<3 {
+            let watch = try start(arguments, errors: errors)
+            Thread.sleep(forTimeInterval: 1)
+            let end = round == 2 ? lines.count : min(lines.count, written + lines.count / 3)
+            let killAt = written + Int.random(in: 1..<max(2, end - written))
+            while written < end {
+                let next = min(end, written + 15)
+                try append(lines[written..<next], to: log)
+                written = next
+                Thread.sleep(forTimeInterval: 0.02)
+                if round < 2 && written >= killAt {
+                    stop(watch, signal: SIGKILL)
+                    break
+                }
+            }
+            if round < 2 {
+                if watch.isRunning { stop(watch, signal: SIGKILL) }
+                // What was appended while it was down comes with the next run.
+                try append(lines[written..<end], to: log)
+                written = end
+            } else {
+                Thread.sleep(forTimeInterval: 3)
+                stop(watch)
+                #expect(watch.terminationStatus == 0, "\((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
+            }
         }
-        stop(first, signal: SIGKILL)  // in the middle of the burst: some lines judged, some not
-        try append(lines[half...], to: log)
-        let second = try start(arguments, errors: errors)
-        Thread.sleep(forTimeInterval: 3)
-        stop(second)
-        #expect(second.terminationStatus == 0, "\((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
 
         let seen = try self.events(events)
         let numbers = seen.compactMap { $0["seq"] as? Int }
