@@ -28,17 +28,14 @@ b=beianbw1
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
-    ip link del "$a" 2> /dev/null || true
+    veth_down "$a"
     rm -rf "$work"
 }
 trap cleanup EXIT
-[ "$(id -u)" = 0 ] || { echo "watch.sh: needs root (a veth pair)" >&2; exit 1; }
-ip link del "$a" 2> /dev/null || true
-ip link add "$a" type veth peer name "$b"
-sysctl -qw "net.ipv6.conf.$a.disable_ipv6=1" "net.ipv6.conf.$b.disable_ipv6=1" || true
-ip link set "$a" mtu 9000 up
-ip link set "$b" mtu 9000 up
-sleep 1
+# shellcheck source=Conformance/veth.sh
+. Conformance/veth.sh
+veth_usable || { echo "watch.sh: needs root, tcpreplay and iproute2 (a veth pair)" >&2; exit 1; }
+veth_up "$a" "$b"
 "$beian" index build "$sample"/registry/xml/*.xml -o "$work/sample.beianidx" > /dev/null 2>&1
 "$beian" index build "$province"/registry/xml/*.xml -o "$work/province.beianidx" > /dev/null 2>&1
 

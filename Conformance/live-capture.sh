@@ -10,26 +10,21 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 beian="${1:-$root/.build/debug/beian}"
 capture="${2:-$root/Datasets/sample/traffic/access-link.pcap}"
 work="$(mktemp -d)"
+# shellcheck source=Conformance/veth.sh
+. "$root/Conformance/veth.sh"
 a=beianrp0
 b=beianrp1
 cleanup() {
-    ip link del "$a" 2> /dev/null || true
+    veth_down "$a"
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" != 0 ] || ! command -v tcpreplay > /dev/null || ! command -v ip > /dev/null; then
+if ! veth_usable; then
     echo "live capture test: needs root, tcpreplay and iproute2; skipped" >&2
     exit 0
 fi
-ip link del "$a" 2> /dev/null || true
-ip link add "$a" type veth peer name "$b"
-# No IPv6 on the pair: the kernel's own neighbour discovery would add packets.
-sysctl -qw "net.ipv6.conf.$a.disable_ipv6=1" "net.ipv6.conf.$b.disable_ipv6=1" || true
-# Frames with VLAN, QinQ or MPLS headers exceed 1,514 bytes: a large MTU lets them through.
-ip link set "$a" mtu 9000 up
-ip link set "$b" mtu 9000 up
-sleep 1
+veth_up "$a" "$b"
 
 packets=$("$beian" extract --threads 1 "$capture" 2>&1 > "$work/file.jsonl" | sed -n 's/.*: \([0-9]*\) packets.*/\1/p' | head -1)
 "$beian" extract --interface "$b" --packets "$packets" --duration 60 > "$work/live.jsonl" 2> "$work/live.err" &

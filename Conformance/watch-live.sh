@@ -12,26 +12,23 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 beian="${1:-$root/.build/debug/beian}"
 sample="$root/Datasets/sample"
 work="$(mktemp -d)"
+# shellcheck source=Conformance/veth.sh
+. "$root/Conformance/veth.sh"
 a=beianwt0
 b=beianwt1
 watcher=""
 cleanup() {
     [ -n "$watcher" ] && kill "$watcher" 2> /dev/null || true
-    ip link del "$a" 2> /dev/null || true
+    veth_down "$a"
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" != 0 ] || ! command -v tcpreplay > /dev/null || ! command -v ip > /dev/null; then
+if ! veth_usable; then
     echo "watch live test: needs root, tcpreplay and iproute2; skipped" >&2
     exit 0
 fi
-ip link del "$a" 2> /dev/null || true
-ip link add "$a" type veth peer name "$b"
-sysctl -qw "net.ipv6.conf.$a.disable_ipv6=1" "net.ipv6.conf.$b.disable_ipv6=1" || true
-ip link set "$a" mtu 9000 up
-ip link set "$b" mtu 9000 up
-sleep 1
+veth_up "$a" "$b"
 
 index="$work/sample.beianidx"
 "$beian" index build "$sample"/registry/xml/*.xml -o "$index" > /dev/null 2>&1

@@ -180,19 +180,36 @@ struct ThreadOptions: ParsableArguments {
     var count: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
 }
 
-/// A live capture through libpcap.
-struct LiveOptions: ParsableArguments {
-    @Option(help: "Capture live from this network interface (until interrupted, --packets or --duration).")
-    var interface: String?
-
-    @Option(help: "A BPF filter for --interface (tcpdump syntax).")
+/// How libpcap captures: filter, snap length, kernel buffer.
+struct CaptureOptions: ParsableArguments {
+    @Option(help: "A BPF filter for the interfaces (tcpdump syntax).")
     var filter: String?
 
     @Option(help: "Bytes kept of each live packet.")
     var snaplen: Int32 = 262_144
 
-    @Option(help: "The kernel buffer of --interface, in MiB.")
+    @Option(help: "The kernel buffer of each interface, in MiB.")
     var bufferSize: Int32 = 64
+
+    func validate() throws {
+        guard snaplen >= 64, bufferSize >= 1, bufferSize <= 4096 else { throw ValidationError("--snaplen ≥ 64, --buffer-size 1…4096 MiB") }
+    }
+
+    var settings: LiveCapture.Settings {
+        var settings = LiveCapture.Settings()
+        settings.filter = filter
+        settings.snapLength = snaplen
+        settings.bufferSize = bufferSize << 20
+        return settings
+    }
+}
+
+/// A live capture through libpcap, until interrupted or a limit.
+struct LiveOptions: ParsableArguments {
+    @Option(help: "Capture live from this network interface (until interrupted, --packets or --duration).")
+    var interface: String?
+
+    @OptionGroup var capture: CaptureOptions
 
     @Option(help: "Stop a live capture after this many packets.")
     var packets: UInt64?
@@ -201,17 +218,13 @@ struct LiveOptions: ParsableArguments {
     var duration: Double?
 
     func validate() throws {
-        guard snaplen >= 64, bufferSize >= 1, bufferSize <= 4096 else { throw ValidationError("--snaplen ≥ 64, --buffer-size 1…4096 MiB") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
     }
 
     /// The live source these options ask for, if any.
     func source(decoding: PacketDecoder.Configuration) -> InterfaceSource? {
         guard let interface else { return nil }
-        var settings = LiveCapture.Settings()
-        settings.filter = filter
-        settings.snapLength = snaplen
-        settings.bufferSize = bufferSize << 20
+        var settings = capture.settings
         settings.packetLimit = packets
         settings.duration = duration
         return InterfaceSource(interface: interface, settings: settings, configuration: decoding)

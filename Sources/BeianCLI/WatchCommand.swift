@@ -34,14 +34,7 @@ struct WatchCommand: ParsableCommand {
     @Option(name: .customLong("interface"), help: "A network interface to capture from (repeatable).")
     var interfaces: [String] = []
 
-    @Option(help: "A BPF filter for the interfaces (tcpdump syntax).")
-    var filter: String?
-
-    @Option(help: "Bytes kept of each live packet.")
-    var snaplen: Int32 = 262_144
-
-    @Option(help: "The kernel buffer of each interface, in MiB.")
-    var bufferSize: Int32 = 64
+    @OptionGroup var capture: CaptureOptions
 
     @Option(name: .customLong("follow"), help: "A log file or a directory of logs to follow (repeatable).", completion: .file())
     var follow: [String] = []
@@ -71,7 +64,6 @@ struct WatchCommand: ParsableCommand {
 
     func validate() throws {
         guard !interfaces.isEmpty || !follow.isEmpty else { throw ValidationError("give at least one --interface or --follow") }
-        guard snaplen >= 64, bufferSize >= 1, bufferSize <= 4096 else { throw ValidationError("--snaplen ≥ 64, --buffer-size 1…4096 MiB") }
         guard updateInterval >= 0, summaryInterval >= 1 else { throw ValidationError("--update-interval ≥ 0, --summary-interval ≥ 1") }
         if webhook != nil && state == nil { throw ValidationError("--webhook needs --state (undelivered events are kept there)") }
         if let webhook, !(webhook.hasPrefix("http://") || webhook.hasPrefix("https://")) {
@@ -103,10 +95,7 @@ struct WatchCommand: ParsableCommand {
         let watcher = try Watcher(
             configuration: configuration, indexPath: index.index, store: store, events: eventLog, webhook: webhook, settings: settings,
             log: log)
-        var live = LiveCapture.Settings()
-        live.filter = filter
-        live.snapLength = snaplen
-        live.bufferSize = bufferSize << 20
+        let live = capture.settings
         let sources: [any ScanSource] = interfaces.map {
             ResilientInterfaceSource(interface: $0, settings: live, configuration: decoding.configuration, log: log)
         }

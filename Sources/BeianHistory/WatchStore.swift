@@ -1,3 +1,4 @@
+public import BeianCore
 import Foundation
 internal import GRDB
 
@@ -47,24 +48,7 @@ public final class WatchStore: Sendable {
     }
 
     /// Where a followed file was read to.
-    public struct Position: Sendable, Hashable {
-        public var path: String
-        public var device: UInt64
-        public var inode: UInt64
-        public var offset: Int64
-        public var line: Int
-        /// A hash of the bytes before `offset`, to notice a file rewritten meanwhile.
-        public var witness: UInt64
-
-        public init(path: String, device: UInt64, inode: UInt64, offset: Int64, line: Int, witness: UInt64) {
-            self.path = path
-            self.device = device
-            self.inode = inode
-            self.offset = offset
-            self.line = line
-            self.witness = witness
-        }
-    }
+    public typealias Position = FilePosition
 
     /// An event in the outbox: its number and its JSON line.
     public struct Event: Sendable, Hashable {

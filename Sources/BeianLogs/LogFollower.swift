@@ -21,28 +21,7 @@ public import BeianCore
 /// Not thread-safe: one thread polls.
 public final class LogFollower {
     /// Where reading of one file stands.
-    public struct Position: Sendable, Hashable, Codable {
-        /// The name the file had when last seen.
-        public var path: String
-        public var device: UInt64
-        public var inode: UInt64
-        /// Bytes of complete lines read.
-        public var offset: Int64
-        /// Lines read.
-        public var line: Int
-        /// A hash of the bytes just before `offset` (0: not known): a file truncated and
-        /// written again past the offset while nobody watched shows other bytes there.
-        public var witness: UInt64
-
-        public init(path: String, device: UInt64, inode: UInt64, offset: Int64, line: Int, witness: UInt64 = 0) {
-            self.path = path
-            self.device = device
-            self.inode = inode
-            self.offset = offset
-            self.line = line
-            self.witness = witness
-        }
-    }
+    public typealias Position = FilePosition
 
     /// Where files that exist when following starts are read from, when no position is known
     /// for them: their end (only what is appended from now on, like `tail -F`) or their start.

@@ -106,10 +106,7 @@ public final class Watcher {
     public func run(interfaces: [any ScanSource], follow paths: [String], control: ScanControl) throws -> ScanResult {
         var sources = interfaces
         if !paths.isEmpty {
-            let saved = try store.positions().map {
-                LogFollower.Position(
-                    path: $0.path, device: $0.device, inode: $0.inode, offset: $0.offset, line: $0.line, witness: $0.witness)
-            }
+            let saved = try store.positions()
             sources.append(FollowedLogsSource(paths: paths, options: settings.logs, start: settings.start, positions: saved))
         }
         let observer = Scan.Observer(
@@ -127,9 +124,7 @@ public final class Watcher {
                 }
             },
             checkpoint: { [unowned self] position in
-                positions["\(position.device)/\(position.inode)"] = WatchStore.Position(
-                    path: position.path, device: position.device, inode: position.inode, offset: position.offset, line: position.line,
-                    witness: position.witness)
+                positions["\(position.device)/\(position.inode)"] = position
             },
             tick: { [unowned self] in
                 tick()

@@ -1,0 +1,25 @@
+/// Where reading of a followed file stands: which file (device and inode, and the name it had),
+/// bytes of complete lines read, lines read, and a witness of the bytes before the offset —
+/// what a watcher keeps to resume after a restart.
+public struct FilePosition: Sendable, Hashable, Codable {
+    /// The name the file had when last seen.
+    public var path: String
+    public var device: UInt64
+    public var inode: UInt64
+    /// Bytes of complete lines read.
+    public var offset: Int64
+    /// Lines read.
+    public var line: Int
+    /// A hash of the bytes just before `offset` (0: not known): a file truncated and
+    /// written again past the offset while nobody watched shows other bytes there.
+    public var witness: UInt64
+
+    public init(path: String, device: UInt64, inode: UInt64, offset: Int64, line: Int, witness: UInt64 = 0) {
+        self.path = path
+        self.device = device
+        self.inode = inode
+        self.offset = offset
+        self.line = line
+        self.witness = witness
+    }
+}
