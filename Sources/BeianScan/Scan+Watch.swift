@@ -1,8 +1,8 @@
 import BeianCapture
 public import BeianCore
-public import BeianHomepages
+import BeianHomepages
 public import BeianIndex
-public import BeianLogs
+import BeianLogs
 import Foundation
 import Synchronization
 

@@ -17,6 +17,16 @@ import Testing
         )
     }
 
+    /// A `logs` folder in `directory` holding an `ssl.log` with the sample's header only.
+    func followedLog(in directory: URL) throws -> (logs: URL, log: String, header: String, lines: [String]) {
+        let logs = directory.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let log = logs.appendingPathComponent("ssl.log").path
+        let (header, lines) = try sslLog()
+        try Data(header.utf8).write(to: URL(fileURLWithPath: log))
+        return (logs, log, header, lines)
+    }
+
     func append(_ lines: ArraySlice<String>, to path: String) throws {
         let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.seekToEnd()
@@ -29,7 +39,7 @@ import Testing
         let process = Process()
         process.executableURL = Tool.productsDirectory.appendingPathComponent("beian")
         process.arguments = ["watch"] + arguments
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: errors)
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -72,11 +82,7 @@ import Testing
     /// event numbers rising without a gap or a repeat.
     @Test func killedInABurstAndStartedAgainLosesAndRepeatsNothing() throws {
         let directory = try Fixtures.temporaryDirectory()
-        let logs = directory.appendingPathComponent("logs")
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        let log = logs.appendingPathComponent("ssl.log").path
-        let (header, lines) = try sslLog()
-        try Data(header.utf8).write(to: URL(fileURLWithPath: log))
+        let (logs, log, header, lines) = try followedLog(in: directory)
         let index = try ScanCommandTests().index()
         let state = directory.appendingPathComponent("state")
         let events = directory.appendingPathComponent("events.jsonl").path
@@ -128,11 +134,7 @@ import Testing
     /// the watch goes on judging with the index it had.
     @Test func aDamagedIndexIsRefusedAndJudgingGoesOn() throws {
         let directory = try Fixtures.temporaryDirectory()
-        let logs = directory.appendingPathComponent("logs")
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        let log = logs.appendingPathComponent("ssl.log").path
-        let (header, lines) = try sslLog()
-        try Data(header.utf8).write(to: URL(fileURLWithPath: log))
+        let (logs, log, _, lines) = try followedLog(in: directory)
         let built = try ScanCommandTests().index()
         let index = directory.appendingPathComponent("live.beianidx").path
         try FileManager.default.copyItem(atPath: built, toPath: index)
@@ -193,11 +195,7 @@ import Testing
             port = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? ""
         }
         #expect(!port.isEmpty)
-        let logs = directory.appendingPathComponent("logs")
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        let log = logs.appendingPathComponent("ssl.log").path
-        let (header, lines) = try sslLog()
-        try Data(header.utf8).write(to: URL(fileURLWithPath: log))
+        let (logs, log, _, lines) = try followedLog(in: directory)
         let events = directory.appendingPathComponent("events.jsonl").path
         let errors = directory.appendingPathComponent("watch.err")
         let watch = try start(
