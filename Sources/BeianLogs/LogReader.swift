@@ -97,10 +97,11 @@ struct LineFeed {
     /// Whether the format is known.
     var started: Bool { parser != nil }
 
-    /// Reads the complete lines of `chunk` (after what is pending); calls `handOn` whenever
-    /// `observations` reaches `every`.
+    /// Reads the complete lines of `chunk` (after what is pending); hands `observations` to
+    /// `handOn` whenever they reach `every` (it takes them and leaves the array empty).
     mutating func feed(
-        _ chunk: UnsafeRawBufferPointer, into observations: inout [Observation], every: Int = .max, _ handOn: () -> Void = {}
+        _ chunk: UnsafeRawBufferPointer, into observations: inout [Observation], every: Int = .max,
+        _ handOn: (inout [Observation]) -> Void = { _ in }
     ) {
         var start = 0
         for index in 0..<chunk.count where chunk[index] == 0x0A {
@@ -119,7 +120,7 @@ struct LineFeed {
                 pending.removeAll(keepingCapacity: true)
             }
             start = index + 1
-            if observations.count >= every { handOn() }
+            if observations.count >= every { handOn(&observations) }
         }
         if pending.count < LogReader.maximumLineLength + 2 { pending.append(contentsOf: chunk[start...]) }
     }
@@ -209,10 +210,13 @@ public enum LogReader {
             return feed.tally.finished
         }
         var observations: [Observation] = []
-        func handOn() {
-            feed.tally.report.observations += observations.count
-            output(observations)
-            observations.removeAll(keepingCapacity: true)
+        // Counted apart from `feed` and given the batch as an argument: `handOn` runs inside
+        // `feed.feed`, which holds both `feed` and `observations`.
+        var handedOn = 0
+        func handOn(_ batch: inout [Observation]) {
+            handedOn += batch.count
+            output(batch)
+            batch.removeAll(keepingCapacity: true)
         }
         do {
             try stream.forEachChunk { chunk in
@@ -223,7 +227,8 @@ public enum LogReader {
             feed.tally.report.failure = (error as? InputError) ?? InputError(.readFailed, file: path, "\(error)")
         }
         feed.finish(into: &observations)
-        if !observations.isEmpty { handOn() }
+        if !observations.isEmpty { handOn(&observations) }
+        feed.tally.report.observations = handedOn
         feed.tally.report.read = feed.lineNumber
         feed.tally.report.bytes = stream.fileOffset
         feed.tally.report.seconds = (ContinuousClock.now - started).seconds

@@ -155,4 +155,24 @@ import Testing
         let report = LogReader.read(path: url.path, options: options) { _ in }
         #expect(report.read >= 3000)
     }
+
+    /// More observations in one chunk than a batch holds: they are handed on in batches while
+    /// the chunk is read, in order, none lost (and no overlapping access in debug builds).
+    @Test func largeChunksAreHandedOnInBatches() throws {
+        var text = LogReaderTests().zeekHeader
+        for n in 0..<10_000 {
+            text += "\(1_772_380_500 + n).5\tC\(n)\t10.0.0.5\t5353\t10.0.0.1\t53\tudp\th\(n).example.cn\t1.2.\(n / 250).\(n % 250)\n"
+        }
+        var batches: [Int] = []
+        var hosts: [String] = []
+        let url = try Fixtures.temporaryDirectory().appendingPathComponent("dns.log")
+        try Data(text.utf8).write(to: url)
+        let report = LogReader.read(path: url.path, options: LogOptions()) { batch in
+            batches.append(batch.count)
+            hosts += batch.map(\.host)
+        }
+        #expect(report.observations == 10_000 && hosts.count == 10_000)
+        #expect(hosts == (0..<10_000).map { "h\($0).example.cn" })
+        #expect(batches.count >= 3 && batches.allSatisfy { $0 <= 4096 })
+    }
 }
