@@ -48,7 +48,9 @@ var targets: [Target] = [
     ),
     .target(name: "BeianCapture", dependencies: ["BeianCore", "BeianPackets", "CPcap"], swiftSettings: settings),
     .target(name: "BeianLogs", dependencies: ["BeianCore"], swiftSettings: settings),
-    .target(name: "BeianReport", dependencies: ["BeianCore", "BeianScan", "BeianCrawler"], swiftSettings: settings),
+    .target(
+        name: "BeianReport", dependencies: ["BeianCore", "BeianRegistry", "BeianIndex", "BeianGeo", "BeianScan", "BeianCrawler"],
+        swiftSettings: settings),
     .target(
         name: "BeianScan",
         dependencies: [

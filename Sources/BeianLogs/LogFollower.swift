@@ -73,6 +73,13 @@ public final class LogFollower {
         var seen: [UInt8] = []
         static let witnessLength = 64
 
+        /// Reading again from the start of the file (truncated or rewritten), lines counted on.
+        func restart() {
+            offset = 0
+            feed.dropPending()
+            seen = []
+        }
+
         /// Whether the bytes before the read offset are still those read.
         func stillHoldsWhatWasRead() -> Bool {
             guard !seen.isEmpty, offset >= Int64(seen.count) else { return true }
@@ -199,9 +206,7 @@ public final class LogFollower {
             // written past where reading stood shows it by other bytes there.
             if Int64(info.st_size) < tail.offset || !tail.stillHoldsWhatWasRead() {
                 note(path, "truncated: read again from its start")
-                tail.offset = 0
-                tail.feed.dropPending()
-                tail.seen = []
+                tail.restart()
             }
             return key
         }
@@ -233,13 +238,17 @@ public final class LogFollower {
             guard descriptor >= 0 else { continue }
             let tail = Tail(path: path, key: key, descriptor: descriptor, offset: 0, feed: LineFeed(path: path, options: options))
             // A file shorter than the position, or holding other bytes before it, was truncated
-            // (and written again) since: read from its start.
+            // (and written again) since: read from its start. The bytes compared are the ones
+            // kept to watch the file from now on, read once: a file rewritten while it is being
+            // taken up is caught either here or at the next poll.
             if Int64(info.st_size) < position.offset {
                 note(path, "shorter than where reading stopped: read again from its start")
-            } else if position.witness != 0 && Self.witness(of: descriptor, before: position.offset) != position.witness {
-                note(path, "rewritten since reading stopped: read again from its start")
             } else {
                 prime(tail, upTo: position.offset, line: position.line)
+                if position.witness != 0 && Self.hash(tail.seen) != position.witness {
+                    note(path, "rewritten since reading stopped: read again from its start")
+                    tail.restart()
+                }
             }
             tails[key] = tail
             return
@@ -321,6 +330,12 @@ public final class LogFollower {
         var bytes = [UInt8](repeating: 0, count: length)
         let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, length, off_t(offset - Int64(length))) }
         guard got == length else { return 0 }
+        return hash(bytes)
+    }
+
+    /// FNV-1a of `bytes`, never 0 (0 stands for "not known").
+    static func hash(_ bytes: [UInt8]) -> UInt64 {
+        guard !bytes.isEmpty else { return 0 }
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in bytes {
             hash ^= UInt64(byte)
