@@ -73,8 +73,9 @@ var targets: [Target] = [
         name: "BeianCLI",
         dependencies: [
             "BeianCore", "BeianRegistry", "BeianIndex", "BeianPackets", "BeianCapture", "BeianLogs", "BeianGeo", "BeianScan", "BeianReport",
-            "BeianHomepages", "BeianCrawler", "BeianHistory", "BeianWatch",
+            "BeianHomepages", "BeianCrawler", "BeianHistory", "BeianWatch", "BeianService",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: settings
     ),
@@ -96,6 +97,19 @@ var targets: [Target] = [
         dependencies: [
             "BeianCore", "BeianLogs", "BeianScan", "BeianReport", "BeianHistory", "BeianIndex",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+        ],
+        swiftSettings: settings),
+    .target(
+        name: "BeianService",
+        dependencies: [
+            "BeianCore", "BeianIndex", "BeianGeo", "BeianScan", "BeianReport",
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ],
         swiftSettings: settings),
     .target(name: "BeianTestSupport", dependencies: ["BeianCore", "BeianRegistry", "BeianIndex"], swiftSettings: settings),
@@ -130,6 +144,16 @@ var targets: [Target] = [
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ],
         swiftSettings: settings),
+    .testTarget(
+        name: "BeianServiceTests",
+        dependencies: [
+            "BeianService", "BeianCore", "BeianIndex", "BeianRegistry", "BeianReport", "BeianTestSupport", "BeianCLI",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        resources: [.copy("Resources")],
+        swiftSettings: settings),
     .testTarget(name: "BeianLogsTests", dependencies: ["BeianLogs", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture", "BeianPackets", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo"], swiftSettings: settings),
@@ -156,6 +180,11 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    // The service: swift-configuration support is not used.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
 ]
 
 // The benchmark suites pull in ordo-one/package-benchmark; ordinary builds skip them.

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Where reading of a followed file stands: which file (device and inode, and the name it had),
 /// bytes of complete lines read, lines read, and a witness of the bytes before the offset —
 /// what a watcher keeps to resume after a restart.
@@ -21,5 +25,22 @@ public struct FilePosition: Sendable, Hashable, Codable {
         self.offset = offset
         self.line = line
         self.witness = witness
+    }
+}
+
+/// A file by device, inode, size and modification time: what changes when it is replaced.
+public struct FileIdentity: Equatable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var modified: Int64
+
+    public init?(_ path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
     }
 }

@@ -99,6 +99,14 @@ public struct AllocationLink: Hashable, Sendable {
     public let allocated: Timestamp?
 }
 
+extension [AllocationLink] {
+    /// The access provider an allocation chain (most specific first) names: the most
+    /// specific licensed unit below the source records.
+    public var accessProvider: UnitInfo? {
+        lazy.filter { $0.kind != .source }.compactMap(\.unit).first { $0.licence != nil }
+    }
+}
+
 /// How a host matched the filings.
 public enum HostMatch: String, Sendable {
     /// The host, or one of its parent names, is a filed domain (the longest such counts).
@@ -605,6 +613,18 @@ public final class RegistryIndex: @unchecked Sendable {
         let row = sites[index]
         let sponsor = row.sponsor == noValue ? nil : sponsors[Int(row.sponsor)]
         return (pool.string(row.number), sponsor.map { pool.string($0.number) })
+    }
+
+    /// The first name of site `index` (what the filing system's query answers as `Wzmc`).
+    public func firstName(ofSite index: Int) -> String {
+        let names = pool.string(sites[index].names)
+        return names.firstIndex(of: ";").map { String(names[..<$0]) } ?? names
+    }
+
+    /// Whether the sponsor of site `index` is on the blacklist (by name or identifier).
+    public func isSponsorBlacklisted(ofSite index: Int) -> Bool {
+        let row = sites[index]
+        return row.sponsor != noValue && sponsors[Int(row.sponsor)].flags & 3 != 0
     }
 
     /// What judging needs of site `index` (see `SiteJudgingFacts`).

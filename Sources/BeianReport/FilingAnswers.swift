@@ -174,6 +174,14 @@ public struct HostAnswer: Sendable {
         x += XMLText.element("Bazt", active == nil ? "1" : "0") + "</StatusInfo></return>\n"
         return GB18030Encoder.encode(x)
     }
+
+    /// The interface's answer to a query it cannot answer (`msg_code` from the schema's table:
+    /// 12 authentication refused, 999 other), without `StatusInfo`.
+    public static func queryErrorXML(code: Int, _ message: String) -> [UInt8] {
+        var x = "<?xml version=\"1.0\" encoding=\"GBK\"?>\n<return version=\"3.0\">"
+        x += XMLText.element("msg_code", String(code)) + XMLText.element("msg", XMLText.padded(message, to: 256))
+        return GB18030Encoder.encode(x + "</return>\n")
+    }
 }
 
 /// What the registry says about an address: its allocation chain (most specific first), the

@@ -418,7 +418,7 @@ public struct Judge {
 
     private func makeRoute(_ address: IPAddress) -> Route {
         let links = index.allocationLinks(address)
-        let provider = links.lazy.filter { $0.kind != .source }.compactMap(\.unit).first { $0.licence != nil }
+        let provider = links.accessProvider
         let operatorUnit = links.last { $0.kind == .source }?.unit
         var units = Set(links.map(\.unitID))
         units.formUnion(links.compactMap(\.targetID))

@@ -312,23 +312,6 @@ public final class Watcher {
     }
 }
 
-/// A file by device, inode, size and modification time: what changes when it is replaced.
-struct FileIdentity: Equatable {
-    var device: UInt64
-    var inode: UInt64
-    var size: Int64
-    var modified: Int64
-
-    init?(_ path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        device = UInt64(info.st_dev)
-        inode = UInt64(info.st_ino)
-        size = Int64(info.st_size)
-        modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-    }
-}
-
 /// A request to load the index again, made from any thread (a SIGHUP handler); the watch
 /// takes it up within a second.
 public final class IndexReload: Sendable {
