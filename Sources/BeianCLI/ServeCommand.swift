@@ -27,8 +27,11 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The index snapshot (from `beian index build`).", completion: .file())
     var index: String?
 
-    @Option(help: "Where to listen: HOST:PORT (loopback serves anyone; other addresses need --tokens).")
-    var listen = HostPort(argument: "127.0.0.1:8080")!
+    @Option(
+        help: ArgumentHelp(
+            "Where to listen: HOST:PORT, [IPv6]:PORT (loopback serves anyone; other addresses need --tokens).",
+            discussion: "Port 0 takes a free port; the line that says the service is listening names it."))
+    var listen = ListenAddress(host: "127.0.0.1", port: 8080)
 
     @Option(help: "A file of SHA-256 digests of bearer tokens, one a line with a name (see --new-token).", completion: .file())
     var tokens: String?
@@ -61,6 +64,7 @@ struct ServeCommand: ParsableCommand {
 
     func validate() throws {
         if newToken == nil && index == nil { throw ValidationError("give --index (or --new-token NAME to make a token)") }
+        if index != nil && newToken != nil { throw ValidationError("--new-token makes a token and exits; give it alone") }
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         guard maxBodyMib >= 1, maxBatchLines >= 1, maxHeaderKib >= 1, idleTimeout >= 1 else {
             throw ValidationError("limits are at least 1")
@@ -109,7 +113,7 @@ struct ServeCommand: ParsableCommand {
             do {
                 try await service.run { port in
                     log.info(
-                        "listening on \(scheme)://\(listen.host):\(port)",
+                        "listening on \(scheme)://\(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(port)",
                         metadata: ["index": "\(index)", "built": "\(loaded.buildTime.iso8601)", "sites": "\(loaded.siteCount)"])
                     output.flush()
                     Readiness.notify("READY=1")
@@ -125,4 +129,27 @@ struct ServeCommand: ParsableCommand {
         output.flush()
         if let error = failure.withLock({ $0 }) { throw CommandFailure("serve: \(error)") }
     }
+}
+
+/// `HOST:PORT` or `[IPv6]:PORT` to listen on; port 0 asks for a free one.
+struct ListenAddress: ExpressibleByArgument, Sendable {
+    let host: String
+    let port: Int
+
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    init?(argument: String) {
+        guard let colon = argument.lastIndex(of: ":"), let port = Int(argument[argument.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = argument[..<colon]
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        guard !host.isEmpty else { return nil }
+        self.init(host: String(host), port: port)
+    }
+
+    var defaultValueDescription: String { "\(host):\(port)" }
 }
