@@ -5,6 +5,8 @@ import BeianService
 import Dispatch
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 
 struct ServeCommand: ParsableCommand {
@@ -107,6 +109,9 @@ struct ServeCommand: ParsableCommand {
         let hangup = Hangup { service.requestReload() }
         let loaded = holder.current.index
         let scheme = settings.tls == nil ? "http" : "https"
+        // Swift concurrency's jobs run on NIO's event loops: a request is parsed, answered and
+        // written on one thread, without a hop to the global pool and back.
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let failure = Mutex<(any Error)?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task {

@@ -5,40 +5,65 @@ public enum JSONText {
     /// Appends `text` as a JSON string literal to `out` (the same escaping as `quoted`),
     /// without making a string of it.
     public static func append(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var text = text
-        text.withUTF8 { bytes in
-            // Runs that need no escape are copied whole.
-            var start = 0
-            var i = 0
-            while i < bytes.count {
-                let b = bytes[i]
-                let escape: [UInt8]?
-                switch b {
-                case UInt8(ascii: "\""): escape = Array("\\\"".utf8)
-                case UInt8(ascii: "\\"): escape = Array("\\\\".utf8)
-                case 0x0A: escape = Array("\\n".utf8)
-                case 0x0D: escape = Array("\\r".utf8)
-                case 0x09: escape = Array("\\t".utf8)
-                case 0x00..<0x20:
-                    let hex = String(b, radix: 16)
-                    escape = Array(("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
-                case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
-                    escape = Array((bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
-                default: escape = nil
-                }
-                guard let escape else {
-                    i += 1
-                    continue
-                }
-                out.append(contentsOf: bytes[start..<i])
-                out.append(contentsOf: escape)
-                i += b == 0xE2 ? 3 : 1
-                start = i
-            }
-            out.append(contentsOf: bytes[start..<bytes.count])
-        }
+        text.withUTF8 { append(utf8: $0, to: &out) }
+    }
+
+    /// Appends UTF-8 `bytes` as a JSON string literal to `out`.
+    public static func append(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Runs that need no escape are copied whole; a byte is looked at closely only when it
+        // may need one (a control character, a quote, a backslash, the lead byte of U+2028/9).
+        var start = 0
+        var i = 0
+        let count = bytes.count
+        while i < count {
+            // Eight bytes at a time while none of them may need an escape.
+            if i + 8 <= count, let base = bytes.baseAddress,
+                !mayNeedEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+            {
+                i += 8
+                continue
+            }
+            let b = bytes[i]
+            guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0xE2 else {
+                i += 1
+                continue
+            }
+            let escape: String
+            switch b {
+            case UInt8(ascii: "\""): escape = "\\\""
+            case UInt8(ascii: "\\"): escape = "\\\\"
+            case 0x0A: escape = "\\n"
+            case 0x0D: escape = "\\r"
+            case 0x09: escape = "\\t"
+            case 0x00..<0x20:
+                let hex = String(b, radix: 16)
+                escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            case 0xE2 where i + 2 < count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                escape = bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029"
+            default:
+                i += 1
+                continue
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
+            out.append(contentsOf: escape.utf8)
+            i += b == 0xE2 ? 3 : 1
+            start = i
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<count]))
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any byte of `word` is a control character, a quote, a backslash or 0xE2 (exact:
+    /// the zero-byte tests of "Bit Twiddling Hacks", for values below 0x80 and equality).
+    @inline(__always)
+    static func mayNeedEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        let below = (word &- ones &* 0x20) & ~word & highs
+        return (below | hasZero(word ^ (ones &* 0x22)) | hasZero(word ^ (ones &* 0x5C)) | hasZero(word ^ (ones &* 0xE2))) != 0
     }
 
     public static func quoted(_ text: String) -> String {
@@ -238,6 +263,17 @@ public struct JSONWriter {
         JSONText.append(text, to: &bytes)
     }
 
+    /// A string given as UTF-8 bytes.
+    public mutating func string(utf8 text: UnsafeRawBufferPointer) {
+        separate()
+        JSONText.append(utf8: text.assumingMemoryBound(to: UInt8.self), to: &bytes)
+    }
+
+    public mutating func member(_ name: StaticString, utf8 text: UnsafeRawBufferPointer) {
+        key(name)
+        string(utf8: text)
+    }
+
     /// Bytes that are already a JSON value (a string quoted once and reused).
     public mutating func raw(_ json: some Sequence<UInt8>) {
         separate()
@@ -246,7 +282,23 @@ public struct JSONWriter {
 
     public mutating func integer(_ value: some BinaryInteger) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        guard let small = Int64(exactly: value) else {
+            bytes.append(contentsOf: String(value).utf8)
+            return
+        }
+        // Digits written in place (no string made): the common case of counts and numbers.
+        if small < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = small.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[23 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            bytes.append(contentsOf: buffer[(24 - count)...])
+        }
     }
 
     public mutating func number(_ value: Double) {

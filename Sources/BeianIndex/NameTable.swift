@@ -41,6 +41,12 @@ struct StringPool: @unchecked Sendable {
     // @unchecked: a view of an immutable mapping that outlives it.
     let bytes: UnsafeRawBufferPointer
 
+    /// The UTF-8 of `ref` inside the mapping (empty when it is out of bounds).
+    func utf8(_ ref: StringRef) -> UnsafeRawBufferPointer {
+        guard ref.length > 0, ref.offset + ref.length <= bytes.count else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(rebasing: bytes[ref.offset..<(ref.offset + ref.length)])
+    }
+
     func string(_ ref: StringRef) -> String {
         guard ref.length > 0, ref.offset + ref.length <= bytes.count else { return "" }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[ref.offset..<(ref.offset + ref.length)]), as: UTF8.self)

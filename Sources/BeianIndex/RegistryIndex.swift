@@ -80,6 +80,13 @@ public struct FiledSite: Hashable, Sendable {
         if let cancelled = sponsor?.cancelled, cancelled <= time { return false }
         return true
     }
+
+    /// Whether the site was filed at `time`: first filed by then (when the export says when)
+    /// and in force — the filing system's answer as it stood then.
+    public func isFiled(at time: Timestamp) -> Bool {
+        if let firstFiled, time < firstFiled { return false }
+        return isActive(at: time)
+    }
 }
 
 /// One record of an allocation chain.
@@ -615,10 +622,17 @@ public final class RegistryIndex: @unchecked Sendable {
         return (pool.string(row.number), sponsor.map { pool.string($0.number) })
     }
 
-    /// The first name of site `index` (what the filing system's query answers as `Wzmc`).
-    public func firstName(ofSite index: Int) -> String {
-        let names = pool.string(sites[index].names)
-        return names.firstIndex(of: ";").map { String(names[..<$0]) } ?? names
+    /// The UTF-8 of site `index`'s number, its sponsor's number (empty when unknown) and its
+    /// first name, read in place from the snapshot (no strings made: the batch answers).
+    public func withFilingTexts<Result>(
+        ofSite index: Int,
+        _ body: (_ site: UnsafeRawBufferPointer, _ sponsor: UnsafeRawBufferPointer, _ firstName: UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        let row = sites[index]
+        let sponsor = row.sponsor == noValue ? UnsafeRawBufferPointer(start: nil, count: 0) : pool.utf8(sponsors[Int(row.sponsor)].number)
+        let names = pool.utf8(row.names)
+        let first = names.firstIndex(of: UInt8(ascii: ";")).map { UnsafeRawBufferPointer(rebasing: names[..<$0]) } ?? names
+        return body(pool.utf8(row.number), sponsor, first)
     }
 
     /// Whether the sponsor of site `index` is on the blacklist (by name or identifier).
@@ -654,6 +668,13 @@ public final class RegistryIndex: @unchecked Sendable {
     /// Whether the filing of site `index` was in force at `time` (the site and its sponsor not
     /// cancelled by then), read from the mapped rows without building a `FiledSite`: the
     /// question a scan asks for every observation of a filed host.
+    /// Whether site `index` was filed at `time`: first filed by then (when known) and in force.
+    public func isSiteFiled(_ index: UInt32, at time: Timestamp) -> Bool {
+        guard isSiteActive(index, at: time) else { return false }
+        let first = sites[Int(index)].firstFiled
+        return first == unknownTime || first <= time.secondsSince1970
+    }
+
     public func isSiteActive(_ index: UInt32, at time: Timestamp) -> Bool {
         guard Int(index) < sites.count else { return false }
         let until = sites[Int(index)].inForceUntil

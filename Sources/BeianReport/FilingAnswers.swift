@@ -56,7 +56,7 @@ extension FiledSite {
     /// The site as JSON, its state at `time`.
     public func json(at time: Timestamp) -> JSONObject {
         var object: JSONObject = [
-            "site_id": JSONValue(id), "site_number": JSONValue(number), "names": JSONValue(names), "active": JSONValue(isActive(at: time)),
+            "site_id": JSONValue(id), "site_number": JSONValue(number), "names": JSONValue(names), "active": JSONValue(isFiled(at: time)),
             "domains": .array(
                 domains.map { ["name": JSONValue($0.name), "registration": JSONValue(String(describing: $0.registration))] }),
             "access": .array(
@@ -85,7 +85,8 @@ extension FiledSite {
 
     /// The site in words, its state at `time`.
     public func text(at time: Timestamp) -> String {
-        var line = "\(number) \(names.joined(separator: "/")) [\(isActive(at: time) ? "filed" : "cancelled")]"
+        var line =
+            "\(number) \(names.joined(separator: "/")) [\(isFiled(at: time) ? "filed" : isActive(at: time) ? "not yet filed" : "cancelled")]"
         if let sponsor { line += " sponsor \(sponsor.name) \(sponsor.number)" }
         line += " domains \(domains.map(\.name).joined(separator: ", "))"
         return line
@@ -116,7 +117,7 @@ public struct HostAnswer: Sendable {
         matchedName = lookup.matchedName
         independentDomain = lookup.independentDomain
         sites = lookup.sites.map { index.site(Int($0)) }
-        active = sites.first { $0.isActive(at: time) }
+        active = sites.first { $0.isFiled(at: time) }
         blacklistedDomain = index.blacklistedDomain(covering: name)
         illegalAccess = index.illegalAccess(covering: name)
         sponsorBlacklisted = sites.contains { $0.sponsor?.isBlacklistedByName == true || $0.sponsor?.isBlacklistedByIdentifier == true }

@@ -96,7 +96,9 @@ public final class CheckService: Sendable {
         let router = Router(context: ServiceContext.self)
         router.add(middleware: FrontMiddleware(service: self))
         addRoutes(to: router)
+        let maximumBody = settings.maximumBodyBytes
         let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ContinueHandler(maximumBodyBytes: maximumBody)],
             idleTimeout: .nanoseconds(Int64(settings.idleTimeout.components.seconds) * 1_000_000_000),
             httpDecoderConfiguration: .init(
                 maxHeaderFieldSize: settings.maximumHeaderBytes, maxHeaderListSize: settings.maximumHeaderBytes,

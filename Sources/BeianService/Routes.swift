@@ -105,11 +105,21 @@ extension CheckService {
         return Response(
             status: .ok, headers: [.contentType: "application/x-ndjson"],
             body: ResponseBody { writer in
-                var start = 0
-                while start < batch.segments.count {
-                    let wave = Array(batch.segments[start..<min(start + workers, batch.segments.count)])
-                    start += wave.count
-                    let answers = await Self.answer(wave, of: body, index: loaded.index, geo: geo, at: time)
+                // Waves of as many segments as there are cores; the next wave is answered while
+                // the last one is written.
+                let waves = stride(from: 0, to: batch.segments.count, by: workers).map {
+                    Array(batch.segments[$0..<min($0 + workers, batch.segments.count)])
+                }
+                var next = waves.first.map { wave in Task { await Self.answer(wave, of: body, index: loaded.index, geo: geo, at: time) } }
+                var number = 0
+                while let current = next {
+                    let answers = await current.value
+                    number += 1
+                    next =
+                        number < waves.count
+                        ? { [wave = waves[number]] in Task { await Self.answer(wave, of: body, index: loaded.index, geo: geo, at: time) }
+                        }()
+                        : nil
                     for answer in answers {
                         metrics.checked(lines: answer.lines, errors: answer.errors)
                         try await writer.write(ByteBuffer(bytes: answer.bytes))

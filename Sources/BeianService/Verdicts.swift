@@ -164,6 +164,8 @@ public struct Verdicts {
 
     /// Answers every line of `body` (checked by `check`), numbering lines from `firstLine`.
     public mutating func answer(lines body: UnsafeRawBufferPointer, firstLine: Int) {
+        // Answers run about seven times longer than questions.
+        out.bytes.reserveCapacity(out.bytes.count + body.count * 8)
         var number = firstLine - 1
         withUnsafeTemporaryAllocation(byteCount: Self.maximumLineLength, alignment: 1) { scratch in
             Self.forEachLine(body) { line, _ in
@@ -253,23 +255,24 @@ public struct Verdicts {
     /// A host's answer: the fields of `HostAnswer` that a provisioning system acts on.
     private mutating func answer(host name: DomainName) {
         var ascii = name.ascii
-        out.member("host", ascii)
         ascii.withUTF8 { bytes in
             let raw = UnsafeRawBufferPointer(bytes)
+            out.member("host", utf8: raw)
             let lookup = index.filedSites(hostBytes: raw)
-            let active = lookup.sites.first { index.isSiteActive($0, at: time) }
+            let active = lookup.sites.first { index.isSiteFiled($0, at: time) }
             out.key("filed")
             out.bool(active != nil)
             out.member("bazt", active == nil ? 1 : 0)
             if let start = lookup.independentStart {
-                out.member("independent_domain", String(decoding: raw[start...], as: UTF8.self))
+                out.member("independent_domain", utf8: UnsafeRawBufferPointer(rebasing: raw[start...]))
             }
             if let active {
-                let numbers = index.numbers(ofSite: Int(active))
-                out.member("ztbah", numbers.sponsor ?? "")
-                out.member("wzbah", numbers.site)
-                out.member("wzmc", index.firstName(ofSite: Int(active)))
-            } else if !lookup.sites.isEmpty {
+                index.withFilingTexts(ofSite: Int(active)) { site, sponsor, firstName in
+                    out.member("ztbah", utf8: sponsor)
+                    out.member("wzbah", utf8: site)
+                    out.member("wzmc", utf8: firstName)
+                }
+            } else if lookup.sites.contains(where: { !index.isSiteActive($0, at: time) }) {
                 out.key("cancelled")
                 out.bool(true)
             }
