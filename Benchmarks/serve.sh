@@ -36,9 +36,11 @@ cleanup() {
 trap cleanup EXIT
 "$beian" index build "$province"/registry/xml/*.xml -o "$work/province.beianidx" > /dev/null 2>&1
 
-# Starts the service on the index $1 at port 18480; its pid in $server.
+# Starts the service on the index $1 (then more options) at port 18480; its pid in $server.
 serve() {
-    "$beian" serve --index "$1" --listen 127.0.0.1:18480 2> "$work/serve.err" &
+    local index=$1
+    shift
+    "$beian" serve --index "$index" --listen 127.0.0.1:18480 "$@" 2> "$work/serve.err" &
     server=$!
     for _ in $(seq 100); do
         curl -sf http://127.0.0.1:18480/healthz > /dev/null 2>&1 && return 0
@@ -71,6 +73,10 @@ if [[ " $parts " == *" single "* ]]; then
     wrk -t1 -c"$connections" -d2s "http://127.0.0.1:18480/v1/hosts/$filed" > /dev/null
     wrk -t1 -c"$connections" -d"${seconds}s" --latency "http://127.0.0.1:18480/v1/hosts/$filed" > "$work/single.txt"
     echo "GET /v1/hosts/{one name}, keep-alive, $connections connections: $(report "$work/single.txt")"
+    wrk -t1 -c8 -d"${seconds}s" --latency "http://127.0.0.1:18480/v1/hosts/$filed" > "$work/light.txt"
+    echo "GET /v1/hosts/{one name}, keep-alive, 8 connections: $(report "$work/light.txt")"
+    wrk -t1 -c"$connections" -d"${seconds}s" --latency "http://127.0.0.1:18480/healthz" > "$work/health.txt"
+    echo "GET /healthz (the framework's own cost: Hummingbird, the middleware, no index work): $(report "$work/health.txt")"
     head -10000 "$work/filed.txt" > "$work/names.txt"
     cat > "$work/names.lua" << EOF
 local names = {}
@@ -86,6 +92,10 @@ EOF
     wrk -t1 -c"$connections" -d"${seconds}s" --latency "http://127.0.0.1:18480/isp_querybeianstatus?domain=$filed" > "$work/query.txt"
     echo "GET /isp_querybeianstatus?domain={one name}: $(report "$work/query.txt")"
     stop
+    serve "$work/province.beianidx" --access-log "$work/access.jsonl"
+    wrk -t1 -c"$connections" -d"${seconds}s" --latency "http://127.0.0.1:18480/v1/hosts/$filed" > "$work/logged.txt"
+    stop
+    echo "GET /v1/hosts/{one name} with --access-log: $(report "$work/logged.txt"); $(wc -l < "$work/access.jsonl") lines logged"
 fi
 
 if [[ " $parts " == *" batch "* ]]; then

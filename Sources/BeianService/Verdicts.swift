@@ -42,6 +42,11 @@ public struct Verdicts {
         public let line: Int
         public let reason: String
         public var description: String { "line \(line): \(reason)" }
+
+        public init(line: Int, reason: String) {
+            self.line = line
+            self.reason = reason
+        }
     }
 
     /// The host and address texts of one line (either may be missing, not both), or why the
@@ -111,6 +116,8 @@ public struct Verdicts {
     public struct Batch: Sendable, Equatable {
         public var lines = 0
         public var segments: [Segment] = []
+
+        public init() {}
     }
 
     /// Bytes `range` of the body, whose first line is line `firstLine` (from 1).
