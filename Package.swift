@@ -148,7 +148,7 @@ var targets: [Target] = [
     .testTarget(
         name: "BeianServiceTests",
         dependencies: [
-            "BeianService", "BeianCore", "BeianIndex", "BeianRegistry", "BeianReport", "BeianTestSupport", "BeianCLI",
+            "BeianService", "BeianCore", "BeianGeo", "BeianIndex", "BeianRegistry", "BeianReport", "BeianTestSupport", "BeianCLI",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),

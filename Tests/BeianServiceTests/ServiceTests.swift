@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BeianCore
+import BeianGeo
 import BeianIndex
 import BeianRegistry
 import BeianReport
@@ -56,7 +57,7 @@ import Testing
     }
 
     static func start(
-        index path: String? = nil, settings configure: (inout ServiceSettings) -> Void = { _ in }
+        index path: String? = nil, country: GeoDatabase? = nil, settings configure: (inout ServiceSettings) -> Void = { _ in }
     ) async throws -> Running {
         let path = try #require(path ?? sample?.path)
         var settings = ServiceSettings()
@@ -65,7 +66,8 @@ import Testing
         configure(&settings)
         let lines = Lines()
         let log = Logger(label: "test") { _ in Collecting(lines: lines) }
-        let service = try CheckService(holder: try IndexHolder(path: path), settings: settings, log: log, accessLog: log)
+        let service = try CheckService(
+            holder: try IndexHolder(path: path), country: country, settings: settings, log: log, accessLog: log)
         let (ports, portsContinuation) = AsyncStream.makeStream(of: Int.self)
         let task = Task {
             defer { portsContinuation.finish() }
@@ -155,7 +157,8 @@ import Testing
     // MARK: Answers
 
     @Test func hostsAndAddressesAnswerAsTheLookups() async throws {
-        let running = try await Self.start()
+        let country = try GeoDatabase(path: Fixtures.packageRoot.appendingPathComponent("Datasets/sample/geo/country.mmdb").path)
+        let running = try await Self.start(country: country)
         defer { Task { await running.stop() } }
         let index = try Self.index
         let now = Timestamp.now
@@ -172,13 +175,17 @@ import Testing
         }
         let addresses = try Self.addresses()
         #expect(addresses.count > 100)
+        var withCountry = 0
         for text in addresses {
             let answer = try await Self.request("\(running.base)/v1/addresses/\(text)")
             let address = try IPAddress.parse(text).unmapped
-            let expected = AddressAnswer(address, index: index, at: now, country: nil, asn: nil).json.text + "\n"
+            let expected = AddressAnswer(address, index: index, at: now, country: country, asn: nil).json.text + "\n"
             #expect(answer.status == 200, "\(text)")
             #expect(answer.text == expected, "\(text)")
+            if answer.json["country"] != nil { withCountry += 1 }
         }
+        // The sample's country database knows the filed space.
+        #expect(withCountry > addresses.count / 2)
         // Most of the sample's names are filed, some not.
         #expect(filed > names.count / 2 && filed < names.count)
         let unfiled = try await Self.request("\(running.base)/v1/hosts/unfiled-example.cn").json
