@@ -114,27 +114,58 @@ public enum JSONValue: Sendable, Equatable {
 
 /// A JSON object: members by key, written in key order. Setting nil leaves a key out.
 public struct JSONObject: Sendable, Equatable {
-    public private(set) var members: [String: JSONValue] = [:]
+    /// The members, kept sorted by key (the order they are written in): objects here have a
+    /// handful of keys, which a sorted array holds with less work than a dictionary sorted at
+    /// each write.
+    public private(set) var members: [(key: String, value: JSONValue)] = []
 
     public init() {}
 
     public init(_ members: [String: JSONValue]) {
-        self.members = members
+        self.members = members.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// Where `key` is, or where it would go.
+    private func position(of key: String) -> (index: Int, found: Bool) {
+        var low = 0
+        var high = members.count
+        while low < high {
+            let middle = (low + high) / 2
+            let candidate = members[middle].key
+            if candidate == key { return (middle, true) }
+            if candidate < key { low = middle + 1 } else { high = middle }
+        }
+        return (low, false)
     }
 
     public subscript(key: String) -> JSONValue? {
-        get { members[key] }
-        set { members[key] = newValue }
+        get {
+            let (index, found) = position(of: key)
+            return found ? members[index].value : nil
+        }
+        set {
+            let (index, found) = position(of: key)
+            switch (found, newValue) {
+            case (true, let value?): members[index].value = value
+            case (true, nil): members.remove(at: index)
+            case (false, let value?): members.insert((key, value), at: index)
+            case (false, nil): break
+            }
+        }
     }
 
-    public mutating func set(_ key: String, _ value: String?) { members[key] = value.map { .string($0) } }
-    public mutating func set(_ key: String, _ value: Int?) { members[key] = value.map { .integer(Int64($0)) } }
-    public mutating func set(_ key: String, _ value: Int64?) { members[key] = value.map { .integer($0) } }
-    public mutating func set(_ key: String, _ value: Double?) { members[key] = value.map { .number($0) } }
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        lhs.members.count == rhs.members.count && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    public mutating func set(_ key: String, _ value: String?) { self[key] = value.map { .string($0) } }
+    public mutating func set(_ key: String, _ value: Int?) { self[key] = value.map { .integer(Int64($0)) } }
+    public mutating func set(_ key: String, _ value: Int64?) { self[key] = value.map { .integer($0) } }
+    public mutating func set(_ key: String, _ value: Double?) { self[key] = value.map { .number($0) } }
     /// Sets a flag; `false` leaves the key out (flags are written only when set).
-    public mutating func set(_ key: String, _ value: Bool) { members[key] = value ? .bool(true) : nil }
-    public mutating func set(_ key: String, array: [JSONObject]) { members[key] = .array(array.map { .object($0) }) }
-    public mutating func set(_ key: String, object: JSONObject?) { members[key] = object.map { .object($0) } }
+    public mutating func set(_ key: String, _ value: Bool) { self[key] = value ? .bool(true) : nil }
+    public mutating func set(_ key: String, array: [JSONObject]) { self[key] = .array(array.map { .object($0) }) }
+    public mutating func set(_ key: String, object: JSONObject?) { self[key] = object.map { .object($0) } }
 
     /// The object on one line.
     public var text: String { JSONValue.object(self).text() }
@@ -149,7 +180,9 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(JSONObject(Dictionary(elements, uniquingKeysWith: { $1 })))
+        var object = JSONObject()
+        for (key, value) in elements { object[key] = value }
+        self = .object(object)
     }
     public init(nilLiteral: ()) { self = .null }
 
@@ -163,7 +196,8 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 
 extension JSONObject: ExpressibleByDictionaryLiteral {
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        members = Dictionary(elements, uniquingKeysWith: { $1 })
+        self.init()
+        for (key, value) in elements { self[key] = value }
     }
 }
 
@@ -342,9 +376,9 @@ public struct JSONWriter {
             endArray()
         case .object(let object):
             beginObject()
-            for name in object.members.keys.sorted() {
-                key(name)
-                if let member = object.members[name] { self.value(member) }
+            for member in object.members {
+                key(member.key)
+                self.value(member.value)
             }
             endObject()
         }
