@@ -167,5 +167,13 @@ EOF
     wrk -t1 -c"$connections" -d10s --latency -s "$work/names.lua" http://127.0.0.1:18480 > "$work/national.txt"
     echo "national index, GET /v1/hosts/{names in turn}: $(report "$work/national.txt")"
     echo "resident with the national index after the run: $(($(awk '/VmRSS/ { print $2 }' /proc/"$server"/status) / 1024)) MB (peak $(($(awk '/VmHWM/ { print $2 }' /proc/"$server"/status) / 1024)) MB)"
+    # A reload: the file looks replaced; the new snapshot is loaded and verified beside the old.
+    touch "$national/national.beianidx"
+    for _ in $(seq 120); do
+        curl -s http://127.0.0.1:18480/readyz | grep -q '"taken":1' && break
+        sleep 0.5
+    done
+    sleep 1
+    echo "after a reload: resident $(($(awk '/VmRSS/ { print $2 }' /proc/"$server"/status) / 1024)) MB, peak so far $(($(awk '/VmHWM/ { print $2 }' /proc/"$server"/status) / 1024)) MB"
     stop
 fi

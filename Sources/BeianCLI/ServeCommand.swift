@@ -107,7 +107,8 @@ struct ServeCommand: ParsableCommand {
             service = try CheckService(holder: holder, country: country, asn: asn, settings: settings, log: log, accessLog: accessLogger)
         } catch { throw CommandFailure("\(error)") }
         let hangup = Hangup { service.requestReload() }
-        let loaded = holder.current.index
+        // Plain values: a reference to the index here would keep it mapped after a reload.
+        let (built, sites) = (holder.current.index.buildTime.iso8601, holder.current.index.siteCount)
         let scheme = settings.tls == nil ? "http" : "https"
         // Swift concurrency's jobs run on NIO's event loops: a request is parsed, answered and
         // written on one thread, without a hop to the global pool and back.
@@ -119,7 +120,7 @@ struct ServeCommand: ParsableCommand {
                 try await service.run { port in
                     log.info(
                         "listening on \(scheme)://\(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(port)",
-                        metadata: ["index": "\(index)", "built": "\(loaded.buildTime.iso8601)", "sites": "\(loaded.siteCount)"])
+                        metadata: ["index": "\(index)", "built": "\(built)", "sites": "\(sites)"])
                     output.flush()
                     Readiness.notify("READY=1")
                 }

@@ -192,9 +192,13 @@ public final class RegistryIndex: @unchecked Sendable {
         }
     }
 
-    /// Maps the snapshot at `path` and checks it (see `Snapshot`).
-    public convenience init(path: String, verify: Bool = true) throws(IndexError) {
-        try self.init(snapshot: Snapshot(path: path, verify: verify))
+    /// Maps the snapshot at `path` and checks it (see `Snapshot`). With `releasingPages`, the
+    /// pages read to verify it are handed back once it is verified (they stay in the page cache
+    /// and come back on a minor fault when a lookup needs them): a long-running service then
+    /// holds only what its lookups touch, not the whole file — at the cost of those faults,
+    /// which a scan that reads most of the index would rather not pay.
+    public convenience init(path: String, verify: Bool = true, releasingPages: Bool = false) throws(IndexError) {
+        try self.init(snapshot: Snapshot(path: path, verify: verify, releasingPages: releasingPages))
     }
 
     init(snapshot: Snapshot) throws(IndexError) {
@@ -298,6 +302,8 @@ public final class RegistryIndex: @unchecked Sendable {
                 table.v6Values.allSatisfy({ $0 == noValue || Int($0) + 1 < chains.starts.count })
             else { throw IndexError(.corrupted, "\(snapshot.path): an address table points outside its records") }
         }
+        // The checks above read every row: their pages go too.
+        if snapshot.releasingPages { snapshot.releasePages() }
     }
 
     // MARK: Facts about the index

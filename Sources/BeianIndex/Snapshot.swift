@@ -215,12 +215,15 @@ final class Snapshot: @unchecked Sendable {
     let path: String
     let buildTime: Timestamp
     let size: Int
+    /// Whether pages read while loading are handed back (see `RegistryIndex.init`).
+    let releasingPages: Bool
     private let base: UnsafeMutableRawPointer
     private let sections: [SectionID: UnsafeRawBufferPointer]
 
     /// Maps `path` and checks it: magic, format version, sizes, and the checksum of every
-    /// section (in parallel on all cores) unless `verify` is false.
-    init(path: String, verify: Bool = true) throws(IndexError) {
+    /// section (in parallel on all cores) unless `verify` is false; with `releasingPages`, the
+    /// pages verification read are dropped from the mapping afterwards (see `RegistryIndex`).
+    init(path: String, verify: Bool = true, releasingPages: Bool = false) throws(IndexError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw IndexError(.cannotOpen, "cannot open \(path): \(String(cString: strerror(errno)))") }
@@ -237,18 +240,25 @@ final class Snapshot: @unchecked Sendable {
         base = mapping
         let file = UnsafeRawBufferPointer(start: mapping, count: size)
         do {
-            (buildTime, sections) = try Snapshot.validate(file, path: path, verify: verify)
+            (buildTime, sections) = try Snapshot.validate(file, path: path, verify: verify, releasingPages: releasingPages)
         } catch {
             munmap(mapping, size)
             throw error
         }
+        self.releasingPages = releasingPages
+    }
+
+    /// Drops every page of the mapping (read-only, private, of a file: nothing is lost; what
+    /// is read again comes back from the page cache).
+    func releasePages() {
+        _ = madvise(base, size, MADV_DONTNEED)
     }
 
     deinit {
         munmap(base, size)
     }
 
-    private static func validate(_ file: UnsafeRawBufferPointer, path: String, verify: Bool) throws(IndexError) -> (
+    private static func validate(_ file: UnsafeRawBufferPointer, path: String, verify: Bool, releasingPages: Bool) throws(IndexError) -> (
         Timestamp, [SectionID: UnsafeRawBufferPointer]
     ) {
         guard Array(file[0..<8]) == SnapshotFormat.magic else {
@@ -297,7 +307,7 @@ final class Snapshot: @unchecked Sendable {
             checks.append((id, bytes, checksum))
         }
         if verify {
-            let failures = Snapshot.verify(checks)
+            let failures = Snapshot.verify(checks, releasingPages: releasingPages)
             if let failed = failures.first {
                 throw IndexError(.corrupted, "\(path): section \(failed) does not match its checksum (damaged file)")
             }
@@ -307,7 +317,7 @@ final class Snapshot: @unchecked Sendable {
 
     /// The sections whose checksum does not match. Small sections are checked together on
     /// all cores; large ones piece by piece, each on all cores.
-    private static func verify(_ checks: [(SectionID, UnsafeRawBufferPointer, UInt64)]) -> [SectionID] {
+    private static func verify(_ checks: [(SectionID, UnsafeRawBufferPointer, UInt64)], releasingPages: Bool) -> [SectionID] {
         var failed: [SectionID] = []
         let small = checks.filter { $0.1.count <= SnapshotFormat.checksumPiece }
         let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(small.count, 1))
@@ -322,8 +332,21 @@ final class Snapshot: @unchecked Sendable {
         failed += small.indices.filter { !results[$0] }.map { small[$0].0 }
         for (id, bytes, expected) in checks where bytes.count > SnapshotFormat.checksumPiece {
             if SnapshotFormat.checksum(bytes) != expected { failed.append(id) }
+            // A large section's pages go as soon as it is checked: loading holds little more
+            // than the largest section at a time.
+            if releasingPages { release(bytes) }
         }
         return failed
+    }
+
+    /// Drops the whole pages of `bytes` from a read-only private file mapping.
+    private static func release(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + page - 1) / page * page
+        let end = (Int(bitPattern: base) + bytes.count) / page * page
+        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(pointer, end - start, MADV_DONTNEED)
     }
 
     func section(_ id: SectionID) throws(IndexError) -> UnsafeRawBufferPointer {

@@ -45,7 +45,7 @@ public final class IndexHolder: Sendable {
     public init(path: String) throws {
         self.path = path
         let identity = FileIdentity(path)
-        let index = try RegistryIndex(path: path)
+        let index = try RegistryIndex(path: path, releasingPages: true)
         state = Mutex((Loaded(index: index, loadedAt: .now, identity: identity), Record(), identity))
     }
 
@@ -65,7 +65,7 @@ public final class IndexHolder: Sendable {
         guard !loading.exchange(true, ordering: .acquiring) else { return .busy }
         defer { loading.store(false, ordering: .releasing) }
         do {
-            let index = try RegistryIndex(path: path)
+            let index = try RegistryIndex(path: path, releasingPages: true)
             state.withLock { state in
                 state.loaded = Loaded(index: index, loadedAt: .now, identity: identity)
                 state.record.reloads += 1
