@@ -153,7 +153,6 @@ var targets: [Target] = [
             .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ],
-        resources: [.copy("Resources")],
         swiftSettings: settings),
     .testTarget(name: "BeianLogsTests", dependencies: ["BeianLogs", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture", "BeianPackets", "BeianTestSupport"], swiftSettings: settings),

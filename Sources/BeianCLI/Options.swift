@@ -157,8 +157,17 @@ struct FindingOutputOptions: ParsableArguments {
     /// Writes the findings (to a temporary file renamed into place, so that an interrupted
     /// write never leaves a torn file under the output's name).
     func write(_ findings: [Finding]) throws {
-        let bytes = FindingWriter.render(findings, format: chosenFormat, headers: headers, times: times.time)
-        try OutputFile.write(bytes, to: output)
+        guard chosenFormat == .wbawzlb else {
+            try OutputFile.write(FindingWriter.render(findings, format: chosenFormat, headers: headers, times: times.time), to: output)
+            return
+        }
+        let list = FindingWriter.wbawzlbList(findings)
+        try OutputFile.write(list.bytes, to: output)
+        if list.omitted.total > 0 {
+            printError(
+                "beian: \(list.omitted.total) unfiled sites are not in the V3.0 list, which cannot hold them (\(list.omitted.ipv6) on IPv6 addresses, \(list.omitted.noOperator) on addresses no IP filing covers, so without the operator `Yys` it requires); --format jsonl or csv writes every finding"
+            )
+        }
     }
 }
 

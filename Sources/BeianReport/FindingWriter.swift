@@ -120,18 +120,48 @@ public enum FindingWriter {
 
     /// The unfiled sites as `DownloadData/ICP/WBAWZLB/Wbawz_xx` records (V3.0 schema), GBK.
     static func wbawzlb(_ findings: [Finding]) -> [UInt8] {
-        var x = "<?xml version=\"1.0\" encoding=\"GBK\"?>\n<DownloadData>\n<ICP>\n<WBAWZLB>\n"
-        for (number, f) in findings.filter({ $0.kind == .unfiledSite }).enumerated() {
-            x += "<Wbawz_xx>" + element("Id", String(number + 1)) + element("Wzym_mc", f.host ?? f.independentDomain)
-            x += "<Yylb>" + element("Yylb_id", "1") + "</Yylb>" + element("IP", f.address)
+        wbawzlbList(findings).bytes
+    }
+
+    /// Unfiled sites the V3.0 list cannot hold, by reason.
+    public struct Omitted: Sendable, Equatable {
+        /// Served from an IPv6 address: the interface's `IP` is an IPv4 integer.
+        public var ipv6 = 0
+        /// No operator on file for the address (outside every IP filing): `Yys` is required.
+        public var noOperator = 0
+        public var total: Int { ipv6 + noOperator }
+        public init() {}
+    }
+
+    /// The V3.0 unfiled-site list — valid against the interface's `download-data.xsd`: the
+    /// `version` attribute, `IP` as the IPv4 address's integer, `Yys` (the operator of the
+    /// address's block) always present — and the findings it had to leave out, which only the
+    /// JSON Lines and CSV outputs can carry (docs/formats.md).
+    public static func wbawzlbList(_ findings: [Finding]) -> (bytes: [UInt8], omitted: Omitted) {
+        var x = "<?xml version=\"1.0\" encoding=\"GBK\"?>\n<DownloadData version=\"3.0\">\n<ICP>\n<WBAWZLB>\n"
+        var omitted = Omitted()
+        var number = 0
+        for f in findings where f.kind == .unfiledSite {
+            guard case .v4(let address)? = f.address.flatMap({ try? IPAddress.parse($0).unmapped }), address.value > 0 else {
+                omitted.ipv6 += 1
+                continue
+            }
+            guard let operatorUnit = f.operatorUnit else {
+                omitted.noOperator += 1
+                continue
+            }
+            number += 1
+            x += "<Wbawz_xx>" + element("Id", String(number)) + element("Wzym_mc", f.host ?? f.independentDomain)
+            x += "<Yylb>" + element("Yylb_id", "1") + "</Yylb>" + element("IP", String(address.value))
             x += element("Dqjcsj", f.lastSeen?.description) + element("Jccs", String(f.count))
             let province = f.province.flatMap { $0.first }.flatMap { Province.abbreviated($0) }
             x += element("Sssh", province.map { String($0.registryCode) }) + element("Scjcsj", f.firstSeen?.description)
-            x += element("Jrs", f.provider.map { String($0.id) }) + element("Yys", f.operatorUnit.map { String($0.id) })
-            x += element("Bz", f.independentDomain.map { "独立域名 \($0)" }) + "</Wbawz_xx>\n"
+            x += element("Jrs", f.provider.map { String($0.id) }) + element("Yys", String(operatorUnit.id))
+            let note = ["IP \(address)"] + (f.independentDomain.map { ["独立域名 \($0)"] } ?? [])
+            x += element("Bz", note.joined(separator: "; ")) + "</Wbawz_xx>\n"
         }
         x += "</WBAWZLB>\n</ICP>\n</DownloadData>\n"
-        return GB18030Encoder.encode(x)
+        return (GB18030Encoder.encode(x), omitted)
     }
 
     static func element(_ name: String, _ value: String?) -> String {
