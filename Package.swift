@@ -154,6 +154,8 @@ var targets: [Target] = [
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: settings),
+    .testTarget(
+        name: "BeianHistoryTests", dependencies: ["BeianHistory", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianLogsTests", dependencies: ["BeianLogs", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture", "BeianPackets", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo"], swiftSettings: settings),

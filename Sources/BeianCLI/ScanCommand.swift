@@ -1,6 +1,7 @@
 import ArgumentParser
 import BeianCore
 import BeianCrawler
+import BeianHistory
 import BeianReport
 import BeianScan
 import Foundation
@@ -63,6 +64,13 @@ struct ScanCommand: ParsableCommand {
     @Flag(help: "Exit with status 3 when there are findings.")
     var failOnFindings = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Record the run and merge its findings into this findings history (SQLite; created when missing).",
+            discussion: "See `beian history`: new, persisting and resolved findings across runs."),
+        completion: .file())
+    var history: String?
+
     func validate() throws {
         guard !inputs.isEmpty || live.interface != nil else {
             throw ValidationError("give at least one capture, log or crawl, or --interface")
@@ -93,6 +101,7 @@ struct ScanCommand: ParsableCommand {
         let control = ScanControl()
         let interruption = Interruption(cancelling: control)
         let progress = ProgressLine()
+        let started = Timestamp.now
         let result = Scan(configuration).run(
             sources, control: control, observer: Scan.Observer(progress: progress.show, crawl: progress.crawl))
         progress.finish()
@@ -104,6 +113,18 @@ struct ScanCommand: ParsableCommand {
         }
         if result.interrupted { printError("scan: interrupted; the findings so far follow") }
         try output.write(result.findings)
+        if let history {
+            if result.interrupted {
+                printError("scan: interrupted, so not recorded in \(history) (a partial run would resolve findings it did not look for)")
+            } else {
+                let recorded = try HistoryRecording.record(
+                    result, started: started, inputs: inputs, index: index.index, loaded: configuration.index, rules: configuration.rules,
+                    to: history)
+                printError(
+                    "history: run \(recorded.id) recorded in \(history): \(recorded.findings) findings, \(recorded.new) new, \(recorded.resolved) resolved"
+                )
+            }
+        }
         let summary = ScanSummary(result)
         printError(jsonSummary ? summary.json.text() : summary.text, terminator: "")
         if result.failed { throw ExitCode(1) }

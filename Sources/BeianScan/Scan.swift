@@ -163,6 +163,23 @@ public struct ScanResult: Sendable {
     /// The run was cancelled before its inputs ended.
     public var interrupted = false
     public var seconds = 0.0
+    /// The earliest and latest time of the observations judged (seconds since 1970); nil when
+    /// there were none. What the run could have seen: a history (`--history`) says a finding
+    /// resolved only when a later run's window and coverage would have seen it.
+    public var window: ClosedRange<Int64>?
+
+    /// Widens `window` to `nanoseconds` (an observation's time; 0, unknown, is left out).
+    mutating func saw(nanoseconds: Int64) {
+        guard nanoseconds > 0 else { return }
+        let seconds = nanoseconds / 1_000_000_000
+        guard let current = window else {
+            window = seconds...seconds
+            return
+        }
+        if seconds < current.lowerBound || seconds > current.upperBound {
+            window = min(seconds, current.lowerBound)...max(seconds, current.upperBound)
+        }
+    }
 
     /// Some input could not be read, or stopped early on an error.
     public var failed: Bool { inputs.contains { $0.failed } || crawlFailure != nil }
@@ -260,7 +277,10 @@ final class RunState: SourceSink {
 
     func take(_ observations: [Observation]) {
         result.observations += observations.count
-        for observation in observations { judge.judge(observation) }
+        for observation in observations {
+            result.saw(nanoseconds: observation.nanoseconds)
+            judge.judge(observation)
+        }
         if collectsHosts { collect(observations) }
         publishChanges(updates: false)
     }
@@ -269,6 +289,7 @@ final class RunState: SourceSink {
         result.homepages.count(page, judgement: judgement)
         if configuration.crawlAddresses, let observation = page.observation {
             result.observations += 1
+            result.saw(nanoseconds: observation.nanoseconds)
             judge.judge(observation)
         }
         // The access provider's view keeps the pages of the sites it connects.

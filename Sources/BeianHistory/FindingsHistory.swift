@@ -1,0 +1,395 @@
+public import BeianCore
+import Foundation
+internal import GRDB
+
+/// The findings of every scan, kept across runs in one SQLite database (`--history FILE`,
+/// through GRDB): each run with what it read (inputs and their digests, the index's build and
+/// sources, scope, coverage, the time its observations span), and each finding — by its key
+/// (kind, independent domain, address) — with first and last seen across runs, counts, the
+/// runs it was seen in, and its state:
+///
+/// - `new`: seen in the last run that saw it for the first time (or again after it was
+///   resolved);
+/// - `persisting`: seen again;
+/// - `resolved`: absent from a later run that would have seen it — a run whose coverage holds
+///   its address, whose scope includes its access provider, and whose observations all come
+///   after it was last seen; findings made over the coverage as a whole at the end of a run
+///   (over-reported access, empty shells) resolve when a run with coverage no longer makes
+///   them. A run without coverage resolves nothing: absence from a capture says nothing of
+///   addresses the capture did not see.
+///
+/// Every run is recorded in one transaction: killed at any moment, the history holds the run
+/// whole or not at all. WAL mode: reports read while a scan writes. A history written by a
+/// newer beian (migrations this one does not know) is refused.
+public final class FindingsHistory: Sendable {
+    public enum State: String, Sendable, CaseIterable {
+        case new, persisting, resolved
+    }
+
+    /// What a run was: when, over what, seeing what.
+    public struct RunRecord: Sendable {
+        public var startedAt: Int64
+        public var endedAt: Int64
+        /// The inputs read: path, size, `sha256:…` digest.
+        public var inputs: [(path: String, bytes: Int64, digest: String)] = []
+        public var indexPath = ""
+        public var indexBuilt: Int64 = 0
+        /// The registry files the index was built from, with their digests.
+        public var indexSources: [(path: String, bytes: Int64, digest: String)] = []
+        /// `all`, or `own UNIT`.
+        public var scope = "all"
+        /// The access provider of an `own` scope.
+        public var scopeUnit: Int64?
+        /// Prefixes and ranges the inputs saw in full.
+        public var coverage: [IPRange] = []
+        /// The earliest and latest observation time (seconds since 1970).
+        public var window: ClosedRange<Int64>?
+
+        public init(startedAt: Int64, endedAt: Int64) {
+            self.startedAt = startedAt
+            self.endedAt = endedAt
+        }
+    }
+
+    /// A recorded run and what merging it did.
+    public struct Run: Sendable, Hashable {
+        public var id: Int64
+        public var startedAt: Int64
+        public var endedAt: Int64
+        public var scope: String
+        public var coverage: [String]
+        public var window: ClosedRange<Int64>?
+        public var indexPath: String
+        public var indexBuilt: Int64
+        public var inputs: [String]
+        /// Findings seen in the run; of them new; findings the run resolved.
+        public var findings: Int
+        public var new: Int
+        public var resolved: Int
+    }
+
+    /// A finding as the history knows it.
+    public struct Entry: Sendable, Hashable {
+        public var key: String
+        public var kind: String
+        public var host: String?
+        public var independentDomain: String?
+        public var address: String?
+        public var providerID: Int64?
+        public var providerName: String?
+        public var province: String?
+        public var firstSeen: Int64?
+        public var lastSeen: Int64?
+        /// Sightings over every run; runs it was seen in.
+        public var count: Int
+        public var runs: Int
+        public var firstRun: Int64
+        public var lastRun: Int64
+        public var state: State
+        public var resolvedRun: Int64?
+        public var detail: String
+    }
+
+    public struct HistoryError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let path: String
+    private let database: DatabasePool
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("history-v1") { db in
+            try db.create(table: "run") { table in
+                table.primaryKey("id", .integer)
+                table.column("started_at", .integer).notNull()
+                table.column("ended_at", .integer).notNull()
+                table.column("recorded_at", .integer).notNull()
+                table.column("scope", .text).notNull()
+                table.column("scope_unit", .integer)
+                table.column("coverage", .text).notNull()
+                table.column("window_start", .integer)
+                table.column("window_end", .integer)
+                table.column("index_path", .text).notNull()
+                table.column("index_built", .integer).notNull()
+                table.column("index_sources", .text).notNull()
+                table.column("inputs", .text).notNull()
+                table.column("findings", .integer).notNull()
+                table.column("new", .integer).notNull()
+                table.column("resolved", .integer).notNull()
+            }
+            try db.create(table: "finding") { table in
+                table.primaryKey("id", .integer)
+                table.column("key", .text).notNull().unique()
+                table.column("kind", .text).notNull()
+                table.column("host", .text)
+                table.column("independent_domain", .text)
+                table.column("address", .text)
+                // The address as sortable bytes (family, then big-endian bits) for coverage queries.
+                table.column("address_key", .blob)
+                table.column("provider_id", .integer)
+                table.column("provider_name", .text)
+                table.column("province", .text)
+                table.column("first_seen", .integer)
+                table.column("last_seen", .integer)
+                table.column("count", .integer).notNull()
+                table.column("runs", .integer).notNull()
+                table.column("first_run", .integer).notNull()
+                table.column("last_run", .integer).notNull()
+                table.column("state", .text).notNull()
+                table.column("resolved_run", .integer)
+                table.column("detail", .text).notNull()
+            }
+            try db.create(index: "finding_open_address", on: "finding", columns: ["state", "address_key"])
+            try db.create(table: "sighting") { table in
+                table.column("run", .integer).notNull()
+                table.column("finding", .integer).notNull()
+                table.column("count", .integer).notNull()
+                table.column("first_seen", .integer)
+                table.column("last_seen", .integer)
+                table.primaryKey(["run", "finding"])
+            }
+            try db.create(index: "sighting_finding", on: "sighting", columns: ["finding"])
+        }
+        return migrator
+    }
+
+    /// Opens (or creates) the history at `path`.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+            let migrator = Self.migrator
+            if try database.read({ try migrator.hasBeenSuperseded($0) }) {
+                throw HistoryError(description: "\(path) was written by a newer beian (its schema has migrations this one does not know)")
+            }
+            try migrator.migrate(database)
+        } catch let error as HistoryError {
+            throw error
+        } catch {
+            throw HistoryError(description: "\(path): not a findings history (\(error))")
+        }
+    }
+
+    /// The key a finding is merged by: kind, independent domain (or host), address.
+    public static func key(of finding: Finding) -> String {
+        "\(finding.kind.rawValue)|\(finding.independentDomain ?? finding.host ?? "")|\(finding.address ?? "")"
+    }
+
+    /// Sortable bytes of an address: its family, then its bits big-endian.
+    static func addressKey(_ address: IPAddress) -> [UInt8] {
+        switch address {
+        case .v4(let a): [4] + withUnsafeBytes(of: a.value.bigEndian) { Array($0) }
+        case .v6(let a): [6] + withUnsafeBytes(of: a.value.bigEndian) { Array($0) }
+        }
+    }
+
+    /// Records a run and merges its findings, in one transaction; the run as recorded.
+    @discardableResult
+    public func record(_ run: RunRecord, findings: [Finding]) throws -> Run {
+        do {
+            return try database.write { db in try Self.record(run, findings: findings, in: db) }
+        } catch let error as HistoryError {
+            throw error
+        } catch {
+            throw HistoryError(description: "\(path): the run could not be recorded (\(error))")
+        }
+    }
+
+    private static func record(_ run: RunRecord, findings: [Finding], in db: Database) throws -> Run {
+        let now = Timestamp.now.secondsSince1970
+        func json(_ value: JSONValue) -> String { value.text() }
+        let sources = JSONValue.array(
+            run.indexSources.map { ["path": JSONValue($0.path), "bytes": JSONValue($0.bytes), "digest": JSONValue($0.digest)] })
+        let inputs = JSONValue.array(
+            run.inputs.map { ["path": JSONValue($0.path), "bytes": JSONValue($0.bytes), "digest": JSONValue($0.digest)] })
+        try db.execute(
+            sql: """
+                INSERT INTO run (started_at, ended_at, recorded_at, scope, scope_unit, coverage, window_start, window_end,
+                    index_path, index_built, index_sources, inputs, findings, new, resolved)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0)
+                """,
+            arguments: [
+                run.startedAt, run.endedAt, now, run.scope, run.scopeUnit, json(JSONValue(run.coverage.map(\.description))),
+                run.window?.lowerBound, run.window?.upperBound, run.indexPath, run.indexBuilt, json(sources), json(inputs),
+            ])
+        let id = db.lastInsertedRowID
+
+        // Merge: one upsert per finding (its sightings summed if a run lists a key twice).
+        var merged: [String: Finding] = [:]
+        for finding in findings {
+            let key = key(of: finding)
+            if var known = merged[key] {
+                known.count += finding.count
+                known.firstSeen = [known.firstSeen, finding.firstSeen].compactMap { $0 }.min()
+                known.lastSeen = [known.lastSeen, finding.lastSeen].compactMap { $0 }.max()
+                merged[key] = known
+            } else {
+                merged[key] = finding
+            }
+        }
+        let existing = try db.makeStatement(sql: "SELECT id, state FROM finding WHERE key = ?")
+        let insert = try db.makeStatement(
+            sql: """
+                INSERT INTO finding (key, kind, host, independent_domain, address, address_key, provider_id, provider_name, province,
+                    first_seen, last_seen, count, runs, first_run, last_run, state, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, 'new', ?)
+                """)
+        let update = try db.makeStatement(
+            sql: """
+                UPDATE finding SET first_seen = MIN(COALESCE(first_seen, ?1), COALESCE(?1, first_seen)),
+                    last_seen = MAX(COALESCE(last_seen, ?2), COALESCE(?2, last_seen)), count = count + ?3, runs = runs + 1,
+                    last_run = ?4, state = ?5, resolved_run = NULL, detail = ?6, host = COALESCE(?7, host),
+                    provider_id = COALESCE(?8, provider_id), provider_name = COALESCE(?9, provider_name)
+                WHERE id = ?10
+                """)
+        let sighting = try db.makeStatement(
+            sql: "INSERT INTO sighting (run, finding, count, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)")
+        var new = 0
+        for (key, finding) in merged {
+            let first = finding.firstSeen?.secondsSince1970
+            let last = finding.lastSeen?.secondsSince1970
+            let findingID: Int64
+            if let row = try Row.fetchOne(existing, arguments: [key]), let known: Int64 = row["id"] {
+                let state: String = row["state"] ?? State.persisting.rawValue
+                // Back after it was resolved: new again.
+                let next = state == State.resolved.rawValue ? State.new : State.persisting
+                if next == .new { new += 1 }
+                try update.execute(arguments: [
+                    first, last, finding.count, id, next.rawValue, finding.detail, finding.host, finding.provider?.id,
+                    finding.provider?.name,
+                    known,
+                ])
+                findingID = known
+            } else {
+                var sortable: Data?
+                if let text = finding.address, let address = try? IPAddress.parse(text).unmapped {
+                    sortable = Data(Self.addressKey(address))
+                }
+                try insert.execute(arguments: [
+                    key, finding.kind.rawValue, finding.host, finding.independentDomain, finding.address, sortable, finding.provider?.id,
+                    finding.provider?.name, finding.province, first, last, finding.count, id, id, finding.detail,
+                ])
+                findingID = db.lastInsertedRowID
+                new += 1
+            }
+            try sighting.execute(arguments: [id, findingID, finding.count, first, last])
+        }
+
+        // Resolve: open findings this run did not see though it would have — their address in
+        // its coverage (and scope), last seen before its first observation. Findings judged
+        // over the coverage as a whole at the end of a run (over-reported access, empty shells:
+        // never "seen" at a time) resolve when a later run with coverage no longer makes them.
+        var resolved = 0
+        if let window = run.window, !run.coverage.isEmpty {
+            let resolve = try db.makeStatement(
+                sql: """
+                    UPDATE finding SET state = 'resolved', resolved_run = ?1
+                    WHERE state IN ('new', 'persisting') AND address_key BETWEEN ?2 AND ?3 AND last_run != ?1
+                        AND (last_seen < ?4 OR (last_seen IS NULL AND (SELECT window_end FROM run WHERE run.id = finding.last_run) < ?4))
+                        AND (?5 IS NULL OR provider_id = ?5)
+                    """)
+            for range in run.coverage {
+                try resolve.execute(arguments: [
+                    id, Data(addressKey(range.first.unmapped)), Data(addressKey(range.last.unmapped)), window.lowerBound, run.scopeUnit,
+                ])
+                resolved += db.changesCount
+            }
+            try db.execute(
+                sql: """
+                    UPDATE finding SET state = 'resolved', resolved_run = ?1
+                    WHERE state IN ('new', 'persisting') AND address_key IS NULL AND last_seen IS NULL AND last_run != ?1
+                        AND (SELECT window_end FROM run WHERE run.id = finding.last_run) < ?3 AND (?2 IS NULL OR provider_id = ?2)
+                    """,
+                arguments: [id, run.scopeUnit, window.lowerBound])
+            resolved += db.changesCount
+        }
+        try db.execute(
+            sql: "UPDATE run SET findings = ?, new = ?, resolved = ? WHERE id = ?", arguments: [merged.count, new, resolved, id])
+        guard let recorded = try fetchRuns(db, where: "id = ?", [id]).first else {
+            throw HistoryError(description: "the run just recorded cannot be read back")
+        }
+        return recorded
+    }
+
+    // MARK: Reading
+
+    /// Every run, oldest first.
+    public func runs() throws -> [Run] {
+        try database.read { db in try Self.fetchRuns(db, where: "1", []) }
+    }
+
+    public func run(_ id: Int64) throws -> Run? {
+        try database.read { db in try Self.fetchRuns(db, where: "id = ?", [id]).first }
+    }
+
+    private static func fetchRuns(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> [Run] {
+        try Row.fetchAll(db, sql: "SELECT * FROM run WHERE \(condition) ORDER BY id", arguments: arguments).map { row in
+            let start: Int64? = row["window_start"]
+            let end: Int64? = row["window_end"]
+            return Run(
+                id: row["id"], startedAt: row["started_at"], endedAt: row["ended_at"], scope: row["scope"],
+                coverage: strings(row["coverage"]), window: start.flatMap { start in end.map { start...max(start, $0) } },
+                indexPath: row["index_path"], indexBuilt: row["index_built"], inputs: paths(row["inputs"]), findings: row["findings"],
+                new: row["new"], resolved: row["resolved"])
+        }
+    }
+
+    /// The findings as they stand now (optionally only those in `states`), ordered by kind,
+    /// independent domain and address.
+    public func entries(states: Set<State> = Set(State.allCases)) throws -> [Entry] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM finding ORDER BY key").map(Self.entry).filter { states.contains($0.state) }
+        }
+    }
+
+    /// The findings seen in run `id`, as they stand now.
+    public func entries(seenIn id: Int64) throws -> [Entry] {
+        try database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT finding.* FROM finding JOIN sighting ON sighting.finding = finding.id WHERE sighting.run = ? ORDER BY key",
+                arguments: [id]
+            ).map(Self.entry)
+        }
+    }
+
+    /// The findings run `id` resolved.
+    public func entries(resolvedBy id: Int64) throws -> [Entry] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM finding WHERE resolved_run = ? ORDER BY key", arguments: [id]).map(Self.entry)
+        }
+    }
+
+    /// What differs between two runs: findings only the first saw, only the second saw, both saw.
+    public func diff(_ first: Int64, _ second: Int64) throws -> (onlyFirst: [Entry], onlySecond: [Entry], both: [Entry]) {
+        let a = try entries(seenIn: first)
+        let b = try entries(seenIn: second)
+        let inA = Set(a.map(\.key))
+        let inB = Set(b.map(\.key))
+        return (a.filter { !inB.contains($0.key) }, b.filter { !inA.contains($0.key) }, a.filter { inB.contains($0.key) })
+    }
+
+    private static func entry(_ row: Row) -> Entry {
+        Entry(
+            key: row["key"], kind: row["kind"], host: row["host"], independentDomain: row["independent_domain"], address: row["address"],
+            providerID: row["provider_id"], providerName: row["provider_name"], province: row["province"], firstSeen: row["first_seen"],
+            lastSeen: row["last_seen"], count: row["count"], runs: row["runs"], firstRun: row["first_run"], lastRun: row["last_run"],
+            state: State(rawValue: row["state"] ?? "") ?? .persisting, resolvedRun: row["resolved_run"], detail: row["detail"])
+    }
+
+    private static func strings(_ text: String?) -> [String] {
+        guard let data = text?.data(using: .utf8), let array = try? JSONSerialization.jsonObject(with: data) as? [String] else { return [] }
+        return array
+    }
+
+    private static func paths(_ text: String?) -> [String] {
+        guard let data = text?.data(using: .utf8), let array = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            return []
+        }
+        return array.compactMap { $0["path"] as? String }
+    }
+}
