@@ -203,6 +203,8 @@ if ProcessInfo.processInfo.environment["BEIAN_BENCHMARKS"] != nil {
             name: "index-scale", dependencies: ["BenchmarkSupport", "BeianIndex", "BeianGeo"], path: "Benchmarks/IndexScale",
             swiftSettings: settings),
         .executableTarget(
+            name: "history-merge", dependencies: ["BeianHistory", "BeianCore"], path: "Benchmarks/HistoryMerge", swiftSettings: settings),
+        .executableTarget(
             name: "extract-speed", dependencies: ["BeianCapture", "BeianPackets", "BeianCore"], path: "Benchmarks/ExtractSpeed",
             swiftSettings: settings),
         .executableTarget(

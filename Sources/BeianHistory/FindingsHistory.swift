@@ -160,6 +160,9 @@ public final class FindingsHistory: Sendable {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A national history's indexes are hundreds of megabytes: merging touches them all
+            // over, which SQLite's default 2 MB cache turns into page reads.
+            try db.execute(sql: "PRAGMA cache_size = -262144")
         }
         do {
             database = try DatabasePool(path: path, configuration: configuration)
@@ -221,6 +224,7 @@ public final class FindingsHistory: Sendable {
 
         // Merge: one upsert per finding (its sightings summed if a run lists a key twice).
         var merged: [String: Finding] = [:]
+        merged.reserveCapacity(findings.count)
         for finding in findings {
             let key = key(of: finding)
             if var known = merged[key] {
@@ -232,51 +236,45 @@ public final class FindingsHistory: Sendable {
                 merged[key] = finding
             }
         }
-        let existing = try db.makeStatement(sql: "SELECT id, state FROM finding WHERE key = ?")
-        let insert = try db.makeStatement(
+        // One statement a finding: inserted new, or merged into what is known (new again when
+        // it had been resolved); it says which.
+        let upsert = try db.makeStatement(
             sql: """
                 INSERT INTO finding (key, kind, host, independent_domain, address, address_key, provider_id, provider_name, province,
                     first_seen, last_seen, count, runs, first_run, last_run, state, detail)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, 'new', ?)
-                """)
-        let update = try db.makeStatement(
-            sql: """
-                UPDATE finding SET first_seen = MIN(COALESCE(first_seen, ?1), COALESCE(?1, first_seen)),
-                    last_seen = MAX(COALESCE(last_seen, ?2), COALESCE(?2, last_seen)), count = count + ?3, runs = runs + 1,
-                    last_run = ?4, state = ?5, resolved_run = NULL, detail = ?6, host = COALESCE(?7, host),
-                    provider_id = COALESCE(?8, provider_id), provider_name = COALESCE(?9, provider_name)
-                WHERE id = ?10
+                ON CONFLICT(key) DO UPDATE SET
+                    first_seen = MIN(COALESCE(first_seen, excluded.first_seen), COALESCE(excluded.first_seen, first_seen)),
+                    last_seen = MAX(COALESCE(last_seen, excluded.last_seen), COALESCE(excluded.last_seen, last_seen)),
+                    count = count + excluded.count, runs = runs + 1, last_run = excluded.last_run,
+                    state = CASE WHEN state = 'resolved' THEN 'new' ELSE 'persisting' END, resolved_run = NULL,
+                    detail = excluded.detail, host = COALESCE(excluded.host, host),
+                    provider_id = COALESCE(excluded.provider_id, provider_id),
+                    provider_name = COALESCE(excluded.provider_name, provider_name)
+                RETURNING id, state
                 """)
         let sighting = try db.makeStatement(
             sql: "INSERT INTO sighting (run, finding, count, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)")
         var new = 0
-        for (key, finding) in merged {
+        // In key order: the key index is then walked once, not at random.
+        for key in merged.keys.sorted() {
+            guard let finding = merged[key] else { continue }
             let first = finding.firstSeen?.secondsSince1970
             let last = finding.lastSeen?.secondsSince1970
-            let findingID: Int64
-            if let row = try Row.fetchOne(existing, arguments: [key]), let known: Int64 = row["id"] {
-                let state: String = row["state"] ?? State.persisting.rawValue
-                // Back after it was resolved: new again.
-                let next = state == State.resolved.rawValue ? State.new : State.persisting
-                if next == .new { new += 1 }
-                try update.execute(arguments: [
-                    first, last, finding.count, id, next.rawValue, finding.detail, finding.host, finding.provider?.id,
-                    finding.provider?.name,
-                    known,
-                ])
-                findingID = known
-            } else {
-                var sortable: Data?
-                if let text = finding.address, let address = try? IPAddress.parse(text).unmapped {
-                    sortable = Data(Self.addressKey(address))
-                }
-                try insert.execute(arguments: [
-                    key, finding.kind.rawValue, finding.host, finding.independentDomain, finding.address, sortable, finding.provider?.id,
-                    finding.provider?.name, finding.province, first, last, finding.count, id, id, finding.detail,
-                ])
-                findingID = db.lastInsertedRowID
-                new += 1
+            var sortable: Data?
+            if let text = finding.address, let address = try? IPAddress.parse(text).unmapped {
+                sortable = Data(Self.addressKey(address))
             }
+            guard
+                let row = try Row.fetchOne(
+                    upsert,
+                    arguments: [
+                        key, finding.kind.rawValue, finding.host, finding.independentDomain, finding.address, sortable,
+                        finding.provider?.id,
+                        finding.provider?.name, finding.province, first, last, finding.count, id, id, finding.detail,
+                    ]), let findingID: Int64 = row[0]
+            else { throw HistoryError(description: "the finding \(key) could not be merged") }
+            if (row[1] as String?) == State.new.rawValue { new += 1 }
             try sighting.execute(arguments: [id, findingID, finding.count, first, last])
         }
 
