@@ -140,7 +140,7 @@ public final class FindingsHistory: Sendable {
                 table.column("resolved_run", .integer)
                 table.column("detail", .text).notNull()
             }
-            try db.create(index: "finding_open_address", on: "finding", columns: ["state", "address_key"])
+            try db.create(index: "finding_address", on: "finding", columns: ["address_key"])
             try db.create(table: "sighting") { table in
                 table.column("run", .integer).notNull()
                 table.column("finding", .integer).notNull()
@@ -163,6 +163,7 @@ public final class FindingsHistory: Sendable {
             // A national history's indexes are hundreds of megabytes: merging touches them all
             // over, which SQLite's default 2 MB cache turns into page reads.
             try db.execute(sql: "PRAGMA cache_size = -262144")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         do {
             database = try DatabasePool(path: path, configuration: configuration)
@@ -236,13 +237,39 @@ public final class FindingsHistory: Sendable {
                 merged[key] = finding
             }
         }
-        // One statement a finding: inserted new, or merged into what is known (new again when
-        // it had been resolved); it says which.
-        let upsert = try db.makeStatement(
+        // The run's findings go to a temporary table, then merge set-wise: inserted new, or
+        // merged into what is known (new again when it had been resolved).
+        try db.execute(
+            sql: """
+                CREATE TEMP TABLE IF NOT EXISTS incoming (key TEXT PRIMARY KEY, kind TEXT, host TEXT, independent_domain TEXT,
+                    address TEXT, address_key BLOB, provider_id INTEGER, provider_name TEXT, province TEXT, first_seen INTEGER,
+                    last_seen INTEGER, count INTEGER, detail TEXT);
+                DELETE FROM incoming;
+                """)
+        let stage = try db.makeStatement(sql: "INSERT INTO incoming VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        for (key, finding) in merged {
+            var sortable: Data?
+            if let text = finding.address, let address = try? IPAddress.parse(text).unmapped {
+                sortable = Data(Self.addressKey(address))
+            }
+            try stage.execute(arguments: [
+                key, finding.kind.rawValue, finding.host, finding.independentDomain, finding.address, sortable, finding.provider?.id,
+                finding.provider?.name, finding.province, finding.firstSeen?.secondsSince1970, finding.lastSeen?.secondsSince1970,
+                finding.count, finding.detail,
+            ])
+        }
+        let new =
+            try Int.fetchOne(
+                db,
+                sql:
+                    "SELECT COUNT(*) FROM incoming LEFT JOIN finding ON finding.key = incoming.key WHERE finding.id IS NULL OR finding.state = 'resolved'"
+            ) ?? 0
+        try db.execute(
             sql: """
                 INSERT INTO finding (key, kind, host, independent_domain, address, address_key, provider_id, provider_name, province,
                     first_seen, last_seen, count, runs, first_run, last_run, state, detail)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, 'new', ?)
+                SELECT key, kind, host, independent_domain, address, address_key, provider_id, provider_name, province, first_seen,
+                    last_seen, count, 1, ?1, ?1, 'new', detail FROM incoming WHERE true ORDER BY key
                 ON CONFLICT(key) DO UPDATE SET
                     first_seen = MIN(COALESCE(first_seen, excluded.first_seen), COALESCE(excluded.first_seen, first_seen)),
                     last_seen = MAX(COALESCE(last_seen, excluded.last_seen), COALESCE(excluded.last_seen, last_seen)),
@@ -251,32 +278,16 @@ public final class FindingsHistory: Sendable {
                     detail = excluded.detail, host = COALESCE(excluded.host, host),
                     provider_id = COALESCE(excluded.provider_id, provider_id),
                     provider_name = COALESCE(excluded.provider_name, provider_name)
-                RETURNING id, state
-                """)
-        let sighting = try db.makeStatement(
-            sql: "INSERT INTO sighting (run, finding, count, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)")
-        var new = 0
-        // In key order: the key index is then walked once, not at random.
-        for key in merged.keys.sorted() {
-            guard let finding = merged[key] else { continue }
-            let first = finding.firstSeen?.secondsSince1970
-            let last = finding.lastSeen?.secondsSince1970
-            var sortable: Data?
-            if let text = finding.address, let address = try? IPAddress.parse(text).unmapped {
-                sortable = Data(Self.addressKey(address))
-            }
-            guard
-                let row = try Row.fetchOne(
-                    upsert,
-                    arguments: [
-                        key, finding.kind.rawValue, finding.host, finding.independentDomain, finding.address, sortable,
-                        finding.provider?.id,
-                        finding.provider?.name, finding.province, first, last, finding.count, id, id, finding.detail,
-                    ]), let findingID: Int64 = row[0]
-            else { throw HistoryError(description: "the finding \(key) could not be merged") }
-            if (row[1] as String?) == State.new.rawValue { new += 1 }
-            try sighting.execute(arguments: [id, findingID, finding.count, first, last])
-        }
+                """,
+            arguments: [id])
+        try db.execute(
+            sql: """
+                INSERT INTO sighting (run, finding, count, first_seen, last_seen)
+                SELECT ?, finding.id, incoming.count, incoming.first_seen, incoming.last_seen
+                FROM incoming JOIN finding ON finding.key = incoming.key
+                """,
+            arguments: [id])
+        try db.execute(sql: "DELETE FROM incoming")
 
         // Resolve: open findings this run did not see though it would have — their address in
         // its coverage (and scope), last seen before its first observation. Findings judged
