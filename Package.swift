@@ -49,7 +49,8 @@ var targets: [Target] = [
     .target(name: "BeianCapture", dependencies: ["BeianCore", "BeianPackets", "CPcap"], swiftSettings: settings),
     .target(name: "BeianLogs", dependencies: ["BeianCore"], swiftSettings: settings),
     .target(
-        name: "BeianReport", dependencies: ["BeianCore", "BeianRegistry", "BeianIndex", "BeianGeo", "BeianScan", "BeianCrawler"],
+        name: "BeianReport",
+        dependencies: ["BeianCore", "BeianRegistry", "BeianIndex", "BeianGeo", "BeianScan", "BeianCrawler", "BeianHistory"],
         swiftSettings: settings),
     .target(
         name: "BeianScan",

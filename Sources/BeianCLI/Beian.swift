@@ -12,7 +12,8 @@ struct Beian: ParsableCommand {
         version: BeianVersion.current,
         subcommands: [
             RegistryCommand.self, IndexCommand.self, LookupCommand.self, CheckRegistryCommand.self, DomainCommand.self,
-            PrefixesCommand.self, ExtractCommand.self, ScanCommand.self, HistoryCommand.self, WatchCommand.self, ServeCommand.self,
+            PrefixesCommand.self, ExtractCommand.self, ScanCommand.self, HistoryCommand.self, ReportCommand.self, WatchCommand.self,
+            ServeCommand.self,
             HomepagesCommand.self,
             CrawlCommand.self,
             VersionCommand.self,

@@ -366,6 +366,42 @@ public final class FindingsHistory: Sendable {
         }
     }
 
+    /// The findings seen between `start` and `end` (seconds since 1970, end excluded): a
+    /// sighting last seen then — or, for findings judged over a whole run (never seen at a
+    /// time), made by a run whose observations ended then.
+    public func entries(seenFrom start: Int64, to end: Int64) throws -> [Entry] {
+        try database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM finding WHERE id IN (
+                        SELECT sighting.finding FROM sighting JOIN run ON run.id = sighting.run
+                        WHERE (sighting.last_seen >= ?1 AND sighting.last_seen < ?2)
+                            OR (sighting.last_seen IS NULL AND run.window_end >= ?1 AND run.window_end < ?2))
+                    ORDER BY key
+                    """, arguments: [start, end]
+            ).map(Self.entry)
+        }
+    }
+
+    /// The findings resolved by a run whose observations began between `start` and `end`.
+    public func entries(resolvedFrom start: Int64, to end: Int64) throws -> [Entry] {
+        try database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT finding.* FROM finding JOIN run ON run.id = finding.resolved_run
+                    WHERE run.window_start >= ? AND run.window_start < ? ORDER BY key
+                    """, arguments: [start, end]
+            ).map(Self.entry)
+        }
+    }
+
+    /// The runs whose observations overlap `start` ..< `end`.
+    public func runs(from start: Int64, to end: Int64) throws -> [Run] {
+        try database.read { db in try Self.fetchRuns(db, where: "window_start < ? AND window_end >= ?", [end, start]) }
+    }
+
     /// The findings run `id` resolved.
     public func entries(resolvedBy id: Int64) throws -> [Entry] {
         try database.read { db in

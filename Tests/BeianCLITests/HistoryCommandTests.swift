@@ -34,8 +34,12 @@ import Testing
 
     struct Seen {
         let key: String
+        let kind: String
+        let domain: String
         let address: String?
         let lastSeen: Double?
+        let provider: Int?
+        let province: String
     }
 
     func findings(_ text: String) throws -> [String: Seen] {
@@ -46,7 +50,9 @@ import Testing
             let address = object["address"] as? String
             let key = "\(object["kind"] as? String ?? "")|\(domain)|\(address ?? "")"
             let last = (object["last_seen"] as? String).flatMap { ISO8601DateFormatter().date(from: $0)?.timeIntervalSince1970 }
-            out[key] = Seen(key: key, address: address, lastSeen: last)
+            out[key] = Seen(
+                key: key, kind: object["kind"] as? String ?? "", domain: domain, address: address, lastSeen: last,
+                provider: (object["provider"] as? [String: Any])?["id"] as? Int, province: object["province"] as? String ?? "unknown")
         }
         return out
     }
@@ -90,14 +96,14 @@ import Testing
             "scan", "--index", index, "--geoip", sample.appendingPathComponent("geo/country.mmdb").path, "--coverage-file",
             sample.appendingPathComponent("truth/coverage.txt").path, "--history", history,
         ]
-        // March: the sample's ssl and dns logs. April: half the ssl lines and the http log, 30 days on.
+        // March: the sample's ssl and dns logs. April: half the ssl lines and the http log, 35 days on.
         let ssl = directory.appendingPathComponent("ssl.log").path
         let dns = directory.appendingPathComponent("dns.log").path
         _ = try shifted("ssl.log", by: 0, to: ssl)
         _ = try shifted("dns.log", by: 0, to: dns)
         let first = try Tool.run("beian", common + [ssl, dns])
         #expect(first.status == 0, "\(first.stderr)")
-        let month = 30.0 * 86400
+        let month = 35.0 * 86400
         let laterSSL = directory.appendingPathComponent("ssl-april.log").path
         let laterHTTP = directory.appendingPathComponent("http-april.log").path
         let start = min(try shifted("ssl.log", by: month, every: 2, to: laterSSL), try shifted("http.log", by: month, to: laterHTTP))
@@ -139,6 +145,53 @@ import Testing
         #expect(diff.stdout.contains("\(march.count - expectedPersisting.count) only in run 1, \(expectedNew.count) only in run 2"))
         let missing = try Tool.run("beian", ["history", "show", "9", "--history", history])
         #expect(missing.status != 0 && missing.stderr.contains("no run 9"))
+
+        // The monthly reports, against counts made here from the findings files.
+        for (month, findings, new, resolved) in [
+            ("2026-03", march, Set(march.keys), Set<String>()), ("2026-04", april, expectedNew, expectedResolved),
+        ] {
+            let answer = try Tool.run("beian", ["report", "monthly", "--history", history, "--month", month])
+            #expect(answer.status == 0, "\(answer.stderr)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(answer.stdout.utf8)) as? [String: Any])
+            let unfiled = findings.values.filter { $0.kind == "unfiled-site" }
+            var sites: [Int: Set<String>] = [:]
+            var newSites: [Int: Set<String>] = [:]
+            for finding in unfiled {
+                sites[finding.provider ?? -1, default: []].insert(finding.domain)
+                if new.contains(finding.key) { newSites[finding.provider ?? -1, default: []].insert(finding.domain) }
+            }
+            let expectedRanking = sites.map { "\($0.key)=\($0.value.count)/\(newSites[$0.key]?.count ?? 0)" }.sorted()
+            let ranking = (report["ranking"] as? [[String: Any]] ?? []).map {
+                "\($0["provider_id"] as? Int ?? -1)=\($0["unfiled_sites"] as? Int ?? 0)/\($0["new_sites"] as? Int ?? 0)"
+            }.sorted()
+            #expect(sites.count <= 10)
+            #expect(ranking == expectedRanking, "\(month)")
+            var byProvince: [String: (sites: Set<String>, new: Set<String>, resolved: Set<String>, findings: Int)] = [:]
+            for finding in findings.values {
+                byProvince[finding.province, default: ([], [], [], 0)].findings += 1
+                guard finding.kind == "unfiled-site" else { continue }
+                byProvince[finding.province, default: ([], [], [], 0)].sites.insert(finding.domain)
+                if new.contains(finding.key) { byProvince[finding.province, default: ([], [], [], 0)].new.insert(finding.domain) }
+            }
+            for key in resolved {
+                guard let finding = march[key], finding.kind == "unfiled-site" else { continue }
+                byProvince[finding.province, default: ([], [], [], 0)].resolved.insert(finding.domain)
+            }
+            let expectedProvinces = byProvince.map {
+                "\($0.key) \($0.value.sites.count) \($0.value.new.count) \($0.value.resolved.count) \($0.value.findings)"
+            }.sorted()
+            let provinces = (report["provinces"] as? [[String: Any]] ?? []).map { row in
+                let total = (row["findings_by_kind"] as? [String: Int] ?? [:]).values.reduce(0, +)
+                return
+                    "\(row["province"] as? String ?? "") \(row["unfiled_sites"] as? Int ?? -1) \(row["new_sites"] as? Int ?? -1) \(row["resolved_sites"] as? Int ?? -1) \(total)"
+            }.sorted()
+            #expect(provinces == expectedProvinces, "\(month)")
+        }
+        let csv = directory.appendingPathComponent("april.csv").path
+        #expect(try Tool.run("beian", ["report", "monthly", "--history", history, "--month", "2026-04", "-o", csv]).status == 0)
+        let table = try Data(contentsOf: URL(fileURLWithPath: csv))
+        #expect(Array(table.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        #expect(String(decoding: table, as: UTF8.self).contains("名次,接入商ID,接入商,未备案网站数,其中本月新发现"))
     }
 
     /// Killed with SIGKILL at any moment of a scan that records its run: the history is whole
