@@ -60,11 +60,19 @@ struct WatchCommand: ParsableCommand {
     @Option(help: "Seconds between two summary lines.")
     var summaryInterval = 60
 
+    @Option(help: "Record the watch in this findings history: a run every --history-interval and one when it stops.", completion: .file())
+    var history: String?
+
+    @Option(help: "Seconds between two runs recorded in --history.")
+    var historyInterval = 86400
+
     @OptionGroup var times: TimeStyleOptions
 
     func validate() throws {
         guard !interfaces.isEmpty || !follow.isEmpty else { throw ValidationError("give at least one --interface or --follow") }
-        guard updateInterval >= 0, summaryInterval >= 1 else { throw ValidationError("--update-interval ≥ 0, --summary-interval ≥ 1") }
+        guard updateInterval >= 0, summaryInterval >= 1, historyInterval >= 1 else {
+            throw ValidationError("--update-interval ≥ 0, --summary-interval ≥ 1, --history-interval ≥ 1")
+        }
         if webhook != nil && state == nil { throw ValidationError("--webhook needs --state (undelivered events are kept there)") }
         if let webhook, !(webhook.hasPrefix("http://") || webhook.hasPrefix("https://")) {
             throw ValidationError("--webhook: an http:// or https:// URL")
@@ -80,6 +88,11 @@ struct WatchCommand: ParsableCommand {
         settings.times = times.time
         settings.start = fromStart ? .beginning : .end
         settings.logs = logs.options
+        if let history {
+            do { settings.history = try FindingsHistory(path: history) } catch { throw CommandFailure("\(error)") }
+            settings.historyInterval = .seconds(historyInterval)
+            settings.historyInputs = interfaces.map { "interface \($0)" } + follow
+        }
         let log: @Sendable (String) -> Void = { printError($0) }
         // Without --state, a temporary one: the run is exactly once, restarts are not.
         let directory = state ?? NSTemporaryDirectory() + "beian-watch-\(getpid())"

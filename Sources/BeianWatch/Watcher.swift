@@ -34,6 +34,12 @@ public final class Watcher {
         public var start: LogFollower.Start = .end
         /// How followed logs are read.
         public var logs = LogOptions()
+        /// A findings history to record the watch in: a run every `historyInterval` (and one
+        /// when the watch stops) holding the findings seen since the last.
+        public var history: FindingsHistory?
+        public var historyInterval: Duration = .seconds(86400)
+        /// What the watch reads, as the history's runs name it.
+        public var historyInputs: [String] = []
 
         public init() {}
     }
@@ -72,6 +78,12 @@ public final class Watcher {
     private var counters: [String: InputReport.Tally] = [:]
     private var newSinceStart = 0
     private var failure: String?
+    /// The findings seen since the last run recorded in the history (latest state), the
+    /// judge's count of each when that run was recorded, and when it was.
+    private var sinceHistory: [String: Finding] = [:]
+    private var historyBaseline: [String: Int] = [:]
+    private var lastHistory = ContinuousClock.now
+    private var lastHistoryTime = Timestamp.now
 
     /// Opens the events destination, the store's delivery state and the webhook. `log` gets
     /// operators' messages (the CLI prints them on standard error).
@@ -113,6 +125,7 @@ public final class Watcher {
             finding: { [unowned self] event in
                 let finding = event.finding
                 pending[Self.key(finding)] = finding
+                if settings.history != nil { sinceHistory[Self.key(finding)] = finding }
             },
             progress: { [unowned self] progress in
                 if !progress.counters.isEmpty { counters[progress.source] = progress.counters }
@@ -132,10 +145,12 @@ public final class Watcher {
             refresh: { [unowned self] refresh in
                 // The new judge counts from zero: what it adds is added to the stored counts.
                 baseline.removeAll()
+                historyBaseline.removeAll()
                 if case .took(let built) = refresh { log("index \(indexPath): now judging with the snapshot built \(built)") }
             })
         let result = scan.watch(sources, control: control, observer: observer)
         commit()
+        recordHistory()
         webhook?.stop()
         if let failure { throw WatchFailure(description: failure) }
         return result
@@ -166,6 +181,44 @@ public final class Watcher {
         if now - lastIndexCheck >= .seconds(1) {
             lastIndexCheck = now
             checkIndex()
+        }
+        if settings.history != nil, now - lastHistory >= settings.historyInterval {
+            lastHistory = now
+            recordHistory()
+        }
+    }
+
+    /// Records the findings seen since the last run in the history, as a run whose time span is
+    /// that period (the watch judges traffic as it comes: its wall clock is the traffic's).
+    /// A history that cannot be written is said and the watch goes on.
+    private func recordHistory() {
+        guard let history = settings.history else { return }
+        let now = Timestamp.now
+        var run = FindingsHistory.RunRecord(startedAt: lastHistoryTime.secondsSince1970, endedAt: now.secondsSince1970)
+        run.window = lastHistoryTime.secondsSince1970...max(lastHistoryTime.secondsSince1970, now.secondsSince1970)
+        run.inputs = settings.historyInputs.map { ($0, 0, "") }
+        run.indexPath = indexPath
+        run.indexBuilt = configuration.index.buildTime.secondsSince1970
+        run.indexSources = configuration.index.sources
+        if case .accessProvider(let unit) = configuration.rules.scope {
+            run.scope = "own \(unit)"
+            run.scopeUnit = unit
+        }
+        run.coverage = configuration.rules.coverage
+        // Each finding with what the period added to its count.
+        let findings = sinceHistory.map { key, finding in
+            var period = finding
+            period.count = max(0, finding.count - (historyBaseline[key] ?? 0))
+            historyBaseline[key] = finding.count
+            return period
+        }
+        sinceHistory.removeAll(keepingCapacity: true)
+        lastHistoryTime = now
+        do {
+            let recorded = try history.record(run, findings: findings)
+            log("history: run \(recorded.id) recorded: \(recorded.findings) findings, \(recorded.new) new, \(recorded.resolved) resolved")
+        } catch {
+            log("history: \(error) — the watch goes on")
         }
     }
 

@@ -159,6 +159,43 @@ import Testing
         #expect(try self.events(events).contains { $0["event"] as? String == "new" })
     }
 
+    /// `--history`: a run recorded every interval and one at the stop, holding every finding
+    /// the watch reported.
+    @Test func aWatchRecordsItsRunsInTheHistory() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let (logs, log, _, lines) = try followedLog(in: directory)
+        let index = try ScanCommandTests().index()
+        let events = directory.appendingPathComponent("events.jsonl").path
+        let history = directory.appendingPathComponent("history.sqlite").path
+        let errors = directory.appendingPathComponent("watch.err")
+        let watch = try start(
+            common(index: index, logs: logs, state: directory.appendingPathComponent("state"), events: events) + [
+                "--history", history, "--history-interval", "1",
+            ], errors: errors)
+        Thread.sleep(forTimeInterval: 1)
+        try append(lines[0..<(lines.count / 2)], to: log)
+        Thread.sleep(forTimeInterval: 2.5)
+        try append(lines[(lines.count / 2)...], to: log)
+        Thread.sleep(forTimeInterval: 2)
+        stop(watch)
+        let said = try String(contentsOf: errors, encoding: .utf8)
+        #expect(watch.terminationStatus == 0, "\(said)")
+        let reported = Set(
+            try self.events(events).filter { $0["event"] as? String == "new" }.compactMap { $0["finding"] as? [String: Any] }.map(key))
+        #expect(!reported.isEmpty)
+        let runs = try Tool.run("beian", ["history", "list", "--history", history, "--json"])
+        #expect(runs.stdout.split(separator: "\n").count >= 3, "\(said)")
+        var recorded: Set<String> = []
+        for line in runs.stdout.split(separator: "\n") {
+            let run = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let shown = try Tool.run("beian", ["history", "show", "\(run["run"] as? Int ?? 0)", "--history", history, "--json"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
+            for finding in object["seen"] as? [[String: Any]] ?? [] { recorded.insert(key(finding)) }
+        }
+        #expect(recorded == reported)
+        #expect(said.contains("history: run"))
+    }
+
     /// A webhook that answers 503 twice, then takes everything: every event arrives, in
     /// order, none lost.
     @Test func aFailingWebhookGetsEveryEventOnceItAnswers() throws {
