@@ -50,7 +50,10 @@ var targets: [Target] = [
     .target(name: "BeianLogs", dependencies: ["BeianCore"], swiftSettings: settings),
     .target(
         name: "BeianReport",
-        dependencies: ["BeianCore", "BeianRegistry", "BeianIndex", "BeianGeo", "BeianScan", "BeianCrawler", "BeianHistory"],
+        dependencies: [
+            "BeianCore", "BeianRegistry", "BeianIndex", "BeianGeo", "BeianScan", "BeianCrawler", "BeianHistory",
+            .product(name: "Mustache", package: "swift-mustache"),
+        ],
         swiftSettings: settings),
     .target(
         name: "BeianScan",
@@ -189,6 +192,7 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+    .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
 ]
 
 // The benchmark suites pull in ordo-one/package-benchmark; ordinary builds skip them.

@@ -20,8 +20,9 @@ struct MonthlyReportCommand: ParsableCommand {
             Counts the unfiled sites (independent domains) the history's runs saw in the month \
             (China time): per access provider, the ranking of the ten with the most, and per \
             province, the sites found, of them new in the month, those resolved in the month, and \
-            every finding kind. JSON, or CSV (a byte order mark and Chinese headers: opens in a \
-            spreadsheet) with --format csv or an output file ending in .csv.
+            every finding kind. JSON; CSV (a byte order mark and Chinese headers: opens in a \
+            spreadsheet) with --format csv or an output file ending in .csv; HTML (one \
+            self-contained page with a bar chart, printable on A4) with --format html or .html.
             """
     )
 
@@ -31,14 +32,14 @@ struct MonthlyReportCommand: ParsableCommand {
     @Option(help: "The month: YYYY-MM.")
     var month: String
 
-    @Option(help: "json or csv (default: by --output's extension, else json).")
+    @Option(help: "json, csv or html (default: by --output's extension, else json).")
     var format: String?
 
     @Option(name: [.short, .long], help: "Write the report to this file instead of standard output.", completion: .file())
     var output: String?
 
     func validate() throws {
-        if let format, !["json", "csv"].contains(format) { throw ValidationError("--format: json or csv") }
+        if let format, !["json", "csv", "html"].contains(format) { throw ValidationError("--format: json, csv or html") }
     }
 
     func run() throws {
@@ -47,8 +48,14 @@ struct MonthlyReportCommand: ParsableCommand {
         do { report = try MonthlyReport(month: month, history: try FindingsHistory(path: history)) } catch {
             throw CommandFailure("\(error)")
         }
-        let chosen = format ?? (output?.lowercased().hasSuffix(".csv") == true ? "csv" : "json")
-        let bytes = chosen == "csv" ? report.csv : Array((report.json.text + "\n").utf8)
+        let fileExtension = output.map { ($0 as NSString).pathExtension.lowercased() }
+        let chosen = format ?? (["csv", "html"].contains(fileExtension ?? "") ? fileExtension ?? "json" : "json")
+        let bytes: [UInt8]
+        switch chosen {
+        case "csv": bytes = report.csv
+        case "html": bytes = Array(report.html.utf8)
+        default: bytes = Array((report.json.text + "\n").utf8)
+        }
         try OutputFile.write(bytes, to: output)
     }
 }

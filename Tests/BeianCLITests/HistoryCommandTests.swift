@@ -187,6 +187,29 @@ import Testing
             }.sorted()
             #expect(provinces == expectedProvinces, "\(month)")
         }
+        // The HTML page, as a browser reads it: the ranking's table and chart, no console error;
+        // a name that is markup stays text.
+        #expect(try sqlite(history, "UPDATE finding SET provider_name = '<script>alert(1)</script>' WHERE provider_id = 100") == "")
+        let page = directory.appendingPathComponent("april.html").path
+        #expect(try Tool.run("beian", ["report", "monthly", "--history", history, "--month", "2026-04", "-o", page]).status == 0)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script>"))
+        let json = try Tool.run("beian", ["report", "monthly", "--history", history, "--month", "2026-04"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let ranking = report["ranking"] as? [[String: Any]] ?? []
+        let browser = try Browser.dumpDOM(page)
+        #expect(browser.console.isEmpty, "\(browser.console)")
+        let rows = browser.dom.components(separatedBy: "<tbody>")[1].components(separatedBy: "</tbody>")[0]
+            .components(separatedBy: "<tr>").dropFirst()
+        #expect(rows.count == ranking.count)
+        for (row, entry) in zip(rows, ranking) {
+            #expect(
+                row.contains("<td>\(entry["unfiled_sites"] as? Int ?? -1)</td><td>\(entry["new_sites"] as? Int ?? -1)</td></tr>"), "\(row)")
+        }
+        let chart = try #require(browser.dom.components(separatedBy: "<svg id=\"ranking-chart\"").dropFirst().first)
+        #expect(chart.components(separatedBy: "</svg>")[0].components(separatedBy: "<rect").count - 1 == ranking.count)
+        #expect(browser.dom.contains("id=\"provinces\"") && browser.dom.contains("id=\"kinds\""))
+
         let csv = directory.appendingPathComponent("april.csv").path
         #expect(try Tool.run("beian", ["report", "monthly", "--history", history, "--month", "2026-04", "-o", csv]).status == 0)
         let table = try Data(contentsOf: URL(fileURLWithPath: csv))

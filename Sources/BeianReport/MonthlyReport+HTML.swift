@@ -1,0 +1,163 @@
+import BeianCore
+import BeianHistory
+import Foundation
+import Mustache
+
+extension MonthlyReport {
+    /// The report as one self-contained HTML page (inline CSS, an SVG bar chart of the
+    /// ranking; Chinese labels; printable on A4), rendered from a Mustache template — every
+    /// value escaped by the template engine.
+    public var html: String {
+        let template: MustacheTemplate
+        do { template = try MustacheTemplate(string: Self.template) } catch {
+            // The template is a constant of this file: a failure here is a bug, said in the page.
+            return "<!DOCTYPE html><title>beian</title><p>report template error: \(error)</p>"
+        }
+        return template.render(context)
+    }
+
+    /// The values the template shows.
+    var context: [String: Any] {
+        let chart = BarChart(bars: ranking.map { (label: Self.label($0), value: $0.unfiledSites) })
+        let kinds = Finding.Kind.allCases
+        return [
+            "month": month,
+            "from": String(Timestamp(secondsSince1970: start).text(.china).prefix(10)),
+            "to": String(Timestamp(secondsSince1970: end - 1).text(.china).prefix(10)),
+            "generated": Timestamp.now.text(.china),
+            "runCount": runs.count,
+            "runs": runs.map { ["id": $0.id, "findings": $0.findings, "inputs": $0.inputs.count] },
+            "hasRanking": !ranking.isEmpty,
+            "ranking": ranking.enumerated().map { place, entry in
+                [
+                    "place": place + 1, "provider": entry.providerName ?? "（无接入商记录）",
+                    "providerID": entry.providerID.map(String.init) ?? "—", "unfiled": entry.unfiledSites, "new": entry.newSites,
+                ] as [String: Any]
+            },
+            "chart": chart.context,
+            "provinceNames": provinces.map { ["name": Self.name(of: $0.province)] },
+            "provinces": provinces.map { row in
+                [
+                    "province": Self.name(of: row.province), "unfiled": row.unfiledSites, "new": row.newSites,
+                    "resolved": row.resolvedSites, "findings": row.byKind.reduce(0) { $0 + $1.count },
+                ] as [String: Any]
+            },
+            // Kinds as rows, provinces as columns: only kinds found somewhere.
+            "kinds": kinds.compactMap { kind -> [String: Any]? in
+                let counts = provinces.map { row in row.byKind.first { $0.kind == kind.rawValue }?.count ?? 0 }
+                guard counts.contains(where: { $0 > 0 }) else { return nil }
+                return ["name": kind.chineseName, "code": kind.rawValue, "counts": counts.map { ["count": $0] }]
+            },
+            "totalFindings": provinces.reduce(0) { $0 + $1.byKind.reduce(0) { $0 + $1.count } },
+            "totalUnfiled": provinces.reduce(0) { $0 + $1.unfiledSites },
+            "totalNew": provinces.reduce(0) { $0 + $1.newSites },
+            "totalResolved": provinces.reduce(0) { $0 + $1.resolvedSites },
+        ]
+    }
+
+    static func name(of province: String) -> String { province == "unknown" ? "未知" : province }
+
+    static func label(_ entry: Ranked) -> String {
+        entry.providerName ?? "（无接入商记录）"
+    }
+
+    /// A horizontal bar chart's geometry: one bar a row, the longest the full width.
+    struct BarChart {
+        let bars: [(label: String, value: Int)]
+        static let labelWidth = 260
+        static let barWidth = 360
+        static let row = 28
+
+        var context: [String: Any] {
+            let largest = max(1, bars.map(\.value).max() ?? 1)
+            return [
+                "width": Self.labelWidth + Self.barWidth + 60,
+                "height": max(1, bars.count) * Self.row + 10,
+                "bars": bars.enumerated().map { index, bar in
+                    let length = max(2, bar.value * Self.barWidth / largest)
+                    let y = index * Self.row + 5
+                    return [
+                        "label": bar.label, "value": bar.value, "labelX": Self.labelWidth - 8, "textY": y + 17, "x": Self.labelWidth,
+                        "y": y, "length": length, "valueX": Self.labelWidth + length + 6,
+                    ] as [String: Any]
+                },
+            ]
+        }
+    }
+
+    static let template = """
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+        <head>
+        <meta charset="utf-8">
+        <title>{{month}} 未备案网站月报</title>
+        <style>
+        @page { size: A4; margin: 15mm; }
+        body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif; color: #1b1f24; margin: 24px; font-size: 14px; }
+        h1 { font-size: 22px; margin: 0 0 4px; }
+        h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 2px solid #c8102e; padding-bottom: 4px; }
+        .meta { color: #57606a; margin: 0 0 16px; }
+        table { border-collapse: collapse; width: 100%; page-break-inside: auto; }
+        th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: right; white-space: nowrap; }
+        th { background: #f6f8fa; font-weight: 600; }
+        td.name, th.name { text-align: left; white-space: normal; }
+        tr { page-break-inside: avoid; }
+        tfoot td { font-weight: 600; background: #f6f8fa; }
+        svg text { font-size: 13px; fill: #1b1f24; }
+        svg rect { fill: #c8102e; }
+        footer { margin-top: 32px; color: #57606a; font-size: 12px; }
+        </style>
+        </head>
+        <body>
+        <h1>{{month}} 未备案网站月报</h1>
+        <p class="meta">统计期间 {{from}} 至 {{to}}（北京时间） · {{runCount}} 次检测 · 生成于 {{generated}}</p>
+
+        <h2>未备案网站数量前十的接入商</h2>
+        {{#hasRanking}}
+        <svg id="ranking-chart" role="img" aria-label="未备案网站数量前十的接入商" width="{{chart.width}}" height="{{chart.height}}" viewBox="0 0 {{chart.width}} {{chart.height}}">
+        {{#chart.bars}}
+        <text x="{{labelX}}" y="{{textY}}" text-anchor="end">{{label}}</text>
+        <rect x="{{x}}" y="{{y}}" width="{{length}}" height="20"><title>{{label}}：{{value}}</title></rect>
+        <text x="{{valueX}}" y="{{textY}}">{{value}}</text>
+        {{/chart.bars}}
+        </svg>
+        <table id="ranking">
+        <thead><tr><th>名次</th><th class="name">接入商</th><th>接入商ID</th><th>未备案网站数</th><th>其中本月新发现</th></tr></thead>
+        <tbody>
+        {{#ranking}}
+        <tr><td>{{place}}</td><td class="name">{{provider}}</td><td>{{providerID}}</td><td>{{unfiled}}</td><td>{{new}}</td></tr>
+        {{/ranking}}
+        </tbody>
+        </table>
+        {{/hasRanking}}
+        {{^hasRanking}}
+        <p id="ranking-empty">本月未发现未备案网站。</p>
+        {{/hasRanking}}
+
+        <h2>分省统计</h2>
+        <table id="provinces">
+        <thead><tr><th class="name">省份</th><th>未备案网站</th><th>其中本月新发现</th><th>本月已处置（不再发现）</th><th>各类问题合计</th></tr></thead>
+        <tbody>
+        {{#provinces}}
+        <tr><td class="name">{{province}}</td><td>{{unfiled}}</td><td>{{new}}</td><td>{{resolved}}</td><td>{{findings}}</td></tr>
+        {{/provinces}}
+        </tbody>
+        <tfoot><tr><td class="name">合计</td><td>{{totalUnfiled}}</td><td>{{totalNew}}</td><td>{{totalResolved}}</td><td>{{totalFindings}}</td></tr></tfoot>
+        </table>
+
+        <h2>各类问题数量</h2>
+        <table id="kinds">
+        <thead><tr><th class="name">问题类型</th>{{#provinceNames}}<th>{{name}}</th>{{/provinceNames}}</tr></thead>
+        <tbody>
+        {{#kinds}}
+        <tr><td class="name" title="{{code}}">{{name}}</td>{{#counts}}<td>{{count}}</td>{{/counts}}</tr>
+        {{/kinds}}
+        </tbody>
+        </table>
+
+        <footer>未备案网站指以独立域名计，同一网站多个地址只计一次。本报告由 beian 根据检测历史生成；
+        “已处置”指后续检测在其覆盖范围内不再发现。</footer>
+        </body>
+        </html>
+        """
+}
