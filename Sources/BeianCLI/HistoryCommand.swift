@@ -63,7 +63,7 @@ struct HistoryCommand: ParsableCommand {
             whose coverage holds its address (and whose scope includes its provider) did not \
             see it. A run without coverage resolves nothing.
             """,
-        subcommands: [HistoryListCommand.self, HistoryShowCommand.self, HistoryDiffCommand.self]
+        subcommands: [HistoryListCommand.self, HistoryShowCommand.self, HistoryDiffCommand.self, HistoryFindingsCommand.self]
     )
 }
 
@@ -213,5 +213,29 @@ struct HistoryDiffCommand: ParsableCommand {
         } catch {
             throw CommandFailure("\(error)")
         }
+    }
+}
+
+struct HistoryFindingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "findings", abstract: "Every finding of the history as it stands now, or those in some states.")
+
+    @Option(parsing: .upToNextOption, help: "Only findings in these states: new, persisting, resolved.")
+    var state: [String] = []
+
+    @OptionGroup var options: HistoryOptions
+
+    func validate() throws {
+        for name in state where FindingsHistory.State(rawValue: name) == nil {
+            throw ValidationError("--state: new, persisting or resolved (not \(name))")
+        }
+    }
+
+    func run() throws {
+        let history = try options.open()
+        let states = state.isEmpty ? Set(FindingsHistory.State.allCases) : Set(state.compactMap { FindingsHistory.State(rawValue: $0) })
+        let entries: [FindingsHistory.Entry]
+        do { entries = try history.entries(states: states) } catch { throw CommandFailure("\(error)") }
+        for entry in entries { print(options.json ? entry.json.text : entry.line) }
     }
 }

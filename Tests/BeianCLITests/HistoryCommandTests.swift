@@ -143,6 +143,14 @@ import Testing
         #expect(list.stdout.split(separator: "\n").count == 2)
         let diff = try Tool.run("beian", ["history", "diff", "1", "2", "--history", history])
         #expect(diff.stdout.contains("\(march.count - expectedPersisting.count) only in run 1, \(expectedNew.count) only in run 2"))
+        // Every finding as it stands: the open ones are what the second run saw.
+        let open = try Tool.run("beian", ["history", "findings", "--history", history, "--state", "new", "persisting", "--json"])
+        #expect(open.status == 0, "\(open.stderr)")
+        #expect(
+            open.stdout.split(separator: "\n").count == expectedNew.count + expectedPersisting.count + march.count
+                - expectedPersisting.count - expectedResolved.count)
+        let closed = try Tool.run("beian", ["history", "findings", "--history", history, "--state", "resolved"])
+        #expect(closed.stdout.split(separator: "\n").count == expectedResolved.count)
         let missing = try Tool.run("beian", ["history", "show", "9", "--history", history])
         #expect(missing.status != 0 && missing.stderr.contains("no run 9"))
 
