@@ -50,6 +50,19 @@ serve() {
     exit 1
 }
 
+# A wrk script asking GET /v1/hosts/PREFIX NAME for the names of file $1 in turn.
+names_script() {
+    cat << EOF
+local names = {}
+for line in io.lines("$1") do names[#names + 1] = line end
+local i = 0
+request = function()
+    i = i % #names + 1
+    return wrk.format(nil, "/v1/hosts/$2" .. names[i])
+end
+EOF
+}
+
 stop() {
     kill -TERM "$server"
     wait "$server" 2> /dev/null || true
@@ -78,15 +91,7 @@ if [[ " $parts " == *" single "* ]]; then
     wrk -t1 -c"$connections" -d"${seconds}s" --latency "http://127.0.0.1:18480/healthz" > "$work/health.txt"
     echo "GET /healthz (the framework's own cost: Hummingbird, the middleware, no index work): $(report "$work/health.txt")"
     head -10000 "$work/filed.txt" > "$work/names.txt"
-    cat > "$work/names.lua" << EOF
-local names = {}
-for line in io.lines("$work/names.txt") do names[#names + 1] = line end
-local i = 0
-request = function()
-    i = i % #names + 1
-    return wrk.format(nil, "/v1/hosts/www." .. names[i])
-end
-EOF
+    names_script "$work/names.txt" www. > "$work/names.lua"
     wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/names.lua" http://127.0.0.1:18480 > "$work/many.txt"
     echo "GET /v1/hosts/{10,000 names in turn}: $(report "$work/many.txt")"
     wrk -t1 -c"$connections" -d"${seconds}s" --latency "http://127.0.0.1:18480/isp_querybeianstatus?domain=$filed" > "$work/query.txt"
@@ -155,15 +160,7 @@ if [[ " $parts " == *" memory "* ]]; then
     echo "national index: $(du -h "$national/national.beianidx" | cut -f1); resident after start: $(($(awk '/VmRSS/ { print $2 }' /proc/"$server"/status) / 1024)) MB"
     grep -o '"domains":\[[^]]*' "$national"/registry/jsonl/*.jsonl 2> /dev/null | head -10000 | grep -o '"[a-z0-9.-]*\.[a-z]*"' | tr -d '"' > "$work/names.txt" || true
     [ -s "$work/names.txt" ] || cp "$work/filed.txt" "$work/names.txt"
-    cat > "$work/names.lua" << EOF
-local names = {}
-for line in io.lines("$work/names.txt") do names[#names + 1] = line end
-local i = 0
-request = function()
-    i = i % #names + 1
-    return wrk.format(nil, "/v1/hosts/" .. names[i])
-end
-EOF
+    names_script "$work/names.txt" "" > "$work/names.lua"
     wrk -t1 -c"$connections" -d10s --latency -s "$work/names.lua" http://127.0.0.1:18480 > "$work/national.txt"
     echo "national index, GET /v1/hosts/{names in turn}: $(report "$work/national.txt")"
     echo "resident with the national index after the run: $(($(awk '/VmRSS/ { print $2 }' /proc/"$server"/status) / 1024)) MB (peak $(($(awk '/VmHWM/ { print $2 }' /proc/"$server"/status) / 1024)) MB)"

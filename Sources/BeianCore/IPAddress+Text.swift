@@ -181,8 +181,9 @@ private func parseIPv6(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt128? {
     return value
 }
 
+/// The value of a hexadecimal digit (either case), or nil.
 @inline(__always)
-func hexDigit(_ byte: UInt8) -> UInt8? {
+public func hexDigit(_ byte: UInt8) -> UInt8? {
     switch byte {
     case 0x30...0x39: byte - 0x30
     case 0x41...0x46: byte - 0x41 + 10

@@ -164,17 +164,9 @@ public enum FindingWriter {
         return (GB18030Encoder.encode(x), omitted)
     }
 
+    /// An element with escaped text; nothing for a missing or empty value.
     static func element(_ name: String, _ value: String?) -> String {
         guard let value, !value.isEmpty else { return "" }
-        var escaped = ""
-        for character in value {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            default: escaped.append(character)
-            }
-        }
-        return "<\(name)>\(escaped)</\(name)>"
+        return XMLText.element(name, value)
     }
 }

@@ -253,7 +253,7 @@ extension CheckService {
         let utf8 = Array(raw.utf8)
         var i = 0
         while i < utf8.count {
-            if utf8[i] == UInt8(ascii: "%"), i + 2 < utf8.count, let high = hex(utf8[i + 1]), let low = hex(utf8[i + 2]) {
+            if utf8[i] == UInt8(ascii: "%"), i + 2 < utf8.count, let high = hexDigit(utf8[i + 1]), let low = hexDigit(utf8[i + 2]) {
                 bytes.append(high << 4 | low)
                 i += 3
             } else {
@@ -265,15 +265,6 @@ extension CheckService {
         var converted: [UInt8] = []
         bytes.withUnsafeBytes { TextConverter(from: .gb18030).convert($0, final: true, into: &converted) }
         return String(decoding: converted, as: UTF8.self)
-    }
-
-    private static func hex(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x61...0x66: byte - 0x61 + 10
-        case 0x41...0x46: byte - 0x41 + 10
-        default: nil
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import BeianCore
 import Crypto
 import Foundation
 
@@ -70,20 +71,11 @@ public struct TokenSet: Sendable {
         bytes.reserveCapacity(utf8.count / 2)
         var i = 0
         while i < utf8.count {
-            guard let high = hexValue(utf8[i]), let low = hexValue(utf8[i + 1]) else { return nil }
+            guard let high = hexDigit(utf8[i]), let low = hexDigit(utf8[i + 1]) else { return nil }
             bytes.append(high << 4 | low)
             i += 2
         }
         return bytes
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x61...0x66: byte - 0x61 + 10
-        case 0x41...0x46: byte - 0x41 + 10
-        default: nil
-        }
     }
 }
 
