@@ -2,6 +2,7 @@ import ArgumentParser
 import BeianCore
 import BeianHistory
 import BeianIndex
+import BeianReport
 import BeianScan
 import Crypto
 import Foundation
@@ -63,7 +64,10 @@ struct HistoryCommand: ParsableCommand {
             whose coverage holds its address (and whose scope includes its provider) did not \
             see it. A run without coverage resolves nothing.
             """,
-        subcommands: [HistoryListCommand.self, HistoryShowCommand.self, HistoryDiffCommand.self, HistoryFindingsCommand.self]
+        subcommands: [
+            HistoryListCommand.self, HistoryShowCommand.self, HistoryDiffCommand.self, HistoryFindingsCommand.self,
+            HistoryHandleCommand.self,
+        ]
     )
 }
 
@@ -220,14 +224,14 @@ struct HistoryFindingsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "findings", abstract: "Every finding of the history as it stands now, or those in some states.")
 
-    @Option(parsing: .upToNextOption, help: "Only findings in these states: new, persisting, resolved.")
+    @Option(parsing: .upToNextOption, help: "Only findings in these states: new, persisting, resolved, handled.")
     var state: [String] = []
 
     @OptionGroup var options: HistoryOptions
 
     func validate() throws {
         for name in state where FindingsHistory.State(rawValue: name) == nil {
-            throw ValidationError("--state: new, persisting or resolved (not \(name))")
+            throw ValidationError("--state: new, persisting, resolved or handled (not \(name))")
         }
     }
 
@@ -237,5 +241,104 @@ struct HistoryFindingsCommand: ParsableCommand {
         let entries: [FindingsHistory.Entry]
         do { entries = try history.entries(states: states) } catch { throw CommandFailure("\(error)") }
         for entry in entries { print(options.json ? entry.json.text : entry.line) }
+    }
+}
+
+struct HistoryHandleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "handle",
+        abstract: "Record handling results for unfiled sites (what an access provider did about each).",
+        discussion: """
+            One result (--domain, --status, optionally --address, --opinion, --at) or a CSV file \
+            of them (--import: the handling report's CSV with 处理结果ID, 处理意见, 处理时间 filled \
+            in, or any file whose header names 域名/domain and 处理结果ID/status). The status is an \
+            id of the registry's handling-status table (JCDM Wbacl_dms, from --codes). The \
+            site's open unfiled-site findings become `handled`; a later run that sees the site \
+            again makes them `persisting` (the result is kept). A result for a domain the history \
+            has no unfiled-site finding for is refused and named. All results of one command are \
+            recorded in one transaction.
+            """
+    )
+
+    @OptionGroup var options: HistoryOptions
+
+    @Option(help: "The unfiled site's (independent) domain.")
+    var domain: String?
+
+    @Option(help: "Only the site at this address (default: every address it was seen on).")
+    var address: String?
+
+    @Option(help: "The handling status id (处理结果, from the handling-status table).")
+    var status: Int?
+
+    @Option(help: "The handling opinion (处理意见; default: the status's name).")
+    var opinion: String?
+
+    @Option(help: "When it was handled (a date or time; China time without a zone; default: now).")
+    var at: String?
+
+    @Option(name: .customLong("import"), help: "A CSV file of handling results.", completion: .file())
+    var importFile: String?
+
+    @Option(help: "The registry's code table (codes.xml with JCDM Wbacl_dms): statuses are checked against it.", completion: .file())
+    var codes: String
+
+    func validate() throws {
+        guard (importFile == nil) != (domain == nil) else { throw ValidationError("give --domain and --status, or --import FILE") }
+        if domain != nil && status == nil { throw ValidationError("--status: the handling status id") }
+        if let status, !(1...999).contains(status) { throw ValidationError("--status: 1 to 999") }
+        if let opinion, opinion.isEmpty || opinion.count > HandlingImport.maximumOpinionCharacters {
+            throw ValidationError("--opinion: 1 to \(HandlingImport.maximumOpinionCharacters) characters")
+        }
+    }
+
+    func run() throws {
+        let statuses: HandlingStatuses
+        do { statuses = try HandlingStatuses.read(path: codes) } catch { throw CommandFailure("\(error)") }
+        let now = Timestamp.now.secondsSince1970
+        var results: [FindingsHistory.Handling] = []
+        var rejected = 0
+        if let importFile {
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: importFile))?[.size] as? Int,
+                size <= HandlingImport.maximumFileBytes, let data = FileManager.default.contents(atPath: importFile)
+            else { throw CommandFailure("\(importFile): cannot be read (or larger than \(HandlingImport.maximumFileBytes) bytes)") }
+            let parsed: HandlingImport
+            do { parsed = try HandlingImport(bytes: Array(data), name: importFile, statuses: statuses, now: now) } catch {
+                throw CommandFailure("\(error)")
+            }
+            for (line, reason) in parsed.rejected { printError("\(importFile):\(line): \(reason)") }
+            if parsed.skipped > 0 { printError("\(importFile): \(parsed.skipped) row(s) not handled yet (no status, or 未处理) skipped") }
+            results = parsed.results
+            rejected = parsed.rejected.count
+        } else if let domain, let status {
+            guard let name = try? DomainName(domain) else { throw CommandFailure("--domain: \(domain) is not a domain name") }
+            guard statuses.status(status) != nil else {
+                throw CommandFailure("--status: \(status) is not in the handling-status table of \(codes)")
+            }
+            var address: String?
+            if let text = self.address {
+                guard let parsed = try? IPAddress.parse(text) else { throw CommandFailure("--address: \(text) is not an IP address") }
+                address = parsed.description
+            }
+            var handledAt = now
+            if let at {
+                guard let parsed = try? Timestamp.parse(at) else { throw CommandFailure("--at: \(at) is not a date or time") }
+                handledAt = parsed.secondsSince1970
+            }
+            let text = opinion ?? statuses.status(status)?.name ?? String(status)
+            results = [
+                FindingsHistory.Handling(
+                    domain: name.description, address: address, status: status, opinion: text, handledAt: handledAt, source: "command")
+            ]
+        }
+        let history = try options.open()
+        let outcome: (recorded: Int, unknown: [FindingsHistory.Handling])
+        do { outcome = try history.handle(results) } catch { throw CommandFailure("\(error)") }
+        for result in outcome.unknown {
+            printError(
+                "\(result.source): \(result.domain)\(result.address.map { " at \($0)" } ?? ""): no unfiled-site finding in the history")
+        }
+        printError("handle: \(outcome.recorded) result(s) recorded, \(outcome.unknown.count + rejected) refused")
+        if outcome.unknown.count + rejected > 0 { throw ExitCode(1) }
     }
 }

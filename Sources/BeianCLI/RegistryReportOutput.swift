@@ -15,7 +15,9 @@ enum RegistryReportText {
         let total = report.issueCounts.values.reduce(0, +)
         if total > shown.count { lines.append("  … \(total - shown.count) more issue(s) not shown") }
         for (path, count) in report.skipped.sorted(by: { $0.key < $1.key }) {
-            lines.append("  not used by beian: \(path) ×\(count)")
+            // The handling-status table is read from the code table by the handling report.
+            let reader = path.hasSuffix("/Wbacl_dms") ? " (read by `beian report handling --codes`)" : ""
+            lines.append("  not in the index: \(path) ×\(count)\(reader)")
         }
         if report.undecodableBytes > 0 { lines.append("  undecodable bytes: \(report.undecodableBytes)") }
         return lines.joined(separator: "\n")

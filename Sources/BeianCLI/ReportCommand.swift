@@ -7,8 +7,8 @@ import Foundation
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Reports from a findings history: the monthly ranking and statistics.",
-        subcommands: [MonthlyReportCommand.self]
+        abstract: "Reports from a findings history: the monthly ranking and statistics, handling results.",
+        subcommands: [MonthlyReportCommand.self, HandlingReportCommand.self]
     )
 }
 
@@ -57,5 +57,107 @@ struct MonthlyReportCommand: ParsableCommand {
         default: bytes = Array((report.json.text + "\n").utf8)
         }
         try OutputFile.write(bytes, to: output)
+    }
+}
+
+struct HandlingReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "handling",
+        abstract: "An access provider's handling results for its unfiled sites: the V3.0 WBACLJG upload, or a report.",
+        discussion: """
+            Every unfiled site (independent domain at an address) the history holds for the \
+            provider --unit, with the handling result recorded for it (`beian history handle`) \
+            or, where none is, the status of a site not yet handled (the handling-status table's \
+            未处理, from --codes). xml (the default for .xml files): the V3.0 interface's \
+            UploadData/ICP/WBACLJG, GBK, valid against its upload-data.xsd; more than 1000 \
+            records are split into FILE-1.xml, FILE-2.xml… as the interface allows 1000 a file. \
+            Sites it cannot hold (IPv6, no operator or province on file) are left out and counted \
+            on standard error. json, csv (BOM, Chinese headers; fill in 处理结果ID, 处理意见 and \
+            处理时间 and give it back with `beian history handle --import`), html (a page with a \
+            chart by status). The reporter's name, phone and e-mail (Sbrxm, Sbrdh, Sbrdzyj) come \
+            from the options or --settings, never from the registry, and go into the XML only.
+            """
+    )
+
+    @Option(help: "The findings history (from `beian scan --history`).", completion: .file())
+    var history: String
+
+    @Option(help: "The access provider (reporting unit id, Jrs) whose sites are reported; also the request's Qqdwid.")
+    var unit: Int64
+
+    @Option(help: "The registry's code table (codes.xml with the handling-status table JCDM Wbacl_dms).", completion: .file())
+    var codes: String
+
+    @Option(
+        help: """
+            A JSON settings file: reporter_name, reporter_phone, reporter_email, deadline_days, \
+            pending_status (options given here win).
+            """, completion: .file())
+    var settings: String?
+
+    @Option(help: "The reporter's name (Sbrxm).")
+    var reporterName: String?
+
+    @Option(help: "The reporter's phone (Sbrdh).")
+    var reporterPhone: String?
+
+    @Option(help: "The reporter's e-mail (Sbrdzyj).")
+    var reporterEmail: String?
+
+    @Option(help: "Days from a site's listing (first seen) to its handling deadline (Clsx; default 10).")
+    var deadlineDays: Int?
+
+    @Option(help: "The status id of a site not yet handled (default: the table's 未处理).")
+    var pendingStatus: Int?
+
+    @Option(help: "xml, json, csv or html (default: by --output's extension, else xml).")
+    var format: String?
+
+    @Option(name: [.short, .long], help: "Write to this file instead of standard output.", completion: .file())
+    var output: String?
+
+    func validate() throws {
+        if let format, !["xml", "json", "csv", "html"].contains(format) { throw ValidationError("--format: xml, json, csv or html") }
+    }
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: history) else { throw CommandFailure("\(history): no such history") }
+        let report: HandlingReport
+        do {
+            var chosen = try settings.map { try HandlingReport.Settings.read(path: $0) } ?? HandlingReport.Settings()
+            chosen.reporterName = reporterName ?? chosen.reporterName
+            chosen.reporterPhone = reporterPhone ?? chosen.reporterPhone
+            chosen.reporterEmail = reporterEmail ?? chosen.reporterEmail
+            chosen.deadlineDays = deadlineDays ?? chosen.deadlineDays
+            chosen.pendingStatus = pendingStatus ?? chosen.pendingStatus
+            report = try HandlingReport(
+                history: try FindingsHistory(path: history), unit: unit, statuses: try HandlingStatuses.read(path: codes), settings: chosen)
+        } catch { throw CommandFailure("\(error)") }
+        let fileExtension = output.map { ($0 as NSString).pathExtension.lowercased() }
+        let chosen = format ?? (["json", "csv", "html"].contains(fileExtension ?? "") ? fileExtension ?? "xml" : "xml")
+        switch chosen {
+        case "json": try OutputFile.write(Array((report.json.text + "\n").utf8), to: output)
+        case "csv": try OutputFile.write(report.csv, to: output)
+        case "html": try OutputFile.write(Array(report.html.utf8), to: output)
+        default:
+            let files = report.uploadFiles
+            for (reason, count) in report.omitted.sorted(by: { $0.key < $1.key }) {
+                printError("handling: \(count) site(s) left out of the upload (\(reason): the interface cannot hold them)")
+            }
+            guard !files.isEmpty else {
+                printError("handling: no site to report for unit \(unit)")
+                return
+            }
+            if files.count == 1 {
+                try OutputFile.write(files[0], to: output)
+            } else {
+                guard let output, output != "-" else {
+                    throw CommandFailure("\(report.fit.count) records need \(files.count) upload files: give -o FILE.xml")
+                }
+                let base = (output as NSString).deletingPathExtension
+                for (number, file) in files.enumerated() { try OutputFile.write(file, to: "\(base)-\(number + 1).xml") }
+            }
+            printError("handling: \(report.fit.count) record(s) in \(files.count) file(s), \(report.rows.filter(\.handled).count) handled")
+        }
     }
 }

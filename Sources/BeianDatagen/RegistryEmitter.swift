@@ -189,8 +189,19 @@ struct RegistryEmitter {
             x += "<Gj_dm_xx>" + element("Id", String(i + 1)) + element("Bm", String(p.code)) + element("Mc", p.name)
             x += element("Shengid", String(p.registryCode)) + element("Shengjc", String(p.plate)) + element("Sfyx", "1") + "</Gj_dm_xx>\n"
         }
-        x += "</Gj_dms>\n</Jcdm_xx>\n</JCDM>\n</DownloadData>\n"
+        x += "</Gj_dms>\n<Wbacl_dms>\n"
+        for (id, name, note) in Self.handlingStatuses {
+            x += "<Wbacl_xx>" + element("Id", String(id)) + element("Ztmc", name) + element("Bz", note) + "</Wbacl_xx>\n"
+        }
+        x += "</Wbacl_dms>\n</Jcdm_xx>\n</JCDM>\n</DownloadData>\n"
     }
+
+    /// The sample's handling-status table for unfiled sites (`Wbacl_dms`): the codes an access
+    /// provider's handling result uses.
+    static let handlingStatuses: [(Int, String, String?)] = [
+        (1, "未处理", "已下发，接入商尚未反馈"), (2, "已关闭网站", nil), (3, "已停止接入", nil), (4, "已完成备案", "网站已取得备案号"),
+        (5, "非本单位接入", "IP地址不属于本单位"), (6, "网站无法访问", nil), (9, "其他", "在处理意见中说明"),
+    ]
 
     // MARK: CSV
 

@@ -24,6 +24,35 @@ internal import GRDB
 public final class FindingsHistory: Sendable {
     public enum State: String, Sendable, CaseIterable {
         case new, persisting, resolved
+        /// An unfiled site with a handling result recorded (`beian history handle`), not seen
+        /// by a run since (seen again, it is `persisting`; the result is kept).
+        case handled
+    }
+
+    /// A handling result an access provider recorded for an unfiled site (the V3.0 `WBACLJG`
+    /// record's `Cljg` and `Clyj`).
+    public struct Handling: Sendable, Hashable {
+        /// The unfiled site's independent domain; the address when the result is for one
+        /// address only (nil: every address the site was seen on).
+        public var domain: String
+        public var address: String?
+        /// The handling status's id in the registry's handling-status table (`Wbacl_dms`).
+        public var status: Int
+        /// The handling opinion (`Clyj`).
+        public var opinion: String
+        /// When it was handled (seconds since 1970).
+        public var handledAt: Int64
+        /// Where the result came from: `command`, or the file and line it was imported from.
+        public var source: String
+
+        public init(domain: String, address: String? = nil, status: Int, opinion: String, handledAt: Int64, source: String) {
+            self.domain = domain
+            self.address = address
+            self.status = status
+            self.opinion = opinion
+            self.handledAt = handledAt
+            self.source = source
+        }
     }
 
     /// What a run was: when, over what, seeing what.
@@ -77,6 +106,9 @@ public final class FindingsHistory: Sendable {
         public var address: String?
         public var providerID: Int64?
         public var providerName: String?
+        public var operatorID: Int64?
+        public var operatorName: String?
+        public var siteNumber: String?
         public var province: String?
         public var firstSeen: Int64?
         public var lastSeen: Int64?
@@ -88,7 +120,13 @@ public final class FindingsHistory: Sendable {
         public var state: State
         public var resolvedRun: Int64?
         public var detail: String
+        /// The finding's evidence as the last run gave it (a JSON array of up to
+        /// `evidenceKept` items: source, location, seen).
+        public var evidence: String
     }
+
+    /// Evidence items kept per finding: enough to find the packet, line or record again.
+    public static let evidenceKept = 3
 
     public struct HistoryError: Error, CustomStringConvertible {
         public let description: String
@@ -150,6 +188,27 @@ public final class FindingsHistory: Sendable {
                 table.primaryKey(["run", "finding"])
             }
             try db.create(index: "sighting_finding", on: "sighting", columns: ["finding"])
+        }
+        migrator.registerMigration("history-v2") { db in
+            // What the annual review and the handling report show of a finding; handling results.
+            try db.alter(table: "finding") { table in
+                table.add(column: "operator_id", .integer)
+                table.add(column: "operator_name", .text)
+                table.add(column: "site_number", .text)
+                table.add(column: "evidence", .text).notNull().defaults(to: "[]")
+            }
+            try db.create(index: "finding_domain", on: "finding", columns: ["independent_domain"])
+            try db.create(table: "handling") { table in
+                table.primaryKey("id", .integer)
+                table.column("domain", .text).notNull()
+                table.column("address", .text)
+                table.column("status", .integer).notNull()
+                table.column("opinion", .text).notNull()
+                table.column("handled_at", .integer).notNull()
+                table.column("recorded_at", .integer).notNull()
+                table.column("source", .text).notNull()
+            }
+            try db.create(index: "handling_domain", on: "handling", columns: ["domain"])
         }
         return migrator
     }
@@ -242,11 +301,12 @@ public final class FindingsHistory: Sendable {
         try db.execute(
             sql: """
                 CREATE TEMP TABLE IF NOT EXISTS incoming (key TEXT PRIMARY KEY, kind TEXT, host TEXT, independent_domain TEXT,
-                    address TEXT, address_key BLOB, provider_id INTEGER, provider_name TEXT, province TEXT, first_seen INTEGER,
-                    last_seen INTEGER, count INTEGER, detail TEXT);
+                    address TEXT, address_key BLOB, provider_id INTEGER, provider_name TEXT, operator_id INTEGER,
+                    operator_name TEXT, site_number TEXT, province TEXT, first_seen INTEGER, last_seen INTEGER, count INTEGER,
+                    detail TEXT, evidence TEXT);
                 DELETE FROM incoming;
                 """)
-        let stage = try db.makeStatement(sql: "INSERT INTO incoming VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let stage = try db.makeStatement(sql: "INSERT INTO incoming VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         for (key, finding) in merged {
             var sortable: Data?
             if let text = finding.address, let address = try? IPAddress.parse(text).unmapped {
@@ -254,8 +314,9 @@ public final class FindingsHistory: Sendable {
             }
             try stage.execute(arguments: [
                 key, finding.kind.rawValue, finding.host, finding.independentDomain, finding.address, sortable, finding.provider?.id,
-                finding.provider?.name, finding.province, finding.firstSeen?.secondsSince1970, finding.lastSeen?.secondsSince1970,
-                finding.count, finding.detail,
+                finding.provider?.name, finding.operatorUnit?.id, finding.operatorUnit?.name, finding.siteNumber, finding.province,
+                finding.firstSeen?.secondsSince1970, finding.lastSeen?.secondsSince1970, finding.count, finding.detail,
+                Self.evidenceText(finding.evidence),
             ])
         }
         let new =
@@ -266,10 +327,12 @@ public final class FindingsHistory: Sendable {
             ) ?? 0
         try db.execute(
             sql: """
-                INSERT INTO finding (key, kind, host, independent_domain, address, address_key, provider_id, provider_name, province,
-                    first_seen, last_seen, count, runs, first_run, last_run, state, detail)
-                SELECT key, kind, host, independent_domain, address, address_key, provider_id, provider_name, province, first_seen,
-                    last_seen, count, 1, ?1, ?1, 'new', detail FROM incoming WHERE true ORDER BY key
+                INSERT INTO finding (key, kind, host, independent_domain, address, address_key, provider_id, provider_name,
+                    operator_id, operator_name, site_number, province, first_seen, last_seen, count, runs, first_run, last_run, state,
+                    detail, evidence)
+                SELECT key, kind, host, independent_domain, address, address_key, provider_id, provider_name, operator_id,
+                    operator_name, site_number, province, first_seen, last_seen, count, 1, ?1, ?1, 'new', detail, evidence
+                FROM incoming WHERE true ORDER BY key
                 ON CONFLICT(key) DO UPDATE SET
                     first_seen = MIN(COALESCE(first_seen, excluded.first_seen), COALESCE(excluded.first_seen, first_seen)),
                     last_seen = MAX(COALESCE(last_seen, excluded.last_seen), COALESCE(excluded.last_seen, last_seen)),
@@ -277,7 +340,10 @@ public final class FindingsHistory: Sendable {
                     state = CASE WHEN state = 'resolved' THEN 'new' ELSE 'persisting' END, resolved_run = NULL,
                     detail = excluded.detail, host = COALESCE(excluded.host, host),
                     provider_id = COALESCE(excluded.provider_id, provider_id),
-                    provider_name = COALESCE(excluded.provider_name, provider_name)
+                    provider_name = COALESCE(excluded.provider_name, provider_name),
+                    operator_id = COALESCE(excluded.operator_id, operator_id),
+                    operator_name = COALESCE(excluded.operator_name, operator_name),
+                    site_number = COALESCE(excluded.site_number, site_number), evidence = excluded.evidence
                 """,
             arguments: [id])
         try db.execute(
@@ -421,9 +487,89 @@ public final class FindingsHistory: Sendable {
     private static func entry(_ row: Row) -> Entry {
         Entry(
             key: row["key"], kind: row["kind"], host: row["host"], independentDomain: row["independent_domain"], address: row["address"],
-            providerID: row["provider_id"], providerName: row["provider_name"], province: row["province"], firstSeen: row["first_seen"],
+            providerID: row["provider_id"], providerName: row["provider_name"], operatorID: row["operator_id"],
+            operatorName: row["operator_name"], siteNumber: row["site_number"], province: row["province"], firstSeen: row["first_seen"],
             lastSeen: row["last_seen"], count: row["count"], runs: row["runs"], firstRun: row["first_run"], lastRun: row["last_run"],
-            state: State(rawValue: row["state"] ?? "") ?? .persisting, resolvedRun: row["resolved_run"], detail: row["detail"])
+            state: State(rawValue: row["state"] ?? "") ?? .persisting, resolvedRun: row["resolved_run"], detail: row["detail"],
+            evidence: row["evidence"] ?? "[]")
+    }
+
+    static func evidenceText(_ evidence: [Finding.Evidence]) -> String {
+        JSONValue.array(
+            evidence.prefix(evidenceKept).map { item in
+                var object = JSONObject()
+                object["source"] = JSONValue(item.source)
+                object["location"] = item.location.map { JSONValue($0) }
+                object["seen"] = item.seen.map { JSONValue($0) }
+                return .object(object)
+            }
+        ).text()
+    }
+
+    // MARK: Handling results
+
+    /// Records handling results in one transaction: the open unfiled-site findings of each
+    /// result's domain (at its address, when one is given) become `handled`. A result for a
+    /// domain the history has no unfiled-site finding for is refused (returned, not
+    /// recorded): a typo must not vanish into the store.
+    @discardableResult
+    public func handle(_ results: [Handling]) throws -> (recorded: Int, unknown: [Handling]) {
+        do {
+            return try database.write { db in
+                let now = Timestamp.now.secondsSince1970
+                var unknown: [Handling] = []
+                var recorded = 0
+                let insert = try db.makeStatement(
+                    sql:
+                        "INSERT INTO handling (domain, address, status, opinion, handled_at, recorded_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                )
+                for result in results {
+                    let known =
+                        try Int.fetchOne(
+                            db,
+                            sql: """
+                                SELECT COUNT(*) FROM finding WHERE independent_domain = ?1 AND kind = 'unfiled-site'
+                                    AND (?2 IS NULL OR address = ?2)
+                                """, arguments: [result.domain, result.address]) ?? 0
+                    guard known > 0 else {
+                        unknown.append(result)
+                        continue
+                    }
+                    try insert.execute(arguments: [
+                        result.domain, result.address, result.status, result.opinion, result.handledAt, now, result.source,
+                    ])
+                    try db.execute(
+                        sql: """
+                            UPDATE finding SET state = 'handled' WHERE independent_domain = ?1 AND kind = 'unfiled-site'
+                                AND (?2 IS NULL OR address = ?2) AND state IN ('new', 'persisting')
+                            """, arguments: [result.domain, result.address])
+                    recorded += 1
+                }
+                return (recorded, unknown)
+            }
+        } catch let error as HistoryError {
+            throw error
+        } catch {
+            throw HistoryError(description: "\(path): the handling results could not be recorded (\(error))")
+        }
+    }
+
+    /// The latest handling result of every unfiled site (by domain, and address where one
+    /// was given), in the order they were recorded.
+    public func handlingResults() throws -> [Handling] {
+        try database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM handling WHERE id IN (SELECT MAX(id) FROM handling GROUP BY domain, COALESCE(address, ''))
+                    ORDER BY id
+                    """
+            ).map { row in
+                Handling(
+                    domain: row["domain"], address: row["address"], status: row["status"], opinion: row["opinion"],
+                    handledAt: row["handled_at"], source: row["source"])
+            }
+        }
     }
 
     private static func strings(_ text: String?) -> [String] {

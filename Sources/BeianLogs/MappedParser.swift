@@ -74,7 +74,7 @@ struct MappedParser: LineParser {
                 if let first = object.values[member.values].first { values[key] = String(decoding: object.scratch[first], as: UTF8.self) }
             }
         } else {
-            let cells = Self.csv(Fields.string(content))
+            let cells = CSVLine.cells(Fields.string(content))
             if columns.isEmpty {
                 for (index, name) in cells.enumerated() { columns[name] = index }
                 for needed in [mapping.host, mapping.address, mapping.time] where columns[needed] == nil {
@@ -116,43 +116,4 @@ struct MappedParser: LineParser {
         return (try? Timestamp.parse(text)).flatMap { Fields.nanoseconds(seconds: $0.secondsSince1970) }
     }
 
-    /// The cells of one CSV line (quotes and doubled quotes; no line breaks inside cells).
-    static func csv(_ line: String) -> [String] {
-        var cells: [String] = []
-        var cell = ""
-        var quoted = false
-        var iterator = line.makeIterator()
-        while let character = iterator.next() {
-            if quoted {
-                if character == "\"" {
-                    if let next = iterator.next() {
-                        if next == "\"" {
-                            cell.append("\"")
-                        } else {
-                            quoted = false
-                            if next == "," {
-                                cells.append(cell)
-                                cell = ""
-                            } else {
-                                cell.append(next)
-                            }
-                        }
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    cell.append(character)
-                }
-            } else if character == "\"" && cell.isEmpty {
-                quoted = true
-            } else if character == "," {
-                cells.append(cell)
-                cell = ""
-            } else {
-                cell.append(character)
-            }
-        }
-        cells.append(cell)
-        return cells
-    }
 }

@@ -1,26 +1,21 @@
 import BeianCore
 import BeianHistory
 import Foundation
-import Mustache
 
 extension MonthlyReport {
     /// The report as one self-contained HTML page (inline CSS, an SVG bar chart of the
     /// ranking; Chinese labels; printable on A4), rendered from a Mustache template — every
     /// value escaped by the template engine.
     public var html: String {
-        let template: MustacheTemplate
-        do { template = try MustacheTemplate(string: Self.template) } catch {
-            // The template is a constant of this file: a failure here is a bug, said in the page.
-            return "<!DOCTYPE html><title>beian</title><p>report template error: \(error)</p>"
-        }
-        return template.render(context)
+        ReportPage.render(Self.template, context)
     }
 
     /// The values the template shows.
     var context: [String: Any] {
-        let chart = BarChart(bars: ranking.map { (label: Self.label($0), value: $0.unfiledSites) })
+        let chart = ReportPage.BarChart(bars: ranking.map { (label: Self.label($0), value: $0.unfiledSites) })
         let kinds = Finding.Kind.allCases
         return [
+            "style": ReportPage.style,
             "month": month,
             "from": String(Timestamp(secondsSince1970: start).text(.china).prefix(10)),
             "to": String(Timestamp(secondsSince1970: end - 1).text(.china).prefix(10)),
@@ -61,52 +56,13 @@ extension MonthlyReport {
         entry.providerName ?? "（无接入商记录）"
     }
 
-    /// A horizontal bar chart's geometry: one bar a row, the longest the full width.
-    struct BarChart {
-        let bars: [(label: String, value: Int)]
-        static let labelWidth = 260
-        static let barWidth = 360
-        static let row = 28
-
-        var context: [String: Any] {
-            let largest = max(1, bars.map(\.value).max() ?? 1)
-            return [
-                "width": Self.labelWidth + Self.barWidth + 60,
-                "height": max(1, bars.count) * Self.row + 10,
-                "bars": bars.enumerated().map { index, bar in
-                    let length = max(2, bar.value * Self.barWidth / largest)
-                    let y = index * Self.row + 5
-                    return [
-                        "label": bar.label, "value": bar.value, "labelX": Self.labelWidth - 8, "textY": y + 17, "x": Self.labelWidth,
-                        "y": y, "length": length, "valueX": Self.labelWidth + length + 6,
-                    ] as [String: Any]
-                },
-            ]
-        }
-    }
-
     static let template = """
         <!DOCTYPE html>
         <html lang="zh-CN">
         <head>
         <meta charset="utf-8">
         <title>{{month}} 未备案网站月报</title>
-        <style>
-        @page { size: A4; margin: 15mm; }
-        body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif; color: #1b1f24; margin: 24px; font-size: 14px; }
-        h1 { font-size: 22px; margin: 0 0 4px; }
-        h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 2px solid #c8102e; padding-bottom: 4px; }
-        .meta { color: #57606a; margin: 0 0 16px; }
-        table { border-collapse: collapse; width: 100%; page-break-inside: auto; }
-        th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: right; white-space: nowrap; }
-        th { background: #f6f8fa; font-weight: 600; }
-        td.name, th.name { text-align: left; white-space: normal; }
-        tr { page-break-inside: avoid; }
-        tfoot td { font-weight: 600; background: #f6f8fa; }
-        svg text { font-size: 13px; fill: #1b1f24; }
-        svg rect { fill: #c8102e; }
-        footer { margin-top: 32px; color: #57606a; font-size: 12px; }
-        </style>
+        {{{style}}}
         </head>
         <body>
         <h1>{{month}} 未备案网站月报</h1>
@@ -117,7 +73,7 @@ extension MonthlyReport {
         <svg id="ranking-chart" role="img" aria-label="未备案网站数量前十的接入商" width="{{chart.width}}" height="{{chart.height}}" viewBox="0 0 {{chart.width}} {{chart.height}}">
         {{#chart.bars}}
         <text x="{{labelX}}" y="{{textY}}" text-anchor="end">{{label}}</text>
-        <rect x="{{x}}" y="{{y}}" width="{{length}}" height="20"><title>{{label}}：{{value}}</title></rect>
+        <rect class="bar" x="{{x}}" y="{{y}}" width="{{length}}" height="20"><title>{{label}}：{{value}}</title></rect>
         <text x="{{valueX}}" y="{{textY}}">{{value}}</text>
         {{/chart.bars}}
         </svg>
