@@ -159,7 +159,7 @@ var targets: [Target] = [
         ],
         swiftSettings: settings),
     .testTarget(
-        name: "BeianHistoryTests", dependencies: ["BeianHistory", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
+        name: "BeianHistoryTests", dependencies: ["BeianHistory", "BeianReport", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianLogsTests", dependencies: ["BeianLogs", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture", "BeianPackets", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo"], swiftSettings: settings),

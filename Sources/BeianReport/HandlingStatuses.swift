@@ -13,8 +13,15 @@ public struct HandlingStatuses: Sendable, Equatable {
         public var id: Int
         public var name: String
         public var note: String?
-        /// `Sfyx`: whether the code may still be used.
+        /// Whether the code may still be used (a table may mark retired codes `Sfyx` 0).
         public var valid: Bool
+
+        public init(id: Int, name: String, note: String? = nil, valid: Bool = true) {
+            self.id = id
+            self.name = name
+            self.note = note
+            self.valid = valid
+        }
     }
 
     public let statuses: [Status]
