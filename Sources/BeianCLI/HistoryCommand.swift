@@ -27,6 +27,7 @@ enum HistoryRecording {
         }
         run.coverage = rules.coverage
         run.window = result.window
+        run.sitesChecked = result.sitesChecked
         do {
             return try FindingsHistory(path: history).record(run, findings: result.findings)
         } catch {
@@ -92,6 +93,7 @@ extension FindingsHistory.Run {
             "coverage": JSONValue(coverage), "index": JSONValue(indexPath),
             "index_built": JSONValue(Timestamp(secondsSince1970: indexBuilt).iso8601), "inputs": JSONValue(inputs),
             "findings": JSONValue(findings), "new": JSONValue(new), "resolved": JSONValue(resolved),
+            "sites_checked": .object(JSONObject(sitesChecked.mapValues { JSONValue($0) })),
         ]
         if let window {
             object["window"] = [

@@ -73,6 +73,8 @@ public final class FindingsHistory: Sendable {
         public var coverage: [IPRange] = []
         /// The earliest and latest observation time (seconds since 1970).
         public var window: ClosedRange<Int64>?
+        /// Sites checked (distinct independent domains on domestic addresses) by province.
+        public var sitesChecked: [String: Int] = [:]
 
         public init(startedAt: Int64, endedAt: Int64) {
             self.startedAt = startedAt
@@ -95,6 +97,8 @@ public final class FindingsHistory: Sendable {
         public var findings: Int
         public var new: Int
         public var resolved: Int
+        /// Sites the run checked, by province (empty for runs that did not count them).
+        public var sitesChecked: [String: Int]
     }
 
     /// A finding as the history knows it.
@@ -197,6 +201,7 @@ public final class FindingsHistory: Sendable {
                 table.add(column: "site_number", .text)
                 table.add(column: "evidence", .text).notNull().defaults(to: "[]")
             }
+            try db.alter(table: "run") { table in table.add(column: "sites_checked", .text).notNull().defaults(to: "{}") }
             try db.create(index: "finding_domain", on: "finding", columns: ["independent_domain"])
             try db.create(table: "handling") { table in
                 table.primaryKey("id", .integer)
@@ -273,12 +278,13 @@ public final class FindingsHistory: Sendable {
         try db.execute(
             sql: """
                 INSERT INTO run (started_at, ended_at, recorded_at, scope, scope_unit, coverage, window_start, window_end,
-                    index_path, index_built, index_sources, inputs, findings, new, resolved)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0)
+                    index_path, index_built, index_sources, inputs, findings, new, resolved, sites_checked)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?)
                 """,
             arguments: [
                 run.startedAt, run.endedAt, now, run.scope, run.scopeUnit, json(JSONValue(run.coverage.map(\.description))),
                 run.window?.lowerBound, run.window?.upperBound, run.indexPath, run.indexBuilt, json(sources), json(inputs),
+                json(.object(JSONObject(run.sitesChecked.mapValues { JSONValue($0) }))),
             ])
         let id = db.lastInsertedRowID
 
@@ -410,7 +416,7 @@ public final class FindingsHistory: Sendable {
                 id: row["id"], startedAt: row["started_at"], endedAt: row["ended_at"], scope: row["scope"],
                 coverage: strings(row["coverage"]), window: start.flatMap { start in end.map { start...max(start, $0) } },
                 indexPath: row["index_path"], indexBuilt: row["index_built"], inputs: paths(row["inputs"]), findings: row["findings"],
-                new: row["new"], resolved: row["resolved"])
+                new: row["new"], resolved: row["resolved"], sitesChecked: counts(row["sites_checked"]))
         }
     }
 
@@ -575,6 +581,13 @@ public final class FindingsHistory: Sendable {
     private static func strings(_ text: String?) -> [String] {
         guard let data = text?.data(using: .utf8), let array = try? JSONSerialization.jsonObject(with: data) as? [String] else { return [] }
         return array
+    }
+
+    private static func counts(_ text: String?) -> [String: Int] {
+        guard let data = text?.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Int] else {
+            return [:]
+        }
+        return object
     }
 
     private static func paths(_ text: String?) -> [String] {

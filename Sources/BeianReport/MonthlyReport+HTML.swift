@@ -33,8 +33,9 @@ extension MonthlyReport {
             "provinceNames": provinces.map { ["name": Self.name(of: $0.province)] },
             "provinces": provinces.map { row in
                 [
-                    "province": Self.name(of: row.province), "unfiled": row.unfiledSites, "new": row.newSites,
-                    "resolved": row.resolvedSites, "findings": row.byKind.reduce(0) { $0 + $1.count },
+                    "province": Self.name(of: row.province), "checked": row.sitesChecked, "unfiled": row.unfiledSites,
+                    "new": row.newSites, "resolved": row.resolvedSites, "handled": row.handledSites,
+                    "findings": row.byKind.reduce(0) { $0 + $1.count },
                 ] as [String: Any]
             },
             // Kinds as rows, provinces as columns: only kinds found somewhere.
@@ -47,6 +48,8 @@ extension MonthlyReport {
             "totalUnfiled": provinces.reduce(0) { $0 + $1.unfiledSites },
             "totalNew": provinces.reduce(0) { $0 + $1.newSites },
             "totalResolved": provinces.reduce(0) { $0 + $1.resolvedSites },
+            "totalChecked": provinces.reduce(0) { $0 + $1.sitesChecked },
+            "totalHandled": provinces.reduce(0) { $0 + $1.handledSites },
         ]
     }
 
@@ -92,13 +95,13 @@ extension MonthlyReport {
 
         <h2>分省统计</h2>
         <table id="provinces">
-        <thead><tr><th class="name">省份</th><th>未备案网站</th><th>其中本月新发现</th><th>本月已处置（不再发现）</th><th>各类问题合计</th></tr></thead>
+        <thead><tr><th class="name">省份</th><th>检测网站数</th><th>未备案网站</th><th>其中本月新发现</th><th>本月已处置（不再发现）</th><th>已反馈处理结果</th><th>各类问题合计</th></tr></thead>
         <tbody>
         {{#provinces}}
-        <tr><td class="name">{{province}}</td><td>{{unfiled}}</td><td>{{new}}</td><td>{{resolved}}</td><td>{{findings}}</td></tr>
+        <tr><td class="name">{{province}}</td><td>{{checked}}</td><td>{{unfiled}}</td><td>{{new}}</td><td>{{resolved}}</td><td>{{handled}}</td><td>{{findings}}</td></tr>
         {{/provinces}}
         </tbody>
-        <tfoot><tr><td class="name">合计</td><td>{{totalUnfiled}}</td><td>{{totalNew}}</td><td>{{totalResolved}}</td><td>{{totalFindings}}</td></tr></tfoot>
+        <tfoot><tr><td class="name">合计</td><td>{{totalChecked}}</td><td>{{totalUnfiled}}</td><td>{{totalNew}}</td><td>{{totalResolved}}</td><td>{{totalHandled}}</td><td>{{totalFindings}}</td></tr></tfoot>
         </table>
 
         <h2>各类问题数量</h2>
@@ -112,7 +115,8 @@ extension MonthlyReport {
         </table>
 
         <footer>未备案网站指以独立域名计，同一网站多个地址只计一次。本报告由 beian 根据检测历史生成；
-        “已处置”指后续检测在其覆盖范围内不再发现。</footer>
+        “已处置”指后续检测在其覆盖范围内不再发现；“已反馈处理结果”指接入商已反馈处理结果（WBACLJG）。
+        检测网站数为本月各次检测所见境内地址上的独立域名数之和（按地址所属省统计）。</footer>
         </body>
         </html>
         """

@@ -20,15 +20,21 @@ public struct MonthlyReport: Sendable {
     public struct ProvinceRow: Sendable, Equatable {
         /// The province's abbreviation (`浙`), or `unknown`.
         public var province: String
+        /// Sites checked in the month: each run's distinct independent domains served from
+        /// the province's addresses, summed over the month's runs.
+        public var sitesChecked: Int
         public var unfiledSites: Int
         public var newSites: Int
         /// Unfiled sites resolved by a run of the month (no longer served where looked for).
         public var resolvedSites: Int
+        /// Unfiled sites of the month with a handling result recorded.
+        public var handledSites: Int
         /// Findings of the month by kind (every kind, unfiled sites included), kinds in order.
         public var byKind: [(kind: String, count: Int)]
 
         public static func == (lhs: ProvinceRow, rhs: ProvinceRow) -> Bool {
-            lhs.province == rhs.province && lhs.unfiledSites == rhs.unfiledSites && lhs.newSites == rhs.newSites
+            lhs.province == rhs.province && lhs.sitesChecked == rhs.sitesChecked && lhs.handledSites == rhs.handledSites
+                && lhs.unfiledSites == rhs.unfiledSites && lhs.newSites == rhs.newSites
                 && lhs.resolvedSites == rhs.resolvedSites && lhs.byKind.map(\.kind) == rhs.byKind.map(\.kind)
                 && lhs.byKind.map(\.count) == rhs.byKind.map(\.count)
         }
@@ -61,14 +67,19 @@ public struct MonthlyReport: Sendable {
         runs = try history.runs(from: start, to: end)
         let seen = try history.entries(seenFrom: start, to: end)
         let resolved = try history.entries(resolvedFrom: start, to: end)
-        (ranking, provinces) = Self.tables(seen: seen, resolved: resolved, start: start, end: end, top: top)
+        let handled = Set(try history.handlingResults().map(\.domain))
+        var checked: [String: Int] = [:]
+        for run in runs { checked.merge(run.sitesChecked, uniquingKeysWith: +) }
+        (ranking, provinces) = Self.tables(
+            seen: seen, resolved: resolved, handled: handled, checked: checked, start: start, end: end, top: top)
     }
 
     static func site(_ entry: FindingsHistory.Entry) -> String { entry.independentDomain ?? entry.host ?? entry.key }
 
-    static func tables(seen: [FindingsHistory.Entry], resolved: [FindingsHistory.Entry], start: Int64, end: Int64, top: Int) -> (
-        [Ranked], [ProvinceRow]
-    ) {
+    static func tables(
+        seen: [FindingsHistory.Entry], resolved: [FindingsHistory.Entry], handled: Set<String>, checked: [String: Int], start: Int64,
+        end: Int64, top: Int
+    ) -> ([Ranked], [ProvinceRow]) {
         func isNew(_ entry: FindingsHistory.Entry) -> Bool { entry.firstSeen.map { $0 >= start && $0 < end } ?? false }
         let unfiled = seen.filter { $0.kind == Finding.Kind.unfiledSite.rawValue }
 
@@ -90,24 +101,28 @@ public struct MonthlyReport: Sendable {
         }
 
         // The statistics: by province.
-        var rows: [String: (sites: Set<String>, new: Set<String>, resolved: Set<String>, kinds: [String: Int])] = [:]
+        typealias Tally = (sites: Set<String>, new: Set<String>, resolved: Set<String>, handled: Set<String>, kinds: [String: Int])
+        var rows: [String: Tally] = [:]
+        for province in checked.keys { rows[province] = ([], [], [], [], [:]) }
         for entry in seen {
             let province = entry.province ?? "unknown"
-            var row = rows[province, default: ([], [], [], [:])]
+            var row = rows[province, default: ([], [], [], [], [:])]
             row.kinds[entry.kind, default: 0] += 1
             if entry.kind == Finding.Kind.unfiledSite.rawValue {
                 row.sites.insert(site(entry))
                 if isNew(entry) { row.new.insert(site(entry)) }
+                if handled.contains(site(entry)) { row.handled.insert(site(entry)) }
             }
             rows[province] = row
         }
         for entry in resolved where entry.kind == Finding.Kind.unfiledSite.rawValue {
-            rows[entry.province ?? "unknown", default: ([], [], [], [:])].resolved.insert(site(entry))
+            rows[entry.province ?? "unknown", default: ([], [], [], [], [:])].resolved.insert(site(entry))
         }
         let order = Finding.Kind.allCases.map(\.rawValue)
         let provinces = rows.map { province, row in
             ProvinceRow(
-                province: province, unfiledSites: row.sites.count, newSites: row.new.count, resolvedSites: row.resolved.count,
+                province: province, sitesChecked: checked[province] ?? 0, unfiledSites: row.sites.count, newSites: row.new.count,
+                resolvedSites: row.resolved.count, handledSites: row.handled.count,
                 byKind: order.compactMap { kind in row.kinds[kind].map { (kind, $0) } })
         }.sorted { $0.unfiledSites != $1.unfiledSites ? $0.unfiledSites > $1.unfiledSites : $0.province < $1.province }
         return (Array(ranking.prefix(top)), provinces)
@@ -145,9 +160,11 @@ public struct MonthlyReport: Sendable {
             array: provinces.map { row in
                 var item = JSONObject()
                 item.set("province", row.province)
+                item.set("sites_checked", row.sitesChecked)
                 item.set("unfiled_sites", row.unfiledSites)
                 item.set("new_sites", row.newSites)
                 item.set("resolved_sites", row.resolvedSites)
+                item.set("handled_sites", row.handledSites)
                 var kinds = JSONObject()
                 for (kind, count) in row.byKind { kinds.set(kind, count) }
                 item.set("findings_by_kind", object: kinds)
@@ -172,11 +189,16 @@ public struct MonthlyReport: Sendable {
         lines.append("")
         lines.append("\(month) 分省统计")
         let kinds = Finding.Kind.allCases
-        lines.append((["省份", "未备案网站数", "其中本月新发现", "本月已处置（不再发现）"] + kinds.map(\.chineseName)).joined(separator: ","))
+        lines.append(
+            (["省份", "检测网站数", "未备案网站数", "其中本月新发现", "本月已处置（不再发现）", "已反馈处理结果"] + kinds.map(\.chineseName))
+                .joined(separator: ","))
         for row in provinces {
             let counts = Dictionary(uniqueKeysWithValues: row.byKind.map { ($0.kind, $0.count) })
             lines.append(
-                ([row.province, String(row.unfiledSites), String(row.newSites), String(row.resolvedSites)]
+                ([
+                    row.province, String(row.sitesChecked), String(row.unfiledSites), String(row.newSites), String(row.resolvedSites),
+                    String(row.handledSites),
+                ]
                     + kinds.map { String(counts[$0.rawValue] ?? 0) }).map(FindingWriter.quoted).joined(separator: ","))
         }
         return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)

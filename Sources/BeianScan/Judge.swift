@@ -32,6 +32,9 @@ public struct Judge {
     private var slots: [FindingKey: Int] = [:]
     /// Independent domains by number, so that keys hash a number, not a name.
     private var independentNumbers: [String: Int32] = [:]
+    /// The independent domains served from domestic addresses that were judged, by the
+    /// province of the address (`""` when none is on file): the sites checked.
+    private var checked: [String: Set<Int32>] = [:]
 
     private struct Entry {
         var finding: Finding
@@ -95,6 +98,11 @@ public struct Judge {
     /// Findings so far (for progress reports).
     public var findingCount: Int { entries.count }
     public private(set) var proxied = 0
+    /// Sites checked — distinct independent domains served from domestic addresses — by the
+    /// province of the address (`unknown` when none is on file).
+    public var sitesChecked: [String: Int] {
+        Dictionary(uniqueKeysWithValues: checked.map { ($0.key.isEmpty ? "unknown" : $0.key, $0.value.count) })
+    }
 
     /// What the allocation chain of an address says, held by reference (looked at for
     /// every observation).
@@ -197,6 +205,7 @@ public struct Judge {
         // Domestic scope: filed address space, or China by geolocation.
         let filedSpace = !route.links.isEmpty
         guard filedSpace || isChinese(address) else { return }
+        checked[route.province ?? "", default: []].insert(verdict.independentNumber)
         if !filedSpace { judgement.slots.append(report(.ipUnreported, observation, independent: nil, route: route)) }
 
         let sites = verdict.sites

@@ -167,6 +167,10 @@ public struct ScanResult: Sendable {
     /// there were none. What the run could have seen: a history (`--history`) says a finding
     /// resolved only when a later run's window and coverage would have seen it.
     public var window: ClosedRange<Int64>?
+    /// Sites checked: distinct independent domains served from domestic addresses, by the
+    /// province of the address (`unknown` when none is on file). A site judged against two
+    /// indexes (a refresh) counts under each.
+    public var sitesChecked: [String: Int] = [:]
 
     /// Widens `window` to `nanoseconds` (an observation's time; 0, unknown, is left out).
     mutating func saw(nanoseconds: Int64) {
@@ -358,6 +362,7 @@ final class RunState: SourceSink {
     func switchIndex(to index: RegistryIndex) {
         publishChanges()
         retired += judge.finish()
+        result.sitesChecked.merge(judge.sitesChecked, uniquingKeysWith: +)
         var next = Judge(index: index, geo: configuration.geo, settings: configuration.rules)
         next.tracksChanges = observer.finding != nil
         judge = next
@@ -366,6 +371,7 @@ final class RunState: SourceSink {
 
     func finish(interrupted: Bool) -> ScanResult {
         result.findings = retired + judge.finish()
+        result.sitesChecked.merge(judge.sitesChecked, uniquingKeysWith: +)
         publishChanges()
         result.proxied = judge.proxied
         result.interrupted = interrupted

@@ -226,8 +226,14 @@ import Testing
         let scan = Scan(Scan.Configuration(index: first))
         let refreshed = Mutex(0)
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(150)) { scan.refresh(to: second) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(500)) { control.cancel() }
-        let result = scan.watch([source], control: control, observer: Scan.Observer(refresh: { _ in refreshed.withLock { $0 += 1 } }))
+        // Stopped once the refresh was taken (a busy machine may take long), or after 20 s.
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(20)) { control.cancel() }
+        let result = scan.watch(
+            [source], control: control,
+            observer: Scan.Observer(refresh: { _ in
+                refreshed.withLock { $0 += 1 }
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) { control.cancel() }
+            }))
         #expect(refreshed.withLock { $0 } == 1)
         #expect(result.findings.of(.unfiledSite).count == 1)
     }
