@@ -1,14 +1,15 @@
 import ArgumentParser
 import BeianCore
 import BeianHistory
+import BeianIndex
 import BeianReport
 import Foundation
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Reports from a findings history: the monthly ranking and statistics, handling results.",
-        subcommands: [MonthlyReportCommand.self, HandlingReportCommand.self]
+        abstract: "Reports from a findings history: the annual review, the monthly ranking and statistics, handling results.",
+        subcommands: [MonthlyReportCommand.self, AnnualReportCommand.self, HandlingReportCommand.self]
     )
 }
 
@@ -159,5 +160,85 @@ struct HandlingReportCommand: ParsableCommand {
             }
             printError("handling: \(report.fit.count) record(s) in \(files.count) file(s), \(report.rows.filter(\.handled).count) handled")
         }
+    }
+}
+
+struct AnnualReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "annual",
+        abstract: "The annual review of access providers: the registry's inconsistencies and the year's scan findings, per provider.",
+        discussion: """
+            Combines the registry check of --index (what `beian check-registry` finds, as of the \
+            end of the year or --at) with the findings the history's runs saw in the year (China \
+            time): per access provider, every kind with totals, how many were new in the year, \
+            resolved, and handled; the scans' month-by-month trend; and the evidence behind each \
+            number. --province keeps one province's findings (by the province of the address or \
+            filing). JSON (every finding with its evidence), CSV (BOM, Chinese headers: the review \
+            table, then the findings), HTML (charts by provider, trend and mix of kinds; A4).
+            """
+    )
+
+    @Option(help: "The findings history (from `beian scan --history`).", completion: .file())
+    var history: String
+
+    @OptionGroup var indexOptions: IndexOptions
+
+    @Option(help: "The year reviewed.")
+    var year: Int
+
+    @Option(help: "Only this province (its abbreviation: 浙).")
+    var province: String?
+
+    @Option(help: "Check the registry as of this date or time (default: the end of the year, or now if earlier).")
+    var at: String?
+
+    @Option(name: .customLong("max-depth"), help: "Allocation levels allowed below a source block.")
+    var maxDepth = 2
+
+    @Option(help: "json, csv or html (default: by --output's extension, else json).")
+    var format: String?
+
+    @Option(name: [.short, .long], help: "Write the report to this file instead of standard output.", completion: .file())
+    var output: String?
+
+    func validate() throws {
+        if let format, !["json", "csv", "html"].contains(format) { throw ValidationError("--format: json, csv or html") }
+        if let province, province.count != 1 || province.first.flatMap({ Province.abbreviated($0) }) == nil {
+            throw ValidationError("--province: a province's abbreviation (浙, 京, 粤…)")
+        }
+        if !(1970...9998).contains(year) { throw ValidationError("--year: 1970 to 9998") }
+    }
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: history) else { throw CommandFailure("\(history): no such history") }
+        let index = try indexOptions.load()
+        let checkedAt: Timestamp
+        if let at {
+            guard let parsed = try? Timestamp.parse(at) else { throw CommandFailure("--at: \(at) is not a date or time") }
+            checkedAt = parsed
+        } else {
+            let endOfYear = try Timestamp.parse(String(format: "%04d-12-31 23:59:59", year))
+            checkedAt = Timestamp(secondsSince1970: min(endOfYear.secondsSince1970, Timestamp.now.secondsSince1970))
+        }
+        var options = RegistryChecks.Options(at: checkedAt)
+        options.maximumAllocationDepth = maxDepth
+        let registry = RegistryChecks(index: index, options: options).run()
+        // The canonical abbreviation, whatever form was given.
+        let abbreviation = province.flatMap { $0.first }.flatMap { Province.abbreviated($0) }.map { String($0.abbreviation) }
+        let report: AnnualReport
+        do {
+            report = try AnnualReport(
+                year: year, history: try FindingsHistory(path: history), registry: registry, registryAt: checkedAt, province: abbreviation)
+        } catch { throw CommandFailure("\(error)") }
+        let fileExtension = output.map { ($0 as NSString).pathExtension.lowercased() }
+        let chosen = format ?? (["csv", "html"].contains(fileExtension ?? "") ? fileExtension ?? "json" : "json")
+        let bytes: [UInt8]
+        switch chosen {
+        case "csv": bytes = report.csv
+        case "html": bytes = Array(report.html.utf8)
+        default: bytes = Array((report.json.text + "\n").utf8)
+        }
+        try OutputFile.write(bytes, to: output)
+        printError("annual: \(report.providers.count) provider(s), \(report.items.count) finding(s), \(report.runs.count) run(s)")
     }
 }

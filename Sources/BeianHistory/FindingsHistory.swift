@@ -456,6 +456,26 @@ public final class FindingsHistory: Sendable {
         }
     }
 
+    /// Every sighting of a run whose observations overlap `start` ..< `end`: the finding's key
+    /// and the time it was seen in the run (first and last; for findings judged over a whole
+    /// run, the run's span).
+    public func sightings(from start: Int64, to end: Int64) throws -> [(key: String, first: Int64, last: Int64)] {
+        try database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT finding.key AS key, COALESCE(sighting.first_seen, run.window_end) AS first,
+                        COALESCE(sighting.last_seen, run.window_end) AS last
+                    FROM sighting JOIN run ON run.id = sighting.run JOIN finding ON finding.id = sighting.finding
+                    WHERE run.window_start < ?2 AND run.window_end >= ?1
+                    """, arguments: [start, end]
+            ).compactMap { row in
+                guard let first: Int64 = row["first"], let last: Int64 = row["last"] else { return nil }
+                return (row["key"], first, max(first, last))
+            }
+        }
+    }
+
     /// The findings resolved by a run whose observations began between `start` and `end`.
     public func entries(resolvedFrom start: Int64, to end: Int64) throws -> [Entry] {
         try database.read { db in

@@ -13,7 +13,10 @@ enum ReportPage {
     }
 
     /// Series colours, in order; each chart's legend names them.
-    static let palette = ["#c8102e", "#1f6feb", "#2da44e", "#bf8700", "#8250df", "#cf222e", "#0a7ea4", "#6e7781", "#e16f24", "#57ab5a"]
+    static let palette = [
+        "#c8102e", "#1f6feb", "#2da44e", "#bf8700", "#8250df", "#0a7ea4", "#e16f24", "#6e7781", "#f778ba", "#1b7c83", "#953800",
+        "#4c2889", "#79c0ff", "#a40e26", "#3fb950", "#d29922", "#0550ae",
+    ]
 
     /// The style sheet every report page carries inline.
     static let style = """
@@ -27,6 +30,10 @@ enum ReportPage {
         th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: right; white-space: nowrap; }
         th { background: #f6f8fa; font-weight: 600; }
         td.name, th.name { text-align: left; white-space: normal; }
+        table.wide { font-size: 12px; }
+        table.wide th { white-space: normal; }
+        table.wide td.provider { white-space: nowrap; }
+        h3 { font-size: 15px; margin: 20px 0 6px; }
         tr { page-break-inside: avoid; }
         tfoot td { font-weight: 600; background: #f6f8fa; }
         svg text { font-size: 13px; fill: #1b1f24; }
@@ -87,8 +94,7 @@ enum ReportPage {
             return [
                 "width": Self.width, "height": Self.height, "axisX": Self.left - 6, "labelY": Self.height - 8,
                 "xLabels": labels.enumerated().map { ["x": x($0.offset), "label": $0.element] as [String: Any] },
-                "yTicks": (0...4).map { step -> [String: Any] in
-                    let value = ceiling * step / 4
+                "yTicks": stride(from: 0, through: ceiling, by: max(1, ceiling / 5)).map { value -> [String: Any] in
                     return ["y": y(value), "textY": y(value) + 4, "label": value, "x1": Self.left, "x2": Self.width - 16]
                 },
                 "series": series.enumerated().map { index, line -> [String: Any] in
