@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The monthly reports of the sample, as a browser shows them: two scans of the sample a
-# month apart (its Zeek logs, the second moved 35 days on, half its lines and the HTTP log
-# added) recorded in a history, then `beian report monthly` for March and April as HTML and
-# headless Chromium's screenshots of them under docs/ (linked from the README).
+# The reports of the sample, as a browser shows them: two scans of the sample a month apart
+# (its Zeek logs, the second moved 35 days on, half its lines and the HTTP log added) recorded
+# in a history, a handling result recorded for one unfiled site, then `beian report monthly`
+# for March and April, `beian report annual` for 2026 and `beian report handling` for the
+# provider with the most unfiled sites as HTML, and headless Chromium's screenshots of them
+# under docs/ (linked from the README).
 #
 #   bash Scripts/report-screenshots.sh
 set -euo pipefail
@@ -34,3 +36,17 @@ for month in 2026-03 2026-04; do
         --screenshot="docs/report-monthly-$month.png" "file://$work/$month.html" 2> /dev/null
     echo "docs/report-monthly-$month.png"
 done
+codes="$sample/registry/xml/codes.xml"
+handling=(report handling --history "$work/history.sqlite" --unit 102 --codes "$codes")
+first=$("$beian" "${handling[@]}" --format csv | sed -n 2p | cut -d, -f1)
+"$beian" history handle --history "$work/history.sqlite" --codes "$codes" --domain "$first" --status 2 --opinion "已关闭网站" \
+    --at 2026-03-20 2> /dev/null
+"$beian" "${handling[@]}" -o "$work/handling.html"
+chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,900 \
+    --screenshot="docs/report-handling.png" "file://$work/handling.html" 2> /dev/null
+echo "docs/report-handling.png"
+"$beian" report annual --history "$work/history.sqlite" --index "$work/sample.beianidx" --year 2026 --at 2026-12-01 \
+    -o "$work/annual.html" 2> /dev/null
+chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,2200 \
+    --screenshot="docs/report-annual-2026.png" "file://$work/annual.html" 2> /dev/null
+echo "docs/report-annual-2026.png"

@@ -56,14 +56,16 @@ enum HistoryRecording {
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract: "Runs recorded in a findings history, and their findings: new, persisting, resolved.",
+        abstract: "Runs recorded in a findings history, and their findings: new, persisting, resolved, handled.",
         discussion: """
             `beian scan … --history FILE` records each run (its inputs and their digests, the \
             index, scope, coverage, the time its observations span) and merges its findings by \
             kind, independent domain and address. A finding is new when first seen (or seen \
             again after it was resolved), persisting when seen again, resolved when a later run \
             whose coverage holds its address (and whose scope includes its provider) did not \
-            see it. A run without coverage resolves nothing.
+            see it, handled when a handling result was recorded for an unfiled site \
+            (`beian history handle`) and no run saw it since. A run without coverage resolves \
+            nothing.
             """,
         subcommands: [
             HistoryListCommand.self, HistoryShowCommand.self, HistoryDiffCommand.self, HistoryFindingsCommand.self,

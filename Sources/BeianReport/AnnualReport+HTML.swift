@@ -52,7 +52,8 @@ extension AnnualReport {
                             "kind": item.kind.chineseName, "source": Self.sourceName(item.source), "site": item.site ?? "—",
                             "address": item.address ?? "—",
                             "seen": item.lastSeen.map { String(Timestamp(secondsSince1970: $0).text(.china).prefix(10)) } ?? "—",
-                            "count": item.count, "state": item.state, "detail": item.detail, "evidence": Self.evidenceText(item.evidence),
+                            "count": item.count, "state": item.state == "registry" ? "备案数据" : HandlingReport.stateName(item.state),
+                            "detail": item.detail, "evidence": Self.evidenceText(item.evidence),
                         ]
                     },
                 ]
