@@ -96,7 +96,9 @@ var targets: [Target] = [
         swiftSettings: settings
     ),
     .target(
-        name: "BeianHistory", dependencies: ["BeianCore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
+        name: "BeianHistory",
+        dependencies: ["BeianCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
+        swiftSettings: settings),
     .target(
         name: "BeianWatch",
         dependencies: [

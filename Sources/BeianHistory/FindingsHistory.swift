@@ -194,15 +194,47 @@ public final class FindingsHistory: Sendable {
             try db.create(index: "sighting_finding", on: "sighting", columns: ["finding"])
         }
         migrator.registerMigration("history-v2") { db in
-            // What the annual review and the handling report show of a finding; handling results.
-            try db.alter(table: "finding") { table in
-                table.add(column: "operator_id", .integer)
-                table.add(column: "operator_name", .text)
-                table.add(column: "site_number", .text)
-                table.add(column: "evidence", .text).notNull().defaults(to: "[]")
+            // Findings merged by a 64-bit hash of their key — an integer index a fraction of
+            // the text key's size, which a national history's merges touch all over — and
+            // what the annual review and the handling report show of them (operator, site
+            // number, evidence); the sites each run checked; handling results. SQLite cannot
+            // drop the text key's unique index: the table is made again, rows and ids kept.
+            try db.execute(
+                sql: """
+                    CREATE TABLE finding_v2 (id INTEGER PRIMARY KEY, key_hash INTEGER, key TEXT NOT NULL, kind TEXT NOT NULL,
+                        host TEXT, independent_domain TEXT, address TEXT, address_key BLOB, provider_id INTEGER, provider_name TEXT,
+                        operator_id INTEGER, operator_name TEXT, site_number TEXT, province TEXT, first_seen INTEGER,
+                        last_seen INTEGER, count INTEGER NOT NULL, runs INTEGER NOT NULL, first_run INTEGER NOT NULL,
+                        last_run INTEGER NOT NULL, state TEXT NOT NULL, resolved_run INTEGER, detail TEXT NOT NULL,
+                        evidence TEXT NOT NULL DEFAULT '[]');
+                    INSERT INTO finding_v2 (id, key, kind, host, independent_domain, address, address_key, provider_id,
+                        provider_name, province, first_seen, last_seen, count, runs, first_run, last_run, state, resolved_run, detail)
+                    SELECT id, key, kind, host, independent_domain, address, address_key, provider_id, provider_name, province,
+                        first_seen, last_seen, count, runs, first_run, last_run, state, resolved_run, detail FROM finding;
+                    DROP TABLE finding;
+                    ALTER TABLE finding_v2 RENAME TO finding;
+                    CREATE TABLE sighting_v2 (run INTEGER NOT NULL, finding INTEGER NOT NULL, count INTEGER NOT NULL,
+                        first_seen INTEGER, last_seen INTEGER, PRIMARY KEY (run, finding)) WITHOUT ROWID;
+                    INSERT INTO sighting_v2 SELECT run, finding, count, first_seen, last_seen FROM sighting;
+                    DROP TABLE sighting;
+                    ALTER TABLE sighting_v2 RENAME TO sighting;
+                    CREATE INDEX sighting_finding ON sighting(finding);
+                    """)
+            var taken = Set<Int64>()
+            let update = try db.makeStatement(sql: "UPDATE finding SET key_hash = ? WHERE id = ?")
+            for (id, key) in try Row.fetchAll(db, sql: "SELECT id, key FROM finding ORDER BY id").map({ ($0[0] as Int64, $0[1] as String) })
+            {
+                var attempt = 0
+                while !taken.insert(keyHash(key, attempt: attempt)).inserted { attempt += 1 }
+                try update.execute(arguments: [keyHash(key, attempt: attempt), id])
             }
+            try db.execute(
+                sql: """
+                    CREATE UNIQUE INDEX finding_key_hash ON finding(key_hash);
+                    CREATE INDEX finding_address ON finding(address_key);
+                    CREATE INDEX finding_domain ON finding(independent_domain);
+                    """)
             try db.alter(table: "run") { table in table.add(column: "sites_checked", .text).notNull().defaults(to: "{}") }
-            try db.create(index: "finding_domain", on: "finding", columns: ["independent_domain"])
             try db.create(table: "handling") { table in
                 table.primaryKey("id", .integer)
                 table.column("domain", .text).notNull()
@@ -219,8 +251,17 @@ public final class FindingsHistory: Sendable {
     }
 
     /// Opens (or creates) the history at `path`.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, keyHashBits: 64)
+    }
+
+    /// Bits of the key hash a new history merges by: fewer only in tests, where keys must
+    /// share hashes to show they are told apart.
+    let keyHashMask: UInt64
+
+    package init(path: String, keyHashBits: Int) throws {
         self.path = path
+        keyHashMask = keyHashBits >= 64 ? .max : (1 << UInt64(keyHashBits)) - 1
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -248,6 +289,33 @@ public final class FindingsHistory: Sendable {
         "\(finding.kind.rawValue)|\(finding.independentDomain ?? finding.host ?? "")|\(finding.address ?? "")"
     }
 
+    /// The 64-bit hash a finding is merged by: FNV-1a of its key — and, for the rare key whose
+    /// hash another key already holds, of the key and the attempt (`probe`).
+    static func keyHash(_ key: String, attempt: Int = 0, mask: UInt64 = .max) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        if attempt > 0 {
+            for byte in withUnsafeBytes(of: UInt64(attempt).littleEndian, Array.init) {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+        }
+        return Int64(bitPattern: hash & mask)
+    }
+
+    /// The hash `key` is (or will be) stored under: the first attempt whose hash the history
+    /// holds for this key, or holds for no key and `taken` (this run's) does not hold.
+    static func probe(_ key: String, in db: Database, taken: Set<Int64>, mask: UInt64) throws -> Int64 {
+        var attempt = 0
+        while true {
+            let hash = keyHash(key, attempt: attempt, mask: mask)
+            let holder = try String.fetchOne(db, sql: "SELECT key FROM finding WHERE key_hash = ?", arguments: [hash])
+            if holder == key || (holder == nil && !taken.contains(hash)) { return hash }
+            attempt += 1
+        }
+    }
+
     /// Sortable bytes of an address: its family, then its bits big-endian.
     static func addressKey(_ address: IPAddress) -> [UInt8] {
         switch address {
@@ -260,7 +328,7 @@ public final class FindingsHistory: Sendable {
     @discardableResult
     public func record(_ run: RunRecord, findings: [Finding]) throws -> Run {
         do {
-            return try database.write { db in try Self.record(run, findings: findings, in: db) }
+            return try database.write { db in try Self.record(run, findings: findings, in: db, mask: keyHashMask) }
         } catch let error as HistoryError {
             throw error
         } catch {
@@ -268,7 +336,7 @@ public final class FindingsHistory: Sendable {
         }
     }
 
-    private static func record(_ run: RunRecord, findings: [Finding], in db: Database) throws -> Run {
+    private static func record(_ run: RunRecord, findings: [Finding], in db: Database, mask: UInt64) throws -> Run {
         let now = Timestamp.now.secondsSince1970
         func json(_ value: JSONValue) -> String { value.text() }
         let sources = JSONValue.array(
@@ -306,40 +374,84 @@ public final class FindingsHistory: Sendable {
         // merged into what is known (new again when it had been resolved).
         try db.execute(
             sql: """
-                CREATE TEMP TABLE IF NOT EXISTS incoming (key TEXT PRIMARY KEY, kind TEXT, host TEXT, independent_domain TEXT,
-                    address TEXT, address_key BLOB, provider_id INTEGER, provider_name TEXT, operator_id INTEGER,
-                    operator_name TEXT, site_number TEXT, province TEXT, first_seen INTEGER, last_seen INTEGER, count INTEGER,
-                    detail TEXT, evidence TEXT);
+                CREATE TEMP TABLE IF NOT EXISTS incoming (row INTEGER PRIMARY KEY, key_hash INTEGER, key TEXT, kind TEXT, host TEXT,
+                    independent_domain TEXT, address TEXT, address_key BLOB, provider_id INTEGER, provider_name TEXT,
+                    operator_id INTEGER, operator_name TEXT, site_number TEXT, province TEXT, first_seen INTEGER, last_seen INTEGER,
+                    count INTEGER, detail TEXT, evidence TEXT);
                 DELETE FROM incoming;
                 """)
-        let stage = try db.makeStatement(sql: "INSERT INTO incoming VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        for (key, finding) in merged {
-            var sortable: Data?
-            if let text = finding.address, let address = try? IPAddress.parse(text).unmapped {
-                sortable = Data(Self.addressKey(address))
-            }
-            try stage.execute(arguments: [
-                key, finding.kind.rawValue, finding.host, finding.independentDomain, finding.address, sortable, finding.provider?.id,
-                finding.provider?.name, finding.operatorUnit?.id, finding.operatorUnit?.name, finding.siteNumber, finding.province,
-                finding.firstSeen?.secondsSince1970, finding.lastSeen?.secondsSince1970, finding.count, finding.detail,
-                Self.evidenceText(finding.evidence),
-            ])
+        // Hashes: a key that shares its hash with another key of the run is probed now; one
+        // that shares it with a finding of the history, after staging (both are rare: about
+        // one run in ten million at national scale).
+        var hashes: [String: Int64] = [:]
+        hashes.reserveCapacity(merged.count)
+        var taken = Set<Int64>(minimumCapacity: merged.count)
+        var collided: [String] = []
+        for key in merged.keys {
+            let hash = keyHash(key, mask: mask)
+            if taken.insert(hash).inserted { hashes[key] = hash } else { collided.append(key) }
         }
-        let new =
-            try Int.fetchOne(
-                db,
-                sql:
-                    "SELECT COUNT(*) FROM incoming LEFT JOIN finding ON finding.key = incoming.key WHERE finding.id IS NULL OR finding.state = 'resolved'"
-            ) ?? 0
+        for key in collided {
+            let hash = try probe(key, in: db, taken: taken, mask: mask)
+            taken.insert(hash)
+            hashes[key] = hash
+        }
+        let stage = try db.makeStatement(sql: "INSERT INTO incoming VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        for (key, finding) in merged {
+            var sortable: [UInt8]?
+            if let text = finding.address, let address = try? IPAddress.parse(text).unmapped { sortable = Self.addressKey(address) }
+            try RawBinding.insert(
+                stage,
+                [
+                    .integer(hashes[key] ?? 0), .text(key), .text(finding.kind.rawValue), .text(finding.host),
+                    .text(finding.independentDomain), .text(finding.address), .blob(sortable), .integer(finding.provider?.id),
+                    .text(finding.provider?.name), .integer(finding.operatorUnit?.id), .text(finding.operatorUnit?.name),
+                    .text(finding.siteNumber), .text(finding.province), .integer(finding.firstSeen?.secondsSince1970),
+                    .integer(finding.lastSeen?.secondsSince1970), .integer(Int64(finding.count)), .text(finding.detail),
+                    .text(Self.evidenceText(finding.evidence)),
+                ])
+        }
+        // One look at what the history holds of the run's findings: how many are new (or
+        // back after being resolved), and whether any was staged under a hash the history
+        // holds for another key.
+        let looked = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT COALESCE(SUM(finding.id IS NULL OR finding.state = 'resolved'), 0), COALESCE(SUM(finding.key != incoming.key), 0)
+                FROM incoming LEFT JOIN finding USING (key_hash)
+                """)
+        var new: Int = looked?[0] ?? 0
+        let clashing: Int = looked?[1] ?? 0
+        // Rows staged under another key's hash move to their own; until all have moved two
+        // rows may share a hash (the table does not ask for unique ones).
+        let clashes =
+            clashing == 0
+            ? []
+            : try Row.fetchAll(
+                db, sql: "SELECT incoming.row, incoming.key FROM incoming JOIN finding USING (key_hash) WHERE finding.key != incoming.key")
+        for clash in clashes {
+            let key: String = clash[1]
+            let hash = try probe(key, in: db, taken: taken, mask: mask)
+            taken.insert(hash)
+            try db.execute(sql: "UPDATE incoming SET key_hash = ? WHERE row = ?", arguments: [hash, clash[0] as Int64])
+        }
+        if !clashes.isEmpty {
+            new =
+                try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT COUNT(*) FROM incoming LEFT JOIN finding USING (key_hash) WHERE finding.id IS NULL OR finding.state = 'resolved'"
+                ) ?? 0
+        }
         try db.execute(
             sql: """
-                INSERT INTO finding (key, kind, host, independent_domain, address, address_key, provider_id, provider_name,
-                    operator_id, operator_name, site_number, province, first_seen, last_seen, count, runs, first_run, last_run, state,
-                    detail, evidence)
-                SELECT key, kind, host, independent_domain, address, address_key, provider_id, provider_name, operator_id,
+                INSERT INTO finding (key_hash, key, kind, host, independent_domain, address, address_key, provider_id,
+                    provider_name, operator_id, operator_name, site_number, province, first_seen, last_seen, count, runs, first_run,
+                    last_run, state, detail, evidence)
+                SELECT key_hash, key, kind, host, independent_domain, address, address_key, provider_id, provider_name, operator_id,
                     operator_name, site_number, province, first_seen, last_seen, count, 1, ?1, ?1, 'new', detail, evidence
-                FROM incoming WHERE true ORDER BY key
-                ON CONFLICT(key) DO UPDATE SET
+                FROM incoming WHERE true ORDER BY key_hash
+                ON CONFLICT(key_hash) DO UPDATE SET
                     first_seen = MIN(COALESCE(first_seen, excluded.first_seen), COALESCE(excluded.first_seen, first_seen)),
                     last_seen = MAX(COALESCE(last_seen, excluded.last_seen), COALESCE(excluded.last_seen, last_seen)),
                     count = count + excluded.count, runs = runs + 1, last_run = excluded.last_run,
@@ -356,7 +468,7 @@ public final class FindingsHistory: Sendable {
             sql: """
                 INSERT INTO sighting (run, finding, count, first_seen, last_seen)
                 SELECT ?, finding.id, incoming.count, incoming.first_seen, incoming.last_seen
-                FROM incoming JOIN finding ON finding.key = incoming.key
+                FROM incoming JOIN finding USING (key_hash)
                 """,
             arguments: [id])
         try db.execute(sql: "DELETE FROM incoming")

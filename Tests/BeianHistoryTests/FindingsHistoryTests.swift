@@ -146,4 +146,26 @@ import Testing
         #expect(reads.load(ordering: .relaxed) > 0)
         #expect(try reader.runs().count == 20)
     }
+
+    /// Findings are merged by a hash of their key; keys sharing a hash — made common here by
+    /// a 10-bit hash — are told apart: none lost, none merged into another.
+    @Test func keysSharingAHashAreToldApart() throws {
+        let path = try Fixtures.temporaryDirectory().appendingPathComponent("h.sqlite").path
+        let history = try FindingsHistory(path: path, keyHashBits: 10)
+        let first = (0..<300).map { finding(.unfiledSite, "site\($0).cn", "10.0.\($0 / 200).\($0 % 200)", seen: 1000) }
+        let second = (150..<450).map { finding(.unfiledSite, "site\($0).cn", "10.0.\($0 / 200).\($0 % 200)", seen: 5000, count: 2) }
+        let one = try history.record(run(1000...2000, coverage: []), findings: first)
+        let two = try history.record(run(5000...6000, coverage: []), findings: second)
+        #expect(one.new == 300 && two.new == 150)
+        let entries = try history.entries()
+        #expect(entries.count == 450)
+        #expect(Set(entries.compactMap(\.independentDomain)) == Set((0..<450).map { "site\($0).cn" }))
+        for entry in entries {
+            let number = Int(entry.independentDomain?.dropFirst(4).dropLast(3) ?? "") ?? -1
+            let both = (150..<300).contains(number)
+            #expect(entry.runs == (both ? 2 : 1) && entry.count == (both ? 3 : number < 150 ? 1 : 2), "\(entry.key)")
+            #expect(entry.state == (both ? .persisting : .new))
+        }
+        #expect(try history.entries(seenIn: two.id).count == 300)
+    }
 }
