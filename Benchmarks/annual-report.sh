@@ -4,7 +4,9 @@
 # different twelfth of the lines so that findings come, go and come back), then
 # `beian report annual` of 2026 over it — the registry check of the province index included —
 # as JSON, CSV and HTML: wall time and peak memory of each, the history's size, the review's
-# numbers. Goal: ≤ 5 s.
+# numbers (goal: ≤ 5 s). Then reports read while scans write: three more runs recorded while
+# `beian report monthly` reads the history in a loop — every read must succeed and show whole
+# runs only (WAL).
 #
 #   Benchmarks/annual-report.sh
 set -euo pipefail
@@ -52,3 +54,34 @@ providers = report["providers"]
 print(f"review: {len(providers)} providers, {len(report['findings'])} findings")
 print("months (scan findings seen):", [sum(m["findings_by_kind"].values()) for m in report["monthly"]])
 PYEOF
+
+# Reading while writing: three more scans recorded (December again) while monthly reports of
+# 2026-12 read the history over and over; each read must succeed, and its runs of the month
+# must be whole runs (findings as recorded), 1 to 4 of them.
+shift=$(($(date -u -d 2026-12-01 +%s) - base))
+for log in ssl dns http; do
+    awk -F'\t' -v by="$shift" 'BEGIN { OFS = "\t" } /^#/ { print; next } { $1 = sprintf("%.6f", $1 + by); print }' \
+        "$province/logs/zeek/$log.log" > "$work/$log-again.log"
+done
+(
+    for _ in 1 2 3; do
+        "$beian" scan --index "$work/province.beianidx" --coverage-file "$province/truth/coverage.txt" --history "$history" \
+            -o /dev/null "$work"/*-again.log 2> /dev/null
+    done
+    touch "$work/written"
+) &
+reads=0
+failures=0
+while [ ! -f "$work/written" ]; do
+    if out=$("$beian" report monthly --history "$history" --month 2026-12 2>&1); then
+        echo "$out" | python3 -c '
+import json, sys
+runs = json.load(sys.stdin)["runs"]
+assert 1 <= len(runs) <= 4 and all(run["findings"] > 0 for run in runs), runs' || failures=$((failures + 1))
+    else
+        failures=$((failures + 1))
+    fi
+    reads=$((reads + 1))
+done
+wait
+echo "reading while writing: $reads monthly reports during 3 recorded scans, $failures failed"
