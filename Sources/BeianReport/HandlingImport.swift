@@ -1,4 +1,4 @@
-public import BeianCore
+import BeianCore
 public import BeianHistory
 import Foundation
 
