@@ -12,7 +12,8 @@ struct Beian: ParsableCommand {
         version: BeianVersion.current,
         subcommands: [
             RegistryCommand.self, IndexCommand.self, LookupCommand.self, CheckRegistryCommand.self, DomainCommand.self,
-            PrefixesCommand.self, ExtractCommand.self, ScanCommand.self, HistoryCommand.self, ReportCommand.self, WatchCommand.self,
+            PrefixesCommand.self, ExtractCommand.self, ScanCommand.self, MergeCommand.self, HistoryCommand.self, ReportCommand.self,
+            WatchCommand.self,
             ServeCommand.self,
             HomepagesCommand.self,
             CrawlCommand.self,

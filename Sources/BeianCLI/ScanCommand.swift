@@ -2,6 +2,7 @@ import ArgumentParser
 import BeianCore
 import BeianCrawler
 import BeianHistory
+import BeianIndex
 import BeianReport
 import BeianScan
 import Foundation
@@ -64,6 +65,12 @@ struct ScanCommand: ParsableCommand {
     @Flag(help: "Exit with status 3 when there are findings.")
     var failOnFindings = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Write a partial scan to --output instead of findings: one part of a scan spread over machines.",
+            discussion: "`beian merge` merges the parts into the findings one scan of all their inputs makes."))
+    var partial = false
+
     @Option(
         help: ArgumentHelp(
             "Record the run and merge its findings into this findings history (SQLite; created when missing).",
@@ -76,12 +83,18 @@ struct ScanCommand: ParsableCommand {
             throw ValidationError("give at least one capture, log or crawl, or --interface")
         }
         guard crawlConcurrency > 0 else { throw ValidationError("--crawl-concurrency must be positive") }
+        if partial {
+            if history != nil { throw ValidationError("--partial and --history: record the merged scan instead") }
+            if crawl { throw ValidationError("--partial and --crawl: crawl in one scan, or give the crawl's WARC as an input") }
+            if live.interface != nil { throw ValidationError("--partial reads files, not --interface") }
+        }
     }
 
     func run() throws {
         var configuration = Scan.Configuration(index: try index.load(), geo: try country.open())
         configuration.rules = try scope.rules()
         configuration.crawlAddresses = crawlAddresses
+        configuration.partial = partial
         if crawl {
             var settings = Crawler.Settings()
             settings.fetchCertificate = true
@@ -110,6 +123,16 @@ struct ScanCommand: ParsableCommand {
         for input in result.inputs {
             for issue in input.issues { printError("\(issue)") }
             if let failure = input.failure { printError("\(failure)") }
+        }
+        if let state = result.partial {
+            if result.interrupted { throw CommandFailure("scan: interrupted: no partial scan written (it would miss inputs)") }
+            let part = PartialScan(
+                indexDigest: configuration.index.digest, scope: PartialScan.scopeText(configuration.rules.scope), inputs: inputs,
+                observations: result.observations, partial: state)
+            try OutputFile.write(part.bytes, to: output.output)
+            printError("scan: partial scan of \(inputs.count) input(s): \(state.findings.count) findings before the end pass")
+            if result.failed { throw ExitCode(1) }
+            return
         }
         if result.interrupted { printError("scan: interrupted; the findings so far follow") }
         try output.write(result.findings)

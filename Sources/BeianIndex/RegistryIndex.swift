@@ -309,6 +309,9 @@ public final class RegistryIndex: @unchecked Sendable {
     // MARK: Facts about the index
 
     public var buildTime: Timestamp { snapshot.buildTime }
+    /// What the snapshot holds, in 64 bits (`xxh64:…`, the checksum of its section table,
+    /// which holds every section's checksum): two snapshots with the same digest judge alike.
+    public var digest: String { "xxh64:" + String(snapshot.contentChecksum, radix: 16) }
     public var fileSize: Int { snapshot.size }
     public var counts: [String: Int] { info.counts }
     public var unresolved: [String: Int] { info.unresolved }

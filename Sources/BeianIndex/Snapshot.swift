@@ -214,6 +214,9 @@ extension [UInt8] {
 final class Snapshot: @unchecked Sendable {
     let path: String
     let buildTime: Timestamp
+    /// The checksum of the section table, which holds every section's checksum: the
+    /// snapshot's content in 64 bits.
+    let contentChecksum: UInt64
     let size: Int
     /// Whether pages read while loading are handed back (see `RegistryIndex.init`).
     let releasingPages: Bool
@@ -240,7 +243,8 @@ final class Snapshot: @unchecked Sendable {
         base = mapping
         let file = UnsafeRawBufferPointer(start: mapping, count: size)
         do {
-            (buildTime, sections) = try Snapshot.validate(file, path: path, verify: verify, releasingPages: releasingPages)
+            (buildTime, sections, contentChecksum) = try Snapshot.validate(
+                file, path: path, verify: verify, releasingPages: releasingPages)
         } catch {
             munmap(mapping, size)
             throw error
@@ -259,7 +263,7 @@ final class Snapshot: @unchecked Sendable {
     }
 
     private static func validate(_ file: UnsafeRawBufferPointer, path: String, verify: Bool, releasingPages: Bool) throws(IndexError) -> (
-        Timestamp, [SectionID: UnsafeRawBufferPointer]
+        Timestamp, [SectionID: UnsafeRawBufferPointer], UInt64
     ) {
         guard Array(file[0..<8]) == SnapshotFormat.magic else {
             throw IndexError(.notASnapshot, "\(path) is not a beian index snapshot (wrong magic)")
@@ -312,7 +316,7 @@ final class Snapshot: @unchecked Sendable {
                 throw IndexError(.corrupted, "\(path): section \(failed) does not match its checksum (damaged file)")
             }
         }
-        return (buildTime, sections)
+        return (buildTime, sections, tableChecksum)
     }
 
     /// The sections whose checksum does not match. Small sections are checked together on

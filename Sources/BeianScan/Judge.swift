@@ -277,13 +277,53 @@ public struct Judge {
         entry.count += finding.count
         if let first = finding.firstSeen, first < entry.firstSeen ?? first { entry.firstSeen = first }
         if let last = finding.lastSeen, last > entry.lastSeen ?? last { entry.lastSeen = last }
-        if nanoseconds < entries[slot].firstNanoseconds {
+        // The finding as first seen (on a tie, by the smaller host): whatever order the
+        // findings come in — one scan's inputs, or partial scans merged.
+        if nanoseconds < entries[slot].firstNanoseconds
+            || (nanoseconds == entries[slot].firstNanoseconds && (finding.host ?? "") < (entry.host ?? ""))
+        {
             entries[slot].firstNanoseconds = nanoseconds
             entry.host = finding.host
+            entry.detail = finding.detail
         }
         for item in finding.evidence { Self.keep(item, in: &entry.evidence, limit: settings.maximumEvidence) }
         entries[slot].finding = entry
         noteChange(slot)
+    }
+
+    // MARK: Partial scans
+
+    /// What a judge holds before its end-of-input pass: its findings (each with the time it
+    /// was first seen, to the nanosecond), the filed sites and access records it saw served,
+    /// and its latest observation. Judges of disjoint inputs absorbed into one (`absorb`)
+    /// then finished make the findings one judge of all the inputs makes, whatever the order.
+    public struct Partial: Sendable {
+        public var findings: [(finding: Finding, firstNanoseconds: Int64)]
+        public var seenSites: [UInt32]
+        public var seenAccess: [Int64]
+        public var end: Timestamp?
+
+        public init(findings: [(finding: Finding, firstNanoseconds: Int64)], seenSites: [UInt32], seenAccess: [Int64], end: Timestamp?) {
+            self.findings = findings
+            self.seenSites = seenSites
+            self.seenAccess = seenAccess
+            self.end = end
+        }
+    }
+
+    /// The judge's state before `finish`.
+    public func partial() -> Partial {
+        Partial(
+            findings: entries.map { ($0.finding, $0.firstNanoseconds) }, seenSites: seenSites.sorted(), seenAccess: seenAccess.sorted(),
+            end: end)
+    }
+
+    /// Takes in another judge's partial state (of other inputs, against the same index).
+    public mutating func absorb(_ partial: Partial) {
+        for (finding, nanoseconds) in partial.findings { add(finding, nanoseconds: nanoseconds) }
+        seenSites.formUnion(partial.seenSites)
+        seenAccess.formUnion(partial.seenAccess)
+        if let other = partial.end, end.map({ other > $0 }) ?? true { end = other }
     }
 
     // MARK: Changes, for the events of a running scan
@@ -490,7 +530,9 @@ public struct Judge {
         entry.finding.count += 1
         if time < entry.finding.firstSeen ?? time { entry.finding.firstSeen = time }
         if time > entry.finding.lastSeen ?? time { entry.finding.lastSeen = time }
-        if observation.nanoseconds < entry.firstNanoseconds {
+        if observation.nanoseconds < entry.firstNanoseconds
+            || (observation.nanoseconds == entry.firstNanoseconds && observation.host < entry.finding.host ?? "")
+        {
             entry.firstNanoseconds = observation.nanoseconds
             entry.finding.host = observation.host
         }

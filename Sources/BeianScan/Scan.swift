@@ -32,6 +32,10 @@ public final class Scan: Sendable {
         public var crawlAddresses = false
         /// Crawl the hosts the inputs showed, then audit their homepages in the same run.
         public var crawl: ObservedHostsCrawl?
+        /// Stop before the end-of-input pass and hand out the judge's state
+        /// (`ScanResult.partial`) instead of findings: a part of a scan spread over machines,
+        /// merged later with the others (`Judge.absorb`).
+        public var partial = false
 
         public init(index: RegistryIndex, geo: GeoDatabase? = nil) {
             self.index = index
@@ -171,6 +175,9 @@ public struct ScanResult: Sendable {
     /// province of the address (`unknown` when none is on file). A site judged against two
     /// indexes (a refresh) counts under each.
     public var sitesChecked: [String: Int] = [:]
+    /// With `Configuration.partial`: the judge's state before its end-of-input pass (and no
+    /// findings).
+    public var partial: Judge.Partial?
 
     /// Widens `window` to `nanoseconds` (an observation's time; 0, unknown, is left out).
     mutating func saw(nanoseconds: Int64) {
@@ -370,6 +377,14 @@ final class RunState: SourceSink {
     }
 
     func finish(interrupted: Bool) -> ScanResult {
+        if configuration.partial {
+            result.partial = judge.partial()
+            result.sitesChecked.merge(judge.sitesChecked, uniquingKeysWith: +)
+            result.proxied = judge.proxied
+            result.interrupted = interrupted
+            result.seconds = (ContinuousClock.now - started).seconds
+            return result
+        }
         result.findings = retired + judge.finish()
         result.sitesChecked.merge(judge.sitesChecked, uniquingKeysWith: +)
         publishChanges()
