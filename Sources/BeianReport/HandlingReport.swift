@@ -49,18 +49,7 @@ public struct HandlingReport: Sendable {
             }
             guard data.count <= maximumFileBytes else { throw ReportError(description: "\(path): larger than a settings file") }
             do { return try JSONDecoder().decode(Settings.self, from: data) } catch {
-                throw ReportError(description: "\(path): not a handling settings file (\(Self.reason(error)))")
-            }
-        }
-
-        static func reason(_ error: any Error) -> String {
-            switch error {
-            case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-                DecodingError.dataCorrupted(let context):
-                let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-                return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
-            default:
-                return "\(error)"
+                throw ReportError(description: "\(path): not a handling settings file (\(DecodingProblem.text(error)))")
             }
         }
 

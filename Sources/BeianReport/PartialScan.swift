@@ -118,7 +118,7 @@ public struct PartialScan: Sendable {
             guard stop > start else { continue }
             let line: Line
             do { line = try decoder.decode(Line.self, from: Data(bytes[start..<stop])) } catch {
-                throw ReadError(description: "\(name):\(number): not a partial scan's line (\(Self.reason(error)))")
+                throw ReadError(description: "\(name):\(number): not a partial scan's line (\(DecodingProblem.text(error)))")
             }
             if number == 1 {
                 guard line.format == formatName, let version = line.version else {
@@ -155,7 +155,11 @@ public struct PartialScan: Sendable {
         return part
     }
 
-    static func reason(_ error: any Error) -> String {
+}
+
+/// What a JSON decoder's error says, in a line: the path of the value and the problem.
+enum DecodingProblem {
+    static func text(_ error: any Error) -> String {
         switch error {
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
             DecodingError.keyNotFound(_, let context), DecodingError.dataCorrupted(let context):

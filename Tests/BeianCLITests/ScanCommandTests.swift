@@ -215,14 +215,14 @@ import Testing
     @Test func aQuietInterfaceEndsOnTimeAndOnSIGINT() throws {
         let started = Date()
         let timed = try Tool.run(
-            "beian", ["scan", "--index", try index(), "--interface", "lo", "--filter", "udp port 9", "--duration", "1"])
+            "beian", ["scan", "--index", try index(), "--interface", "lo", "--filter", "ether proto 0x88b6", "--duration", "1"])
         #expect(timed.status == 0, "\(timed.stderr)")
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(timed.stderr.contains("lo: 0 packets (live interface)"), "\(timed.stderr)")
 
         let process = Process()
         process.executableURL = Tool.productsDirectory.appendingPathComponent("beian")
-        process.arguments = ["scan", "--index", try index(), "--interface", "lo", "--filter", "udp port 9"]
+        process.arguments = ["scan", "--index", try index(), "--interface", "lo", "--filter", "ether proto 0x88b6"]
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
