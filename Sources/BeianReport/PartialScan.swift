@@ -92,10 +92,15 @@ public struct PartialScan: Sendable {
         var inputs: [String]?
         var observations: Int?
         var finding: Finding?
-        var first_ns: Int64?
+        var firstNanoseconds: Int64?
         var sites: [UInt32]?
         var access: [Int64]?
         var end: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case format, version, index, scope, inputs, observations, finding, sites, access, end
+            case firstNanoseconds = "first_ns"
+        }
     }
 
     /// The part in `bytes` (named `name` in errors, with the line).
@@ -135,7 +140,7 @@ public struct PartialScan: Sendable {
                     indexDigest: index, scope: scope, inputs: line.inputs ?? [], observations: line.observations ?? 0,
                     partial: Judge.Partial(findings: [], seenSites: [], seenAccess: [], end: nil))
             } else if let finding = line.finding {
-                guard let first = line.first_ns else { throw ReadError(description: "\(name):\(number): a finding without first_ns") }
+                guard let first = line.firstNanoseconds else { throw ReadError(description: "\(name):\(number): a finding without first_ns") }
                 guard findings.count < maximumFindings else {
                     throw ReadError(description: "\(name):\(number): more than \(maximumFindings) findings")
                 }
