@@ -1,4 +1,4 @@
-public import BeianCore
+import BeianCore
 public import BeianScan
 import Foundation
 
@@ -140,7 +140,9 @@ public struct PartialScan: Sendable {
                     indexDigest: index, scope: scope, inputs: line.inputs ?? [], observations: line.observations ?? 0,
                     partial: Judge.Partial(findings: [], seenSites: [], seenAccess: [], end: nil))
             } else if let finding = line.finding {
-                guard let first = line.firstNanoseconds else { throw ReadError(description: "\(name):\(number): a finding without first_ns") }
+                guard let first = line.firstNanoseconds else {
+                    throw ReadError(description: "\(name):\(number): a finding without first_ns")
+                }
                 guard findings.count < maximumFindings else {
                     throw ReadError(description: "\(name):\(number): more than \(maximumFindings) findings")
                 }
