@@ -76,7 +76,11 @@ struct IndexBuildCommand: ParsableCommand {
         let start = Date()
         var reports: [FileReport] = []
         var failed = false
-        for file in filings + ipFilings + domains + blacklist + units + files {
+        let inputs = filings + ipFilings + domains + blacklist + units + files
+        let progress = ReadingProgress(files: inputs)
+        reader.progress = progress.reading
+        builder.stage = { progress.stage("building the index: \($0)") }
+        for file in inputs {
             do {
                 reports.append(try reader.read(file) { builder.add($0) })
                 builder.noteSource(path: file)
@@ -84,16 +88,24 @@ struct IndexBuildCommand: ParsableCommand {
                 printError("beian: \(error.message)")
                 if let report = error.report { reports.append(report) }
                 failed = true
-                if error.code == .strict { throw ExitCode(1) }
+                if error.code == .strict {
+                    progress.finish()
+                    throw ExitCode(1)
+                }
             }
         }
+        progress.finish()
         for report in reports {
             for issue in report.issues.prefix(20) { printError(issue.description) }
             let hidden = report.issueCounts.values.reduce(0, +) - min(report.issues.count, 20)
             if hidden > 0 { printError("\(report.file): … \(hidden) more issue(s); `beian registry validate` lists them all") }
         }
         let readTime = Date().timeIntervalSince(start)
-        let result = try builder.write(to: output)
+        let result: IndexBuildReport
+        do {
+            defer { progress.finish() }
+            result = try builder.write(to: output)
+        }
         let total = Date().timeIntervalSince(start)
         printError(RegistryReportText.totals(reports))
         let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0

@@ -46,7 +46,11 @@ struct MergeCommand: ParsableCommand {
         var findings = 0
         var inputs: [String] = []
         var observations = 0
-        for path in parts {
+        let progress = ReadingProgress(files: parts)
+        defer { progress.finish() }
+        for (number, path) in parts.enumerated() {
+            progress.stage(
+                "merging part \(number + 1)/\(parts.count): \((path as NSString).lastPathComponent), \(findings) findings so far")
             let bytes: [UInt8]
             do { bytes = try InputFile.open(path).readAll(limit: Self.maximumPartBytes) } catch { throw CommandFailure("\(error)") }
             let part: PartialScan
@@ -71,7 +75,9 @@ struct MergeCommand: ParsableCommand {
             printError("merge: \(parts.count) part(s), \(findings) partial findings → one part of \(merged.partial.findings.count)")
             return
         }
+        progress.stage("the end-of-input pass over \(parts.count) parts")
         let merged = judge.finish()
+        progress.finish()
         try output.write(merged)
         printError("merge: \(parts.count) part(s), \(findings) partial findings → \(merged.count) finding(s)")
     }

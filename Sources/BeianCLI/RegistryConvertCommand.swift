@@ -39,14 +39,18 @@ struct RegistryConvertCommand: ParsableCommand {
         let reader = RegistryReader(options: try read.options())
         let sinks = try OutputFiles(format: format, output: output, includePersonal: includePersonalData)
         var failed = false
+        let progress = ReadingProgress(files: files)
+        reader.progress = progress.reading
         for file in files {
             do {
                 let report = try reader.read(file) { try sinks.write($0) }
+                progress.finish()
                 for issue in report.issues { printError(issue.description) }
                 if report.fatal != nil { failed = true }
                 let total = report.total
                 printError("\(file): read \(total.read), accepted \(total.accepted), rejected \(total.rejected)")
             } catch let error as RegistryError {
+                progress.finish()
                 printError("beian: \(error.message)")
                 failed = true
                 if error.code == .strict { break }

@@ -32,6 +32,9 @@ struct RegistryValidateCommand: ParsableCommand {
         let reader = RegistryReader(options: try read.options())
         var reports: [FileReport] = []
         var failed = false
+        let progress = ReadingProgress(files: files)
+        reader.progress = progress.reading
+        defer { progress.finish() }
         for file in files {
             do {
                 reports.append(try reader.read(file) { _ in })
@@ -43,6 +46,7 @@ struct RegistryValidateCommand: ParsableCommand {
             }
         }
         failed = failed || reports.contains { $0.fatal != nil }
+        progress.finish()
         if json {
             print(RegistryReportJSON.document(reports, maxIssues: maxIssues))
         } else {

@@ -53,6 +53,8 @@ public final class IndexBuilder {
     private(set) var provinces: [ProvinceEntry] = []
     private(set) var unfiledEntries = 0
     public internal(set) var report = IndexBuildReport()
+    /// Called as `write` goes from one stage to the next (a progress line shows it).
+    public var stage: ((String) -> Void)?
 
     public init(options: IndexBuildOptions = IndexBuildOptions()) {
         self.options = options
@@ -112,9 +114,11 @@ public final class IndexBuilder {
         var pool = StringPoolBuilder()
         let writer = try SnapshotWriter(path: path)
 
+        stage?("code tables and sponsors")
         let units = unitTable(&pool)
         var cancelled = cancellationTimes()
         var sponsors = sponsorTables(&pool, cancelled: &cancelled)
+        stage?("sites, access records and domains")
         var filings = filingTables(&pool, units: units, sponsors: sponsors, cancelled: &cancelled, suffixes: suffixes)
         report.unresolved["cancelled sponsor not in the filings", default: 0] += cancelled.sponsors.count
         report.unresolved["cancelled site not in the filings", default: 0] += cancelled.sites.count
@@ -122,6 +126,7 @@ public final class IndexBuilder {
         // The domain table is sorted and laid out on another core while this one builds the
         // address tables.
         let domainBuild = BackgroundWork(taking: &filings.domains, leaving: NameTableBuilder()) { builder in builder.build() }
+        stage?("IP filings and address tables")
         let ip = ipTables(&pool, units: units)
         let filed = AddressTables(filings.filedRanges, precedes: <)
         let bare = AddressTables(filings.bareAddressSites, precedes: <)
@@ -130,7 +135,9 @@ public final class IndexBuilder {
         var rules = Self.suffixRuleTable(suffixes)
 
         // Tables into sections.
+        stage?("the domain table")
         var domainTable = domainBuild.wait()
+        stage?("writing sections")
         writer.addNames("D", domainTable)
         let filedNameCount = domainTable.flagCounts[0]
         let independentCount = domainTable.flagCounts[2]

@@ -95,6 +95,17 @@ public struct RegistryError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
+/// How far a file has been read.
+public struct RegistryReadProgress: Sendable {
+    public var file: String
+    /// Bytes read (after decompression for `.gz`).
+    public var bytes: Int64
+    /// The file's size, when the bytes read count towards it (not for `.gz`).
+    public var fileBytes: Int64?
+    /// Records read so far from the file.
+    public var records: Int
+}
+
 /// Reads registry exports of every format and kind, checking every value, counting every
 /// record, and finding duplicate numbers and ids across all the files it reads.
 ///
@@ -104,6 +115,8 @@ public final class RegistryReader {
     public let options: RegistryReadOptions
     private let duplicates = DuplicateTable()
     private var files: [String] = []
+    /// Called after every chunk of a file read (on the reading thread): for a progress line.
+    public var progress: ((RegistryReadProgress) -> Void)?
 
     public init(options: RegistryReadOptions = RegistryReadOptions()) {
         self.options = options
@@ -138,8 +151,16 @@ public final class RegistryReader {
             throw RegistryError(code: .unreadable, message: error.description, report: nil)
         }
         let input = InputPipeline(sink: sink, formatHint: RegistryReader.format(forName: path))
+        // Bytes of the file itself: a compressed file's are known only as it is undone.
+        let fileBytes = path.lowercased().hasSuffix(".gz") ? nil : InputFile.size(of: path)
+        var done: Int64 = 0
         do {
-            try stream.forEachChunk { try input.feed($0) }
+            try stream.forEachChunk { chunk in
+                try input.feed(chunk)
+                guard let progress else { return }
+                done += Int64(chunk.count)
+                progress(RegistryReadProgress(file: path, bytes: done, fileBytes: fileBytes, records: sink.recordsRead))
+            }
             try input.finish()
         } catch let error as InputError {
             sink.fatal(RegistryIssue(.fatal, at: RecordLocation(file: path, byteOffset: error.offset), kind: nil, error.reason))
@@ -212,6 +233,10 @@ final class RecordSink {
     /// Counts per kind by ordinal, kept apart from the report so the per-record path touches
     /// one small array.
     private var counts = [RecordCounts](repeating: RecordCounts(), count: RecordKind.allCases.count)
+
+    /// Records read so far, of every kind.
+    var recordsRead: Int { counts.reduce(unknownRead) { $0 + $1.read } }
+    private var unknownRead: Int { partialReport.unknownKind.read }
 
     /// The report so far.
     var report: FileReport {
