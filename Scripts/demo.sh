@@ -15,7 +15,7 @@ echo "== the same records as CSV (GBK and UTF-8) and JSON Lines"
 echo
 echo "== beian index build: the sample registry into one snapshot"
 index="$(mktemp -d)/sample.beianidx"
-"$beian" index build Datasets/sample/registry/xml/*.xml -o "$index" 2> /dev/null | head -1
+"$beian" index build Datasets/sample/registry/xml/*.xml -o "$index" 2> /dev/null | sed -n 1p
 echo
 echo "== beian check-registry: inconsistencies inside the registry itself"
 "$beian" check-registry --index "$index" --at 2026-06-30 > /dev/null
