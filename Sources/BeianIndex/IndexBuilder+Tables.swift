@@ -253,10 +253,11 @@ extension IndexBuilder {
         }
         guard independent == domain else { return .notApplicable }
         guard !registrations.isEmpty else { return .unknown }
-        guard let registration = registrations[domain] else { return .unregistered }
+        guard let registration = registrations[IndexBuilder.RegistrationKey(domain)] else { return .unregistered }
         let owner = sponsor == noValue || !sponsors.comparesNames ? nil : sponsors.registrantNames[Int(sponsor)]
-        let names = [registration.name, registration.organisation].compactMap { $0 }.map(IndexBuilder.normalisedName)
-        return owner.map { names.contains($0) } == true ? .registeredToSponsor : .registeredToOther
+        let names = [registration.name, registration.organisation].compactMap { $0 }
+        return owner.map { names.contains(Array($0.utf8).withUnsafeBytes { XXHash64.hash($0) }) } == true
+            ? .registeredToSponsor : .registeredToOther
     }
 
     /// The IP filing records (source blocks, allocations, self-brought blocks) and their

@@ -46,7 +46,26 @@ public final class IndexBuilder {
     private(set) var ipSources: [IPSourceRange] = []
     private(set) var allocations: [IPAllocation] = []
     private(set) var selfBrought: [IPSelfBroughtRange] = []
-    private(set) var registrations: [DomainName: (name: String?, organisation: String?)] = [:]
+    /// Domain registrations as the build needs them: by a 128-bit hash of the domain, the
+    /// 64-bit hashes of the registrant's normalised name and organisation (a national export
+    /// is ten million registrations: their strings held to the end cost gigabytes).
+    private(set) var registrations: [RegistrationKey: (name: UInt64?, organisation: UInt64?)] = [:]
+
+    struct RegistrationKey: Hashable {
+        let low: UInt64
+        let high: UInt64
+
+        init(_ domain: DomainName) {
+            let bytes = Array(domain.ascii.utf8)
+            low = bytes.withUnsafeBytes { XXHash64.hash($0) }
+            high = bytes.withUnsafeBytes { XXHash64.hash($0, seed: 0x9E37_79B9_7F4A_7C15) }
+        }
+    }
+
+    /// The hash a registrant's name is compared by (after `normalisedName`).
+    static func nameHash(_ name: String) -> UInt64 {
+        Array(normalisedName(name).utf8).withUnsafeBytes { XXHash64.hash($0) }
+    }
     private(set) var sponsorBlacklist: [SponsorBlacklistEntry] = []
     private(set) var siteBlacklist: [SiteBlacklistEntry] = []
     private(set) var illegalAccess: [IllegalAccessEntry] = []
@@ -63,14 +82,21 @@ public final class IndexBuilder {
     /// Takes one record from a reader.
     public func add(_ record: RegistryRecord) {
         switch record {
-        case .sponsor(let s): sponsors.append(s)
+        case .sponsor(var s):
+            // The index keeps none of a sponsor's contact details.
+            s.contactName = nil
+            s.phone = nil
+            s.email = nil
+            s.address = nil
+            sponsors.append(s)
         case .site(let s): sites.append(s)
         case .access(let a): accesses.append(a)
         case .cancellation(let c): cancellations.append(c)
         case .ipSource(let s): ipSources.append(s)
         case .ipAllocation(let a): allocations.append(a)
         case .ipSelfBrought(let e): selfBrought.append(e)
-        case .domainRegistration(let r): registrations[r.domain] = (r.registrantName, r.registrantOrganisation)
+        case .domainRegistration(let r):
+            registrations[RegistrationKey(r.domain)] = (r.registrantName.map(Self.nameHash), r.registrantOrganisation.map(Self.nameHash))
         case .sponsorBlacklist(let e): sponsorBlacklist.append(e)
         case .siteBlacklist(let e): siteBlacklist.append(e)
         case .illegalAccess(let e): illegalAccess.append(e)
