@@ -114,6 +114,21 @@ extension [AllocationLink] {
     }
 }
 
+/// What an address's allocation chain says, for judging (`RegistryIndex.chainFacts`).
+public struct ChainFacts: Sendable {
+    /// Whether any IP filing covers the address.
+    public var filed: Bool
+    public var provider: UnitInfo?
+    public var operatorUnit: UnitInfo?
+    public var province: Province?
+    /// Every unit the chain names, as holder or as target.
+    public var units: Set<Int64> = []
+
+    init(filed: Bool) {
+        self.filed = filed
+    }
+}
+
 /// How a host matched the filings.
 public enum HostMatch: String, Sendable {
     /// The host, or one of its parent names, is a filed domain (the longest such counts).
@@ -358,6 +373,39 @@ public final class RegistryIndex: @unchecked Sendable {
     /// The chain as records.
     public func allocationLinks(_ address: IPAddress) -> [AllocationLink] {
         allocationChain(address).map(link)
+    }
+
+    /// What judging needs of an address's allocation chain, read from its rows without making
+    /// the records: whether it is filed space, the access provider (the most specific holder
+    /// with an operating licence, below the source blocks), the operator (the holder of the
+    /// outermost source block), the first province on file, and every unit the chain names.
+    /// The same as working it out from `allocationLinks`, at a fraction of the cost: a chain
+    /// can hold a thousand records where filings overlap.
+    public func chainFacts(_ address: IPAddress) -> ChainFacts {
+        let chain = allocationChain(address)
+        var facts = ChainFacts(filed: !chain.isEmpty)
+        var providerFound = false
+        for record in chain {
+            let row = ipRecords[Int(record)]
+            facts.units.insert(row.unitID)
+            if row.targetID != 0 { facts.units.insert(row.targetID) }
+            if facts.province == nil { facts.province = Province.coded(Int(row.province)) }
+            let kind = IPRecordKind(rawValue: row.kind) ?? .allocation
+            if !providerFound, kind != .source, row.unit != noValue, units[Int(row.unit)].licence.length > 0 {
+                let candidate = unit(Int(row.unit))
+                if candidate.licence != nil {
+                    facts.provider = candidate
+                    providerFound = true
+                }
+            }
+        }
+        for record in chain.reversed() {
+            let row = ipRecords[Int(record)]
+            guard (IPRecordKind(rawValue: row.kind) ?? .allocation) == .source else { continue }
+            facts.operatorUnit = row.unit == noValue ? nil : unit(Int(row.unit))
+            break
+        }
+        return facts
     }
 
     /// Access records that list `address` among their ranges (several sites may share one).

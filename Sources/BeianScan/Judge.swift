@@ -107,7 +107,8 @@ public struct Judge {
     /// What the allocation chain of an address says, held by reference (looked at for
     /// every observation).
     final class Route {
-        let links: [AllocationLink]
+        /// Whether any IP filing covers the address.
+        let filed: Bool
         let provider: Finding.Unit?
         let operatorUnit: Finding.Unit?
         let province: String?
@@ -116,10 +117,9 @@ public struct Judge {
         let illegal: Bool
 
         init(
-            links: [AllocationLink], provider: Finding.Unit?, operatorUnit: Finding.Unit?, province: String?, chainUnits: Set<Int64>,
-            illegal: Bool
+            filed: Bool, provider: Finding.Unit?, operatorUnit: Finding.Unit?, province: String?, chainUnits: Set<Int64>, illegal: Bool
         ) {
-            self.links = links
+            self.filed = filed
             self.provider = provider
             self.operatorUnit = operatorUnit
             self.province = province
@@ -132,7 +132,7 @@ public struct Judge {
             illegal == self.illegal
                 ? self
                 : Route(
-                    links: links, provider: provider, operatorUnit: operatorUnit, province: province, chainUnits: chainUnits,
+                    filed: filed, provider: provider, operatorUnit: operatorUnit, province: province, chainUnits: chainUnits,
                     illegal: illegal)
         }
     }
@@ -203,7 +203,7 @@ public struct Judge {
             judgement.slots.append(report(.blacklisted, observation, independent: verdict, route: route))
         }
         // Domestic scope: filed address space, or China by geolocation.
-        let filedSpace = !route.links.isEmpty
+        let filedSpace = route.filed
         guard filedSpace || isChinese(address) else { return }
         checked[route.province ?? "", default: []].insert(verdict.independentNumber)
         if !filedSpace { judgement.slots.append(report(.ipUnreported, observation, independent: nil, route: route)) }
@@ -453,7 +453,7 @@ public struct Judge {
         }
         if routes.count > Self.cacheLimit { routes.removeAll(keepingCapacity: true) }
         routes[address] = route
-        if route.links.isEmpty {
+        if !route.filed {
             if domestic.count > Self.cacheLimit { domestic.removeAll(keepingCapacity: true) }
             domestic[address] = (try? geo?.lookup(address))?.country == "CN"
         }
@@ -466,17 +466,12 @@ public struct Judge {
     }
 
     private func makeRoute(_ address: IPAddress) -> Route {
-        let links = index.allocationLinks(address)
-        let provider = links.accessProvider
-        let operatorUnit = links.last { $0.kind == .source }?.unit
-        var units = Set(links.map(\.unitID))
-        units.formUnion(links.compactMap(\.targetID))
-        let route = Route(
-            links: links, provider: provider.map { Finding.Unit(id: $0.id, name: $0.name) },
-            operatorUnit: operatorUnit.map { Finding.Unit(id: $0.id, name: $0.name) },
-            province: links.first { $0.province != nil }?.province.map { String($0.abbreviation) }, chainUnits: units,
+        let facts = index.chainFacts(address)
+        return Route(
+            filed: facts.filed, provider: facts.provider.map { Finding.Unit(id: $0.id, name: $0.name) },
+            operatorUnit: facts.operatorUnit.map { Finding.Unit(id: $0.id, name: $0.name) },
+            province: facts.province.map { String($0.abbreviation) }, chainUnits: facts.units,
             illegal: !index.illegalAccess(at: address).isEmpty)
-        return route
     }
 
     /// Inserts `item` in `evidence` (kept sorted by file and position), dropping the last

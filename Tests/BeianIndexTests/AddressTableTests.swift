@@ -231,3 +231,26 @@ struct TableUnderTest {
         #expect(output6.contains { $0 != UInt32.max })
     }
 }
+
+/// `chainFacts` reads from the rows what judging once worked out from the whole chain's
+/// records: both agree at every boundary of the sample's filed space and at random addresses.
+@Suite struct ChainFactsTests {
+    @Test func chainFactsAgreeWithTheRecords() throws {
+        let index = try RegistryIndex(path: SnapshotTests.built.path)
+        var random = TestRandom(state: 9)
+        var addresses = (0..<3000).map { _ in IPAddress.v4(IPv4Address(UInt32(truncatingIfNeeded: random.next()))) }
+        for link in index.allIPRecords {
+            addresses += [link.range.first, link.range.last]
+        }
+        #expect(addresses.count > 3000)
+        for address in addresses {
+            let links = index.allocationLinks(address)
+            let facts = index.chainFacts(address)
+            #expect(facts.filed == !links.isEmpty)
+            #expect(facts.provider?.id == links.accessProvider?.id)
+            #expect(facts.operatorUnit?.id == links.last { $0.kind == .source }?.unit?.id)
+            #expect(facts.province == links.first { $0.province != nil }?.province)
+            #expect(facts.units == Set(links.map(\.unitID)).union(links.compactMap(\.targetID)))
+        }
+    }
+}
