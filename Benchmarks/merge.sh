@@ -16,6 +16,7 @@ swift build -c release --product beian-datagen > /dev/null
 beian=$(realpath .build/release/beian)
 province=$(realpath Datasets/generated/province)
 rounds="${ROUNDS:-3}"
+command -v bc > /dev/null || apt-get install -y -qq --no-install-recommends bc > /dev/null
 [ -f "$province/traffic/access-link.pcap" ] || .build/release/beian-datagen --preset province --seed 1 --out "$province" > /dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

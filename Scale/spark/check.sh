@@ -23,17 +23,18 @@ cd Datasets/sample
 inputs=(traffic/access-link.pcap traffic/mobile-core.pcapng homepages/homepages.warc.gz logs/zeek/ssl.log logs/zeek/http.log
     logs/zeek/dns.log logs/squid/access.log)
 options=(--geoip geo/country.mmdb --coverage-file truth/coverage.txt)
-start=$(date +%s.%N)
+milliseconds() { echo $(($(date +%s%N) / 1000000)); }
+start=$(milliseconds)
 "$beian" scan --index "$work/sample.beianidx" "${options[@]}" "${inputs[@]}" -o "$work/single.jsonl" 2> /dev/null
-single=$(echo "$(date +%s.%N) - $start" | bc)
+single=$(($(milliseconds) - start))
 for merge in driver tree; do
-    start=$(date +%s.%N)
+    start=$(milliseconds)
     "$submit" --master 'local[2]' --conf spark.ui.enabled=false ../../Scale/spark/beian_spark.py --beian "$beian" \
         --index "$work/sample.beianidx" "${options[@]}" --partitions 4 --merge "$merge" --output "$work/spark-$merge.jsonl" \
         "${inputs[@]}" > "$work/spark-$merge.log" 2>&1 || { tail -30 "$work/spark-$merge.log"; exit 1; }
-    took=$(echo "$(date +%s.%N) - $start" | bc)
+    took=$(($(milliseconds) - start))
     grep '^beian-spark:' "$work/spark-$merge.log"
     cmp "$work/single.jsonl" "$work/spark-$merge.jsonl"
-    printf 'spark local[2], %s merge: %d findings equal to one scan'"'"'s; %.1f s against %.2f s (Spark starting a JVM included)\n' \
+    printf 'spark local[2], %s merge: %d findings equal to one scan'"'"'s; %d ms against %d ms (Spark starting a JVM included)\n' \
         "$merge" "$(wc -l < "$work/single.jsonl")" "$took" "$single"
 done
