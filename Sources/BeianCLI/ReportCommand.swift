@@ -49,15 +49,7 @@ struct MonthlyReportCommand: ParsableCommand {
         do { report = try MonthlyReport(month: month, history: try FindingsHistory(path: history)) } catch {
             throw CommandFailure("\(error)")
         }
-        let fileExtension = output.map { ($0 as NSString).pathExtension.lowercased() }
-        let chosen = format ?? (["csv", "html"].contains(fileExtension ?? "") ? fileExtension ?? "json" : "json")
-        let bytes: [UInt8]
-        switch chosen {
-        case "csv": bytes = report.csv
-        case "html": bytes = Array(report.html.utf8)
-        default: bytes = Array((report.json.text + "\n").utf8)
-        }
-        try OutputFile.write(bytes, to: output)
+        try ReportOutput.write(report, format: ReportOutput.format(format, output: output, fallback: "json"), to: output)
     }
 }
 
@@ -134,12 +126,9 @@ struct HandlingReportCommand: ParsableCommand {
             report = try HandlingReport(
                 history: try FindingsHistory(path: history), unit: unit, statuses: try HandlingStatuses.read(path: codes), settings: chosen)
         } catch { throw CommandFailure("\(error)") }
-        let fileExtension = output.map { ($0 as NSString).pathExtension.lowercased() }
-        let chosen = format ?? (["json", "csv", "html"].contains(fileExtension ?? "") ? fileExtension ?? "xml" : "xml")
+        let chosen = ReportOutput.format(format, output: output, fallback: "xml")
         switch chosen {
-        case "json": try OutputFile.write(Array((report.json.text + "\n").utf8), to: output)
-        case "csv": try OutputFile.write(report.csv, to: output)
-        case "html": try OutputFile.write(Array(report.html.utf8), to: output)
+        case "json", "csv", "html": try ReportOutput.write(report, format: chosen, to: output)
         default:
             let files = report.uploadFiles
             for (reason, count) in report.omitted.sorted(by: { $0.key < $1.key }) {
@@ -230,15 +219,27 @@ struct AnnualReportCommand: ParsableCommand {
             report = try AnnualReport(
                 year: year, history: try FindingsHistory(path: history), registry: registry, registryAt: checkedAt, province: abbreviation)
         } catch { throw CommandFailure("\(error)") }
-        let fileExtension = output.map { ($0 as NSString).pathExtension.lowercased() }
-        let chosen = format ?? (["csv", "html"].contains(fileExtension ?? "") ? fileExtension ?? "json" : "json")
+        try ReportOutput.write(report, format: ReportOutput.format(format, output: output, fallback: "json"), to: output)
+        printError("annual: \(report.providers.count) provider(s), \(report.items.count) finding(s), \(report.runs.count) run(s)")
+    }
+}
+
+/// What the reports share on their way out: the format asked for (or named by the output
+/// file's extension) and the bytes of each rendering.
+enum ReportOutput {
+    static func format(_ format: String?, output: String?, fallback: String) -> String {
+        if let format { return format }
+        let fileExtension = output.map { ($0 as NSString).pathExtension.lowercased() } ?? ""
+        return ["json", "csv", "html"].contains(fileExtension) ? fileExtension : fallback
+    }
+
+    static func write(_ report: some RenderedReport, format: String, to output: String?) throws {
         let bytes: [UInt8]
-        switch chosen {
+        switch format {
         case "csv": bytes = report.csv
         case "html": bytes = Array(report.html.utf8)
         default: bytes = Array((report.json.text + "\n").utf8)
         }
         try OutputFile.write(bytes, to: output)
-        printError("annual: \(report.providers.count) provider(s), \(report.items.count) finding(s), \(report.runs.count) run(s)")
     }
 }

@@ -27,7 +27,7 @@ extension AnnualReport {
             "hasFindings": !items.isEmpty,
             "hasMoreProviders": providers.count > shownProviders.count,
             "moreProviders": providers.count - shownProviders.count,
-            "bars": bars.context,
+            "bars": bars.svg(id: "provider-chart", label: "各接入商问题数"),
             "hasTrend": !trend.series.isEmpty,
             "trend": trend.context,
             "mix": mix.context,
@@ -75,13 +75,7 @@ extension AnnualReport {
         <p class="meta">{{runCount}} 次检测 · 备案数据核查截至 {{registryAt}} · {{providerCount}} 个接入商，{{findingCount}} 项问题 · 生成于 {{generated}}</p>
         {{#hasFindings}}
         <h2>各接入商问题数</h2>
-        <svg id="provider-chart" role="img" aria-label="各接入商问题数" width="{{bars.width}}" height="{{bars.height}}" viewBox="0 0 {{bars.width}} {{bars.height}}">
-        {{#bars.bars}}
-        <text x="{{labelX}}" y="{{textY}}" text-anchor="end">{{label}}</text>
-        <rect class="bar" x="{{x}}" y="{{y}}" width="{{length}}" height="20"><title>{{label}}：{{value}}</title></rect>
-        <text x="{{valueX}}" y="{{textY}}">{{value}}</text>
-        {{/bars.bars}}
-        </svg>
+        {{{bars}}}
         {{#hasMoreProviders}}<p class="note">另有 {{moreProviders}} 个接入商见下表。</p>{{/hasMoreProviders}}
 
         <h2>检测问题月度趋势</h2>

@@ -18,7 +18,7 @@ extension HandlingReport {
             "upload": fit.count,
             "files": (fit.count + Self.recordsPerFile - 1) / Self.recordsPerFile,
             "hasRows": !rows.isEmpty,
-            "chart": chart.context,
+            "chart": chart.svg(id: "status-chart", label: "按处理结果统计"),
             "statuses": byStatus.map { ["id": $0.status.id, "name": $0.status.name, "count": $0.count] as [String: Any] },
             "omitted": omitted.sorted { $0.key < $1.key }.map { ["reason": Self.unfitText($0.key), "count": $0.value] as [String: Any] },
             "rows": rows.map { row -> [String: Any] in
@@ -58,13 +58,7 @@ extension HandlingReport {
 
         <h2>按处理结果统计</h2>
         {{#hasRows}}
-        <svg id="status-chart" role="img" aria-label="按处理结果统计" width="{{chart.width}}" height="{{chart.height}}" viewBox="0 0 {{chart.width}} {{chart.height}}">
-        {{#chart.bars}}
-        <text x="{{labelX}}" y="{{textY}}" text-anchor="end">{{label}}</text>
-        <rect class="bar" x="{{x}}" y="{{y}}" width="{{length}}" height="20"><title>{{label}}：{{value}}</title></rect>
-        <text x="{{valueX}}" y="{{textY}}">{{value}}</text>
-        {{/chart.bars}}
-        </svg>
+        {{{chart}}}
         <table id="statuses">
         <thead><tr><th>处理结果ID</th><th class="name">处理结果</th><th>网站数</th></tr></thead>
         <tbody>

@@ -29,7 +29,7 @@ extension MonthlyReport {
                     "providerID": entry.providerID.map(String.init) ?? "—", "unfiled": entry.unfiledSites, "new": entry.newSites,
                 ] as [String: Any]
             },
-            "chart": chart.context,
+            "chart": chart.svg(id: "ranking-chart", label: "未备案网站数量前十的接入商"),
             "provinceNames": provinces.map { ["name": Self.name(of: $0.province)] },
             "provinces": provinces.map { row in
                 [
@@ -73,13 +73,7 @@ extension MonthlyReport {
 
         <h2>未备案网站数量前十的接入商</h2>
         {{#hasRanking}}
-        <svg id="ranking-chart" role="img" aria-label="未备案网站数量前十的接入商" width="{{chart.width}}" height="{{chart.height}}" viewBox="0 0 {{chart.width}} {{chart.height}}">
-        {{#chart.bars}}
-        <text x="{{labelX}}" y="{{textY}}" text-anchor="end">{{label}}</text>
-        <rect class="bar" x="{{x}}" y="{{y}}" width="{{length}}" height="20"><title>{{label}}：{{value}}</title></rect>
-        <text x="{{valueX}}" y="{{textY}}">{{value}}</text>
-        {{/chart.bars}}
-        </svg>
+        {{{chart}}}
         <table id="ranking">
         <thead><tr><th>名次</th><th class="name">接入商</th><th>接入商ID</th><th>未备案网站数</th><th>其中本月新发现</th></tr></thead>
         <tbody>

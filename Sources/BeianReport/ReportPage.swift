@@ -1,5 +1,17 @@
+public import BeianCore
 import Foundation
 import Mustache
+
+/// A report's three renderings: JSON, CSV (BOM, Chinese headers), one HTML page.
+public protocol RenderedReport {
+    var json: JSONObject { get }
+    var csv: [UInt8] { get }
+    var html: String { get }
+}
+
+extension MonthlyReport: RenderedReport {}
+extension AnnualReport: RenderedReport {}
+extension HandlingReport: RenderedReport {}
 
 /// What the HTML reports share: their style sheet (screen and A4 print) and the SVG charts
 /// they draw. Values reach the page through the template engine, which escapes them.
@@ -69,6 +81,25 @@ enum ReportPage {
                 },
             ]
         }
+
+        /// The chart as SVG markup (values escaped by the template engine), for a page's
+        /// template to take whole (`{{{…}}}`).
+        func svg(id: String, label: String) -> String {
+            var context = self.context
+            context["id"] = id
+            context["label"] = label
+            return ReportPage.render(Self.template, context)
+        }
+
+        static let template = """
+            <svg id="{{id}}" role="img" aria-label="{{label}}" width="{{width}}" height="{{height}}" viewBox="0 0 {{width}} {{height}}">
+            {{#bars}}
+            <text x="{{labelX}}" y="{{textY}}" text-anchor="end">{{label}}</text>
+            <rect class="bar" x="{{x}}" y="{{y}}" width="{{length}}" height="20"><title>{{label}}：{{value}}</title></rect>
+            <text x="{{valueX}}" y="{{textY}}">{{value}}</text>
+            {{/bars}}
+            </svg>
+            """
     }
 
     /// Lines over a few points in time (months): one polyline a series, gridlines with values.
