@@ -26,9 +26,8 @@ struct CancellationTimes {
 struct SponsorTables {
     var rows: [SponsorRow] = []
     var index: [Int64: UInt32] = [:]
-    /// Normalised sponsor names, by row, when something compares them (registrants).
-    var registrantNames: [String] = []
-    var comparesNames = false
+    /// The hash of each row's normalised name, compared with registrants' names.
+    var nameHashes: [UInt64] = []
     var names = NameTableBuilder()
     var identifiers = NameTableBuilder()
     var blacklistedNames = 0
@@ -43,6 +42,8 @@ struct FilingTables {
     var siteDomainRows: [SiteDomainRow] = []
     /// Filed names and independent domains, to the sites that file them.
     var domains = NameTableBuilder()
+    /// Distinct domains in the registrations.
+    var registrationCount = 0
     /// The ranges of access records, to the record.
     var filedRanges: [(range: IPRange, record: UInt32)] = []
     /// Sites whose homepage is a bare address, to the site.
@@ -83,7 +84,7 @@ extension IndexBuilder {
     /// The reporting units, the first of each ID.
     func unitTable(_ pool: inout StringPoolBuilder) -> UnitTable {
         var table = UnitTable()
-        for unit in units where table.index[unit.id] == nil {
+        for unit in records.units where table.index[unit.id] == nil {
             table.index[unit.id] = UInt32(table.rows.count)
             let licensed = !(unit.licence ?? "").trimmingCharacters(in: .whitespaces).isEmpty
             table.rows.append(
@@ -106,7 +107,7 @@ extension IndexBuilder {
     /// of time.
     func cancellationTimes() -> CancellationTimes {
         var times = CancellationTimes()
-        for cancellation in cancellations {
+        for cancellation in records.cancellations {
             let time = cancellation.cancelled?.secondsSince1970 ?? unknownTime
             switch cancellation.target {
             case .sponsor: times.sponsors[cancellation.recordID] = min(times.sponsors[cancellation.recordID] ?? never, time)
@@ -119,55 +120,52 @@ extension IndexBuilder {
 
     /// The sponsors, flagged when their name (normalised) or their ID number (through the
     /// keyed hash) is on the sponsor blacklist as it stands after every add, modify and delete.
-    func sponsorTables(_ pool: inout StringPoolBuilder, cancelled: inout CancellationTimes) -> SponsorTables {
+    func sponsorTables(cancelled: inout CancellationTimes) -> SponsorTables {
         var tables = SponsorTables()
-        let key = SymmetricKey(data: options.identifierKey ?? Array(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }))
-        var blacklistedNames: Set<String> = []
-        var blacklistedIDs: Set<String> = []
-        for entry in sponsorBlacklist {
+        var blacklistedNames: [String: UInt64] = [:]
+        var blacklistedIDs: [String: UInt64] = [:]
+        for entry in records.sponsorBlacklist {
             let name = IndexBuilder.normalisedName(entry.name)
-            let id = entry.idNumber.map { IndexBuilder.identifierDigest($0.revealed, key: key) }
+            let id = entry.idNumber.map { IndexBuilder.identifierDigest($0.revealed, key: identifierKey) }
             switch entry.operation {
             case .add, .modify:
-                blacklistedNames.insert(name)
-                if let id { blacklistedIDs.insert(id) }
+                blacklistedNames[name] = Array(name.utf8).withUnsafeBytes { XXHash64.hash($0) }
+                if let id, let number = entry.idNumber { blacklistedIDs[id] = IndexBuilder.identifierHash(number.revealed) }
             case .delete:
-                blacklistedNames.remove(name)
-                if let id { blacklistedIDs.remove(id) }
+                blacklistedNames[name] = nil
+                if let id { blacklistedIDs[id] = nil }
             }
         }
-        for name in blacklistedNames.sorted() { tables.names.flag(name, 1) }
-        for id in blacklistedIDs.sorted() { tables.identifiers.flag(id, 1) }
+        for name in blacklistedNames.keys.sorted() { tables.names.flag(name, 1) }
+        for id in blacklistedIDs.keys.sorted() { tables.identifiers.flag(id, 1) }
         tables.blacklistedNames = blacklistedNames.count
         tables.blacklistedIdentifiers = blacklistedIDs.count
-        tables.rows.reserveCapacity(sponsors.count)
-        // Normalised names (NFKC) cost; they are made only when something compares them.
-        tables.comparesNames = !registrations.isEmpty || !blacklistedNames.isEmpty
-        for sponsor in sponsors where tables.index[sponsor.id] == nil {
+        let nameHashes = Set(blacklistedNames.values)
+        let identifierHashes = Set(blacklistedIDs.values)
+        tables.rows.reserveCapacity(records.sponsors.count)
+        tables.nameHashes.reserveCapacity(records.sponsors.count)
+        tables.index.reserveCapacity(records.sponsors.count)
+        for sponsor in records.sponsors where tables.index[sponsor.id] == nil {
             tables.index[sponsor.id] = UInt32(tables.rows.count)
             var flags: UInt32 = 0
-            let normalised = tables.comparesNames ? IndexBuilder.normalisedName(sponsor.name) : ""
-            if tables.comparesNames && blacklistedNames.contains(normalised) { flags |= 1 }
-            if let id = sponsor.idNumber, blacklistedIDs.contains(IndexBuilder.identifierDigest(id.revealed, key: key)) { flags |= 2 }
+            if nameHashes.contains(sponsor.nameHash) { flags |= 1 }
+            if sponsor.identifierHash != 0 && identifierHashes.contains(sponsor.identifierHash) { flags |= 2 }
             tables.rows.append(
                 SponsorRow(
-                    id: sponsor.id, number: pool.addUnique(sponsor.number.normalized), name: pool.addUnique(sponsor.name),
-                    nature: UInt16(clamping: sponsor.nature ?? 0),
-                    province: UInt16(sponsor.province?.code ?? 0), flags: flags,
-                    approved: sponsor.approved?.secondsSince1970 ?? sponsor.firstFiled?.secondsSince1970 ?? unknownTime,
-                    cancelled: cancelled.sponsors.removeValue(forKey: sponsor.id) ?? never))
-            if tables.comparesNames { tables.registrantNames.append(normalised) }
+                    id: sponsor.id, number: sponsor.number, name: sponsor.name, nature: sponsor.nature, province: sponsor.province,
+                    flags: flags, approved: sponsor.approved, cancelled: cancelled.sponsors.removeValue(forKey: sponsor.id) ?? never))
+            tables.nameHashes.append(sponsor.nameHash)
         }
         return tables
     }
 
     /// The sites, each with its run of access records (and their ranges) and of domains (with
-    /// their registration status against the sponsor). Records are reached by position, not
-    /// copied: at national scale they are gigabytes.
-    func filingTables(
-        _ pool: inout StringPoolBuilder, units: UnitTable, sponsors: SponsorTables, cancelled: inout CancellationTimes,
-        suffixes: PublicSuffixList
-    ) -> FilingTables {
+    /// their registration status against the sponsor).
+    func filingTables(_ pool: StringPoolBuilder, units: UnitTable, sponsors: SponsorTables, cancelled: inout CancellationTimes)
+        -> FilingTables
+    {
+        let sites = records.sites
+        let accesses = records.accesses
         var siteIndex: [Int64: UInt32] = [:]
         siteIndex.reserveCapacity(sites.count)
         var orderedSites: [Int] = []
@@ -186,12 +184,20 @@ extension IndexBuilder {
             }
             accessOrder.append((site, UInt32(position)))
         }
+        siteIndex = [:]
         accessOrder.sort { $0.site != $1.site ? $0.site < $1.site : $0.position < $1.position }
+        // The registrations, the last of each domain.
+        var registrations: [RegistrationKey: StagedRegistration] = [:]
+        registrations.reserveCapacity(records.registrations.count)
+        for registration in records.registrations { registrations[registration.key] = registration }
+        records.registrations = []
+        var bare = records.bareAddresses.sorted { $0.site < $1.site }[...]
         var tables = FilingTables()
+        tables.registrationCount = registrations.count
         tables.siteRows.reserveCapacity(orderedSites.count)
         tables.accessRows.reserveCapacity(accesses.count)
-        tables.accessRanges.reserveCapacity(accesses.count)
-        tables.siteDomainRows.reserveCapacity(orderedSites.count * 2)
+        tables.accessRanges.reserveCapacity(records.accessRanges.count)
+        tables.siteDomainRows.reserveCapacity(records.domains.count)
         var nextAccess = 0
         for (index, position) in orderedSites.enumerated() {
             let site = sites[position]
@@ -202,7 +208,7 @@ extension IndexBuilder {
                 let access = accesses[Int(accessOrder[nextAccess].position)]
                 nextAccess += 1
                 let rangeStart = UInt32(tables.accessRanges.count)
-                for range in access.ranges {
+                for range in records.accessRanges[Int(access.rangeStart)..<Int(access.rangeStart + access.rangeCount)] {
                     tables.filedRanges.append((range, UInt32(tables.accessRows.count)))
                     tables.accessRanges.append(RangeRow(range))
                 }
@@ -211,26 +217,24 @@ extension IndexBuilder {
                         id: access.id, site: UInt32(index),
                         provider: resolve(access.providerID, in: units, "access provider not in the code tables"),
                         providerID: access.providerID, cancelled: cancelled.access.removeValue(forKey: access.id) ?? never,
-                        rangeStart: rangeStart, rangeCount: UInt32(access.ranges.count)))
+                        rangeStart: rangeStart, rangeCount: access.rangeCount))
             }
             let domainStart = UInt32(tables.siteDomainRows.count)
-            for domain in site.domains {
-                let status = domainEntry(
-                    domain, site: UInt32(index), sponsor: sponsor, sponsors: sponsors, suffixes: suffixes, into: &tables)
-                tables.siteDomainRows.append(
-                    SiteDomainRow(name: pool.addUnique(domain.ascii), site: UInt32(index), registration: status.rawValue))
+            for domain in records.domains[Int(site.domainStart)..<Int(site.domainStart + site.domainCount)] {
+                let status = pool.withBytes(domain.name) { name in
+                    domainEntry(
+                        name, independentLength: Int(domain.independentLength), site: UInt32(index), sponsor: sponsor, sponsors: sponsors,
+                        registrations: registrations, into: &tables)
+                }
+                tables.siteDomainRows.append(SiteDomainRow(name: domain.name, site: UInt32(index), registration: status.rawValue))
             }
-            if let homepage = site.homepage, let address = IndexBuilder.address(inURL: homepage) {
-                tables.bareAddressSites.append((IPRange(address), UInt32(index)))
-            }
+            while let first = bare.first, first.site < position { bare = bare.dropFirst() }
+            if let first = bare.first, first.site == position { tables.bareAddressSites.append((IPRange(first.address), UInt32(index))) }
             let siteCancelled = cancelled.sites.removeValue(forKey: site.id) ?? never
             tables.siteRows.append(
                 SiteRow(
-                    id: site.id, sponsor: sponsor, siteIndex: UInt32(site.number.siteIndex ?? 0),
-                    number: pool.addUnique(site.number.normalized),
-                    names: pool.addUnique(site.names.joined(separator: ";")), homepage: pool.addUnique(site.homepage),
-                    firstFiled: site.firstFiled?.secondsSince1970 ?? unknownTime,
-                    cancelled: siteCancelled,
+                    id: site.id, sponsor: sponsor, siteIndex: site.siteIndex, number: site.number, names: site.names,
+                    homepage: site.homepage, firstFiled: site.firstFiled, cancelled: siteCancelled,
                     accessStart: accessStart, accessCount: UInt32(tables.accessRows.count) - accessStart, domainStart: domainStart,
                     domainCount: UInt32(tables.siteDomainRows.count) - domainStart,
                     inForceUntil: min(siteCancelled, sponsor == noValue ? never : sponsors.rows[Int(sponsor)].cancelled)))
@@ -238,58 +242,50 @@ extension IndexBuilder {
         return tables
     }
 
-    /// Files `domain` (and its independent domain) for `site` in the domain table; returns
-    /// its registration status: registered to the sponsor, to someone else, not at all, or
-    /// not known (no registrations loaded; a sub-domain is not registered on its own).
+    /// Files `name` (and its independent domain, the last `independentLength` bytes of it) for
+    /// `site` in the domain table; returns its registration status: registered to the
+    /// sponsor, to someone else, not at all, or not known (no registrations loaded; a
+    /// sub-domain is not registered on its own).
     private func domainEntry(
-        _ domain: DomainName, site: UInt32, sponsor: UInt32, sponsors: SponsorTables, suffixes: PublicSuffixList,
-        into tables: inout FilingTables
+        _ name: UnsafeRawBufferPointer, independentLength: Int, site: UInt32, sponsor: UInt32, sponsors: SponsorTables,
+        registrations: [RegistrationKey: StagedRegistration], into tables: inout FilingTables
     ) -> RegistrationStatus {
-        let independent = suffixes.independentDomain(of: domain)
-        tables.domains.add(domain.ascii, posting: site, flags: DomainFlags.filed, rank: 1)
-        if let independent {
-            let flags = independent == domain ? DomainFlags.independent : DomainFlags.independent | DomainFlags.filedBelow
-            tables.domains.add(independent.ascii, posting: site, flags: flags, rank: 0)
-        }
-        guard independent == domain else { return .notApplicable }
+        tables.domains.add(bytes: name, posting: site, flags: DomainFlags.filed, rank: 1)
+        guard independentLength > 0 else { return .notApplicable }
+        let isIndependent = independentLength == name.count
+        let flags = isIndependent ? DomainFlags.independent : DomainFlags.independent | DomainFlags.filedBelow
+        tables.domains.add(
+            bytes: UnsafeRawBufferPointer(rebasing: name[(name.count - independentLength)...]), posting: site, flags: flags, rank: 0)
+        guard isIndependent else { return .notApplicable }
         guard !registrations.isEmpty else { return .unknown }
-        guard let registration = registrations[IndexBuilder.RegistrationKey(domain)] else { return .unregistered }
-        let owner = sponsor == noValue || !sponsors.comparesNames ? nil : sponsors.registrantNames[Int(sponsor)]
-        let names = [registration.name, registration.organisation].compactMap { $0 }
-        return owner.map { names.contains(Array($0.utf8).withUnsafeBytes { XXHash64.hash($0) }) } == true
+        guard let registration = registrations[RegistrationKey(ascii: name)] else { return .unregistered }
+        guard sponsor != noValue else { return .registeredToOther }
+        let owner = sponsors.nameHashes[Int(sponsor)]
+        return (registration.hasName && registration.name == owner) || (registration.hasOrganisation && registration.organisation == owner)
             ? .registeredToSponsor : .registeredToOther
     }
 
     /// The IP filing records (source blocks, allocations, self-brought blocks) and their
     /// chains: for each address, the records covering it, most specific first.
-    func ipTables(_ pool: inout StringPoolBuilder, units: UnitTable) -> IPTables {
+    func ipTables(units: UnitTable) -> IPTables {
         var rows: [IPRecordRow] = []
         var ranges: [(range: IPRange, record: UInt32)] = []
-        func add(
-            _ id: Int64, _ range: IPRange, _ kind: IPRecordKind, mode: Int, unitID: Int64, targetID: Int64?, name: String?, nature: Int?,
-            province: Province?, allocated: Timestamp?
-        ) {
-            ranges.append((range, UInt32(rows.count)))
-            rows.append(
-                IPRecordRow(
-                    id: id, range: RangeRow(range), kind: kind.rawValue, mode: UInt8(mode), userNature: UInt16(clamping: nature ?? 0),
-                    province: UInt16(province?.code ?? 0), unit: resolve(unitID, in: units, "IP filing unit not in the code tables"),
-                    target: targetID.map { resolve($0, in: units, "IP allocation target not in the code tables") } ?? noValue,
-                    unitID: unitID, targetID: targetID ?? 0, userName: pool.add(name), allocated: allocated?.secondsSince1970 ?? unknownTime
-                ))
-        }
-        for s in ipSources {
-            add(s.id, s.range, .source, mode: 0, unitID: s.unitID, targetID: nil, name: nil, nature: nil, province: nil, allocated: nil)
-        }
-        for a in allocations {
-            add(
-                a.id, a.range, .allocation, mode: a.mode.rawValue, unitID: a.unitID, targetID: a.targetUnitID, name: a.userName,
-                nature: a.userNature, province: a.province, allocated: a.allocated)
-        }
-        for e in selfBrought {
-            add(
-                e.id, e.range, .selfBrought, mode: 0, unitID: e.unitID, targetID: nil, name: e.userName, nature: e.userNature,
-                province: e.province, allocated: e.allocated)
+        let count = records.ipSources.count + records.allocations.count + records.selfBrought.count
+        rows.reserveCapacity(count)
+        ranges.reserveCapacity(count)
+        for (kind, staged) in [
+            (IPRecordKind.source, records.ipSources), (.allocation, records.allocations), (.selfBrought, records.selfBrought),
+        ] {
+            for record in staged {
+                ranges.append((record.range, UInt32(rows.count)))
+                rows.append(
+                    IPRecordRow(
+                        id: record.id, range: RangeRow(record.range), kind: kind.rawValue, mode: record.mode, userNature: record.nature,
+                        province: record.province, unit: resolve(record.unitID, in: units, "IP filing unit not in the code tables"),
+                        target: record.hasTarget
+                            ? resolve(record.targetID, in: units, "IP allocation target not in the code tables") : noValue,
+                        unitID: record.unitID, targetID: record.targetID, userName: record.userName, allocated: record.allocated))
+            }
         }
         let table = AddressTables(ranges) { Self.precedes(rows[Int($0)], $0, rows[Int($1)], $1) }
         return IPTables(rows: rows, tables: table)
@@ -320,14 +316,14 @@ extension IndexBuilder {
     func blacklistTables(_ pool: inout StringPoolBuilder, units: UnitTable) -> BlacklistTables {
         var tables = BlacklistTables()
         var blacklistedDomains: Set<String> = []
-        for entry in siteBlacklist {
+        for entry in records.siteBlacklist {
             for domain in entry.domains {
                 if entry.operation == .delete { blacklistedDomains.remove(domain.ascii) } else { blacklistedDomains.insert(domain.ascii) }
             }
         }
         for domain in blacklistedDomains.sorted() { tables.blacklistTable.flag(domain, 1) }
         tables.blacklistedDomains = blacklistedDomains.count
-        for entry in illegalAccess {
+        for entry in records.illegalAccess {
             let index = UInt32(tables.illegalRows.count)
             if let domain = entry.domain { tables.illegalDomains.add(domain.ascii, posting: index) }
             if let address = entry.address { tables.illegalRanges.append((IPRange(address), index)) }

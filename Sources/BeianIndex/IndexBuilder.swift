@@ -34,76 +34,78 @@ public struct IndexBuildReport: Sendable {
 
 /// Collects registry records, then writes the snapshot.
 ///
-/// Records arrive in any order and from any number of files; links (site → sponsor,
-/// access → site, unit ids) are resolved at `write`, when everything is there.
+/// Records arrive in any order and from any number of files, and are staged as they come
+/// (`StagedRecords`: fixed-size rows, their text already in the string pool); links (site →
+/// sponsor, access → site, unit ids) are resolved at `write`, when everything is there. To
+/// read on several threads, stage each piece of the input in a part (`makePart`) and hand the
+/// parts over in input order (`absorb`).
 public final class IndexBuilder {
     public let options: IndexBuildOptions
-    private(set) var units: [ReportingUnit] = []
-    private(set) var sponsors: [Sponsor] = []
-    private(set) var sites: [Site] = []
-    private(set) var accesses: [AccessRecord] = []
-    private(set) var cancellations: [Cancellation] = []
-    private(set) var ipSources: [IPSourceRange] = []
-    private(set) var allocations: [IPAllocation] = []
-    private(set) var selfBrought: [IPSelfBroughtRange] = []
-    /// Domain registrations as the build needs them: by a 128-bit hash of the domain, the
-    /// 64-bit hashes of the registrant's normalised name and organisation (a national export
-    /// is ten million registrations: their strings held to the end cost gigabytes).
-    private(set) var registrations: [RegistrationKey: (name: UInt64?, organisation: UInt64?)] = [:]
+    var records = StagedRecords()
+    /// The public suffix list of `options`, or why it could not be loaded (`write` says so).
+    let suffixes: PublicSuffixList
+    private let suffixError: IndexError?
+    /// The key of the ID number hashes written to the snapshot (drawn once per build without
+    /// one in `options`).
+    let identifierKey: SymmetricKey
 
+    /// A domain registration's key: a 128-bit hash of the domain (a national export is ten
+    /// million registrations: their strings held to the end cost gigabytes).
     struct RegistrationKey: Hashable {
         let low: UInt64
         let high: UInt64
 
         init(_ domain: DomainName) {
-            let bytes = Array(domain.ascii.utf8)
-            low = bytes.withUnsafeBytes { XXHash64.hash($0) }
-            high = bytes.withUnsafeBytes { XXHash64.hash($0, seed: 0x9E37_79B9_7F4A_7C15) }
+            var ascii = domain.ascii
+            self = ascii.withUTF8 { RegistrationKey(ascii: UnsafeRawBufferPointer($0)) }
+        }
+
+        init(ascii bytes: UnsafeRawBufferPointer) {
+            low = XXHash64.hash(bytes)
+            high = XXHash64.hash(bytes, seed: 0x9E37_79B9_7F4A_7C15)
         }
     }
 
-    /// The hash a registrant's name is compared by (after `normalisedName`).
+    /// The hash a name is compared by (after `normalisedName`).
     static func nameHash(_ name: String) -> UInt64 {
         Array(normalisedName(name).utf8).withUnsafeBytes { XXHash64.hash($0) }
     }
-    private(set) var sponsorBlacklist: [SponsorBlacklistEntry] = []
-    private(set) var siteBlacklist: [SiteBlacklistEntry] = []
-    private(set) var illegalAccess: [IllegalAccessEntry] = []
-    private(set) var provinces: [ProvinceEntry] = []
-    private(set) var unfiledEntries = 0
+
+    /// The hash an ID number is compared by in memory (after `normalisedIdentifier`).
+    static func identifierHash(_ id: String) -> UInt64 {
+        Array(normalisedIdentifier(id).utf8).withUnsafeBytes { XXHash64.hash($0) }
+    }
+
     public internal(set) var report = IndexBuildReport()
     /// Called as `write` goes from one stage to the next (a progress line shows it).
     public var stage: ((String) -> Void)?
 
     public init(options: IndexBuildOptions = IndexBuildOptions()) {
         self.options = options
+        do {
+            suffixes = try PublicSuffixList.load(path: options.suffixListPath, policy: options.suffixPolicy)
+            suffixError = nil
+        } catch {
+            suffixes = PublicSuffixList(text: "")
+            suffixError = IndexError(.invalidInput, error.reason)
+        }
+        identifierKey = SymmetricKey(data: options.identifierKey ?? Array(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }))
     }
 
     /// Takes one record from a reader.
     public func add(_ record: RegistryRecord) {
-        switch record {
-        case .sponsor(var s):
-            // The index keeps none of a sponsor's contact details.
-            s.contactName = nil
-            s.phone = nil
-            s.email = nil
-            s.address = nil
-            sponsors.append(s)
-        case .site(let s): sites.append(s)
-        case .access(let a): accesses.append(a)
-        case .cancellation(let c): cancellations.append(c)
-        case .ipSource(let s): ipSources.append(s)
-        case .ipAllocation(let a): allocations.append(a)
-        case .ipSelfBrought(let e): selfBrought.append(e)
-        case .domainRegistration(let r):
-            registrations[RegistrationKey(r.domain)] = (r.registrantName.map(Self.nameHash), r.registrantOrganisation.map(Self.nameHash))
-        case .sponsorBlacklist(let e): sponsorBlacklist.append(e)
-        case .siteBlacklist(let e): siteBlacklist.append(e)
-        case .illegalAccess(let e): illegalAccess.append(e)
-        case .unfiledSite: unfiledEntries += 1
-        case .reportingUnit(let u): units.append(u)
-        case .province(let p): provinces.append(p)
-        }
+        records.add(record, suffixes: suffixes)
+    }
+
+    /// A part to stage records in on another thread.
+    public func makePart() -> IndexBuilderPart {
+        IndexBuilderPart(suffixes: suffixes)
+    }
+
+    /// Takes the records of `part` after those already here.
+    public func absorb(_ part: IndexBuilderPart) {
+        let (staged, dropped) = part.take()
+        records.absorb(staged, dropping: dropped)
     }
 
     /// Records where an input came from (size and a digest of its bytes), for provenance.
@@ -131,21 +133,17 @@ public final class IndexBuilder {
     @discardableResult
     public func write(to path: String) throws -> IndexBuildReport {
         let buildTime = options.buildTime ?? .now
-        let suffixes: PublicSuffixList
-        do {
-            suffixes = try PublicSuffixList.load(path: options.suffixListPath, policy: options.suffixPolicy)
-        } catch {
-            throw IndexError(.invalidInput, error.reason)
-        }
-        var pool = StringPoolBuilder()
+        if let suffixError { throw suffixError }
+        var pool = records.pool
+        records.pool = StringPoolBuilder()
         let writer = try SnapshotWriter(path: path)
 
         stage?("code tables and sponsors")
         let units = unitTable(&pool)
         var cancelled = cancellationTimes()
-        var sponsors = sponsorTables(&pool, cancelled: &cancelled)
+        var sponsors = sponsorTables(cancelled: &cancelled)
         stage?("sites, access records and domains")
-        var filings = filingTables(&pool, units: units, sponsors: sponsors, cancelled: &cancelled, suffixes: suffixes)
+        var filings = filingTables(pool, units: units, sponsors: sponsors, cancelled: &cancelled)
         report.unresolved["cancelled sponsor not in the filings", default: 0] += cancelled.sponsors.count
         report.unresolved["cancelled site not in the filings", default: 0] += cancelled.sites.count
         report.unresolved["cancelled access record not in the filings", default: 0] += cancelled.access.count
@@ -153,7 +151,7 @@ public final class IndexBuilder {
         // address tables.
         let domainBuild = BackgroundWork(taking: &filings.domains, leaving: NameTableBuilder()) { builder in builder.build() }
         stage?("IP filings and address tables")
-        let ip = ipTables(&pool, units: units)
+        let ip = ipTables(units: units)
         let filed = AddressTables(filings.filedRanges, precedes: <)
         let bare = AddressTables(filings.bareAddressSites, precedes: <)
         var lists = blacklistTables(&pool, units: units)
@@ -191,11 +189,11 @@ public final class IndexBuilder {
             "access records": filings.accessRows.count, "filed ranges": filings.accessRanges.count,
             "filed domains": filings.siteDomainRows.count, "filed domain names": filedNameCount, "independent domains": independentCount,
             "IP filing records": ip.rows.count, "IP chains": ip.tables.chains.chainCount, "IPv4 intervals": ip.tables.table.v4Values.count,
-            "IPv6 intervals": ip.tables.table.v6Values.count, "domain registrations": registrations.count,
+            "IPv6 intervals": ip.tables.table.v6Values.count, "domain registrations": filings.registrationCount,
             "blacklisted sponsor names": sponsors.blacklistedNames, "blacklisted sponsor IDs": sponsors.blacklistedIdentifiers,
             "blacklisted domains": lists.blacklistedDomains, "illegal-access entries": lists.illegalRows.count,
             "sites reached by address": filings.bareAddressSites.count, "public suffix rules": suffixes.ruleCount,
-            "unfiled-list entries (not indexed)": unfiledEntries, "provinces": provinces.count,
+            "unfiled-list entries (not indexed)": records.unfiledEntries, "provinces": records.provinces.count,
         ]
         report.unresolved = report.unresolved.filter { $0.value > 0 }
         let info = IndexInfo(
@@ -243,10 +241,18 @@ public final class IndexBuilder {
         return String(scalars)
     }
 
+    /// An ID number as compared: NFKC, no spaces, uppercase.
+    static func normalisedIdentifier(_ id: String) -> String {
+        if id.utf8.allSatisfy({ $0 < 0x80 }) {
+            return String(String.UnicodeScalarView(id.unicodeScalars.filter { !($0.value == 0x20 || (0x09...0x0D).contains($0.value)) }))
+                .uppercased()
+        }
+        return id.precomposedStringWithCompatibilityMapping.filter { !$0.isWhitespace }.uppercased()
+    }
+
     /// The keyed hash of an ID number: HMAC-SHA-256 of its normalised form, hex.
     static func identifierDigest(_ id: String, key: SymmetricKey) -> String {
-        let normalised = id.precomposedStringWithCompatibilityMapping.filter { !$0.isWhitespace }.uppercased()
-        return HMAC<SHA256>.authenticationCode(for: Data(normalised.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+        HMAC<SHA256>.authenticationCode(for: Data(normalisedIdentifier(id).utf8), using: key).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The address a URL's host is, when it is one (`http://1.2.3.4:8080/`).

@@ -34,6 +34,16 @@ struct StringPoolBuilder {
     mutating func addUnique(_ text: String?) -> StringRef {
         text.map { addUnique($0) } ?? .empty
     }
+
+    /// Appends bytes as they are (another pool's: its references move by this pool's size).
+    mutating func appendBytes(_ other: [UInt8]) {
+        bytes += other
+    }
+
+    /// The bytes of `ref`.
+    func withBytes<R>(_ ref: StringRef, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        bytes.withUnsafeBytes { all in body(UnsafeRawBufferPointer(rebasing: all[ref.offset..<(ref.offset + ref.length)])) }
+    }
 }
 
 /// The string pool of a loaded snapshot.
@@ -109,6 +119,11 @@ struct NameTableBuilder {
     mutating func add(_ name: String, posting: UInt32, flags: UInt8 = 0, rank: UInt8 = 0) {
         var copy = name
         copy.withUTF8 { append(UnsafeRawBufferPointer($0), posting: posting, flags: flags, rank: rank) }
+    }
+
+    /// Adds `posting` under the name of UTF-8 `bytes`.
+    mutating func add(bytes: UnsafeRawBufferPointer, posting: UInt32, flags: UInt8 = 0, rank: UInt8 = 0) {
+        append(bytes, posting: posting, flags: flags, rank: rank)
     }
 
     /// Marks `name` with flag bits, without postings (tables of flags: suffix rules, lists).
