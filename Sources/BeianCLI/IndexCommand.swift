@@ -50,6 +50,13 @@ struct IndexBuildCommand: ParsableCommand {
     @Option(name: .customLong("id-key-file"), help: "A file of at least 32 bytes: the key of the ID number hashes.")
     var idKeyFile: String?
 
+    @Option(
+        help: """
+            Threads reading the exports: files in parallel, large JSON Lines and CSV files in pieces \
+            (default: the number of processors; 1 reads one file after the other).
+            """)
+    var threads: Int?
+
     @OptionGroup var suffixes: PublicSuffixFlags
 
     @OptionGroup var read: RegistryReadFlags
@@ -58,6 +65,7 @@ struct IndexBuildCommand: ParsableCommand {
         if (filings + ipFilings + domains + blacklist + units + files).isEmpty {
             throw ValidationError("give at least one registry export")
         }
+        if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be from 1 to 256") }
     }
 
     func run() throws {
@@ -80,11 +88,15 @@ struct IndexBuildCommand: ParsableCommand {
         let progress = ReadingProgress(files: inputs)
         reader.progress = progress.reading
         builder.stage = { progress.stage("building the index: \($0)") }
-        for file in inputs {
-            do {
-                reports.append(try reader.read(file) { builder.add($0) })
-                builder.noteSource(path: file)
-            } catch let error as RegistryError {
+        // The inputs' digests (for the snapshot's provenance) are worked out beside the read.
+        let digests = SourceDigests(inputs)
+        let results = reader.read(
+            inputs, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, makeConsumer: { builder.makePart() },
+            commit: { builder.absorb($0) })
+        for result in results {
+            switch result {
+            case .success(let report): reports.append(report)
+            case .failure(let error):
                 printError("beian: \(error.message)")
                 if let report = error.report { reports.append(report) }
                 failed = true
@@ -94,6 +106,7 @@ struct IndexBuildCommand: ParsableCommand {
                 }
             }
         }
+        for source in digests.wait() { builder.noteSource(source) }
         progress.finish()
         for report in reports {
             for issue in report.issues.prefix(20) { printError(issue.description) }
@@ -152,5 +165,26 @@ struct IndexStatsCommand: ParsableCommand {
         for source in index.sources { print("  \(source.path): \(source.bytes) bytes, \(source.digest)") }
         print("sections:")
         for (name, size) in index.sectionSizes { print("  \(name) \(size)") }
+    }
+}
+
+/// The digests of a build's inputs, worked out on a thread of their own while they are read.
+final class SourceDigests: @unchecked Sendable {
+    // @unchecked: `sources` is written by the worker only, and read by `wait` after the
+    // semaphore orders the two.
+    private var sources: [IndexSource] = []
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ paths: [String]) {
+        Thread.detachNewThread { [self] in
+            sources = paths.compactMap { IndexSource(path: $0) }
+            done.signal()
+        }
+    }
+
+    /// The digests of the inputs that could be read, in order.
+    func wait() -> [IndexSource] {
+        done.wait()
+        return sources
     }
 }

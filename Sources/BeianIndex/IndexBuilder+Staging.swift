@@ -78,7 +78,8 @@ struct StagedRegistration {
 }
 
 /// The records of one part of the input (a whole build, or one piece of a file read on one
-/// thread), staged.
+/// thread), staged. Text is added to the pool as it comes, never shared between records, so
+/// that the snapshot is the same however the input was cut into parts.
 struct StagedRecords {
     var pool = StringPoolBuilder()
     var sponsors: [StagedSponsor] = []
@@ -169,7 +170,7 @@ struct StagedRecords {
         allocated: Timestamp?
     ) -> StagedIPRecord {
         StagedIPRecord(
-            id: id, range: range, unitID: unitID, targetID: targetID ?? 0, userName: pool.add(name),
+            id: id, range: range, unitID: unitID, targetID: targetID ?? 0, userName: pool.addUnique(name),
             allocated: allocated?.secondsSince1970 ?? unknownTime, nature: UInt16(clamping: nature ?? 0),
             province: UInt16(province?.code ?? 0), mode: 0, hasTarget: targetID != nil)
     }
@@ -246,7 +247,7 @@ struct StagedRecords {
 /// The records of one piece of the input, staged on the thread that reads it; the builder
 /// takes them (`IndexBuilder.absorb`) in input order, so that a build reads its files in
 /// parallel and still writes the same snapshot.
-public final class IndexBuilderPart: @unchecked Sendable {
+public final class IndexBuilderPart: RegistryPieceConsumer, @unchecked Sendable {
     // @unchecked: used by one thread at a time — filled by the reader of its piece, then
     // handed to the builder.
     var records = StagedRecords()

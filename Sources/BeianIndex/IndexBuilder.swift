@@ -32,6 +32,31 @@ public struct IndexBuildReport: Sendable {
     public var sources: [(path: String, bytes: Int64, digest: String)] = []
 }
 
+/// Where an input of a build came from: its size and the SHA-256 of its bytes.
+public struct IndexSource: Sendable {
+    public var path: String
+    public var bytes: Int64
+    public var digest: String
+
+    /// Reads the file at `path` through; nil when it cannot be read.
+    public init?(path: String) {
+        guard let stream = try? InputFile.open(path) else { return nil }
+        var bytes: Int64 = 0
+        var digest = SHA256()
+        do {
+            try stream.forEachChunk { chunk in
+                bytes += Int64(chunk.count)
+                digest.update(bufferPointer: chunk)
+            }
+        } catch {
+            return nil
+        }
+        self.path = path
+        self.bytes = bytes
+        self.digest = "sha256:" + digest.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
 /// Collects registry records, then writes the snapshot.
 ///
 /// Records arrive in any order and from any number of files, and are staged as they come
@@ -110,15 +135,12 @@ public final class IndexBuilder {
 
     /// Records where an input came from (size and a digest of its bytes), for provenance.
     public func noteSource(path: String) {
-        guard let stream = try? InputFile.open(path) else { return }
-        var bytes: Int64 = 0
-        var digest = SHA256()
-        try? stream.forEachChunk { chunk in
-            bytes += Int64(chunk.count)
-            digest.update(bufferPointer: chunk)
-        }
-        let hex = digest.finalize().map { String(format: "%02x", $0) }.joined()
-        report.sources.append((path, bytes, "sha256:" + hex))
+        if let source = IndexSource(path: path) { noteSource(source) }
+    }
+
+    /// Records where an input came from.
+    public func noteSource(_ source: IndexSource) {
+        report.sources.append((source.path, source.bytes, source.digest))
     }
 
     /// Counts a reference that leads nowhere.

@@ -21,6 +21,39 @@ final class CSVRegistryReader: PushReader {
         self.sink = sink
     }
 
+    /// A reader of a piece of a file after its first: the header is the file's (read by the
+    /// reader of the first piece, which reports on it), and the piece holds only rows.
+    init(sink: RecordSink, continuing header: [String]) {
+        self.sink = sink
+        let header = CSVRegistryReader.normalisedHeader(header)
+        self.header = header
+        guard let kind = RegistrySchema.kind(identifiedBy: header) else {
+            failed = true
+            return
+        }
+        self.kind = kind
+        let index = RegistrySchema.index(of: kind)
+        columnIndexes = header.map { index[$0] ?? -1 }
+        failed = RegistrySchema.columns(of: kind).contains { $0.required && !header.contains($0.name) }
+    }
+
+    /// Lines read so far, less one: the newlines of a piece that ends with one.
+    var newlinesRead: Int { line - 1 }
+
+    /// The fields of the header of CSV text starting at `bytes`, when its first line is
+    /// complete there, holds no quote, and is UTF-8.
+    static func header(of bytes: ArraySlice<UInt8>) -> [String]? {
+        guard let newline = bytes.firstIndex(of: 0x0A), !bytes[..<newline].contains(0x22) else { return nil }
+        var line = bytes[..<newline]
+        if line.last == 0x0D { line = line.dropLast() }
+        guard let text = String(validating: line, as: UTF8.self) else { return nil }
+        return text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    private static func normalisedHeader(_ names: [String]) -> [String] {
+        names.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    }
+
     func feed(_ bytes: UnsafeRawBufferPointer) throws {
         guard !failed else { return }
         pending.append(contentsOf: bytes)
@@ -148,7 +181,7 @@ final class CSVRegistryReader: PushReader {
     }
 
     private func readHeader(_ names: [String], location: RecordLocation) throws {
-        let header = names.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let header = CSVRegistryReader.normalisedHeader(names)
         self.header = header
         guard let kind = RegistrySchema.kind(identifiedBy: header) else {
             failed = true

@@ -7,6 +7,17 @@ protocol PushReader: AnyObject {
     func finish() throws
 }
 
+/// What the reader of a piece of a file after its first is told about the file (found from
+/// its first bytes when the file was split).
+struct PieceContext {
+    var format: RegistryFormat
+    var encoding: TextEncoding
+    /// The CSV header's fields (CSV only).
+    var csvHeader: [String]?
+    /// Where the piece starts in the file.
+    var byteOffset: Int64
+}
+
 /// Detects the format and encoding of one input from its first bytes, converts legacy
 /// encodings to UTF-8 on the fly, and feeds the format's reader.
 final class InputPipeline {
@@ -20,9 +31,37 @@ final class InputPipeline {
     private var head: [UInt8] = []
     private var converted: [UInt8] = []
 
+    /// Where the input starts in its file (offsets in messages are the file's).
+    private let byteBase: Int64
+
     init(sink: RecordSink, formatHint: RegistryFormat?) {
         self.sink = sink
         self.formatHint = formatHint
+        byteBase = 0
+    }
+
+    /// A pipeline for a piece of a file after its first: no detection, the file's format,
+    /// encoding and header.
+    init(sink: RecordSink, continuing context: PieceContext) {
+        self.sink = sink
+        formatHint = context.format
+        byteBase = context.byteOffset
+        converter = context.encoding == .utf8 ? nil : TextConverter(from: context.encoding)
+        sink.setFormat(context.format, encoding: context.encoding)
+        switch context.format {
+        case .csv: reader = CSVRegistryReader(sink: sink, continuing: context.csvHeader ?? [])
+        case .jsonl: reader = JSONLRegistryReader(sink: sink)
+        case .xml: reader = DiscardingReader()
+        }
+    }
+
+    /// The newlines read (by a JSON Lines or CSV reader): a piece's share of the file's lines.
+    var newlinesRead: Int {
+        switch reader {
+        case let csv as CSVRegistryReader: csv.newlinesRead
+        case let jsonl as JSONLRegistryReader: jsonl.newlinesRead
+        default: 0
+        }
     }
 
     func feed(_ chunk: UnsafeRawBufferPointer) throws {
@@ -43,7 +82,7 @@ final class InputPipeline {
             try converted.withUnsafeBytes { try reader?.feed($0) }
             sink.addUndecodable(converter.invalidByteCount)
             if converter.invalidByteCount > 0 {
-                let first = converter.invalidOffsets.first ?? 0
+                let first = byteBase + (converter.invalidOffsets.first ?? 0)
                 try sink.note(
                     RegistryIssue(
                         .warning, at: RecordLocation(file: sink.currentName, byteOffset: first), kind: nil,

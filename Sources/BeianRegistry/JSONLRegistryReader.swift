@@ -17,6 +17,9 @@ final class JSONLRegistryReader: PushReader {
         self.sink = sink
     }
 
+    /// Lines read so far, less one: the newlines of a piece that ends with one.
+    var newlinesRead: Int { line - 1 }
+
     func feed(_ bytes: UnsafeRawBufferPointer) throws {
         var start = 0
         for index in 0..<bytes.count where bytes[index] == 0x0A {

@@ -113,7 +113,7 @@ public struct RegistryReadProgress: Sendable {
 /// duplicates between them.
 public final class RegistryReader {
     public let options: RegistryReadOptions
-    private let duplicates = DuplicateTable()
+    let duplicates = DuplicateTable()
     private var files: [String] = []
     /// Called after every chunk of a file read (on the reading thread): for a progress line.
     public var progress: ((RegistryReadProgress) -> Void)?
@@ -132,8 +132,30 @@ public final class RegistryReader {
     }
 
     private func read(_ path: String, escaping body: @escaping (RegistryRecord) throws -> Void) throws -> FileReport {
+        registerFile(path)
+        let sink = RecordSink(file: path, fileIndex: fileCount - 1, options: options, duplicates: duplicates, deliver: body)
+        var done: Int64 = 0
+        let fileBytes = path.lowercased().hasSuffix(".gz") ? nil : InputFile.size(of: path)
+        try readWhole(path, sink: sink) { bytes in
+            guard let progress else { return }
+            done += bytes
+            progress(RegistryReadProgress(file: path, bytes: done, fileBytes: fileBytes, records: sink.recordsRead))
+        }
+        return sink.report
+    }
+
+    /// Notes a file read (duplicates name files by their place in the reader's list).
+    func registerFile(_ path: String) {
         files.append(path)
-        let fileIndex = files.count - 1
+    }
+
+    /// Files read so far.
+    var fileCount: Int { files.count }
+
+    /// Reads the whole file at `path` into `sink`, telling `advanced` how many bytes each
+    /// chunk had. Throws `RegistryError` when the file cannot be opened, or in strict mode at
+    /// the first refused record.
+    func readWhole(_ path: String, sink: RecordSink, advanced: (Int64) -> Void) throws {
         let isZip: Bool
         do {
             isZip = try InputFile.magic(of: path, count: 4) == [0x50, 0x4B, 0x03, 0x04]
@@ -141,9 +163,9 @@ public final class RegistryReader {
             throw RegistryError(code: .unreadable, message: error.description, report: nil)
         }
         if isZip {
-            return try readZip(path, fileIndex: fileIndex, body)
+            try readZip(path, sink: sink)
+            return
         }
-        let sink = RecordSink(file: path, fileIndex: fileIndex, options: options, duplicates: duplicates, deliver: body)
         let stream: any ByteStream
         do {
             stream = try InputFile.open(path)
@@ -151,15 +173,10 @@ public final class RegistryReader {
             throw RegistryError(code: .unreadable, message: error.description, report: nil)
         }
         let input = InputPipeline(sink: sink, formatHint: RegistryReader.format(forName: path))
-        // Bytes of the file itself: a compressed file's are known only as it is undone.
-        let fileBytes = path.lowercased().hasSuffix(".gz") ? nil : InputFile.size(of: path)
-        var done: Int64 = 0
         do {
             try stream.forEachChunk { chunk in
                 try input.feed(chunk)
-                guard let progress else { return }
-                done += Int64(chunk.count)
-                progress(RegistryReadProgress(file: path, bytes: done, fileBytes: fileBytes, records: sink.recordsRead))
+                advanced(Int64(chunk.count))
             }
             try input.finish()
         } catch let error as InputError {
@@ -167,17 +184,15 @@ public final class RegistryReader {
         } catch let stop as StrictStop {
             throw RegistryError(code: .strict, message: stop.issue.description, report: sink.report)
         }
-        return sink.report
     }
 
-    private func readZip(_ path: String, fileIndex: Int, _ body: @escaping (RegistryRecord) throws -> Void) throws -> FileReport {
-        let sink = RecordSink(file: path, fileIndex: fileIndex, options: options, duplicates: duplicates, deliver: body)
+    private func readZip(_ path: String, sink: RecordSink) throws {
         let archive: Archive
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
         } catch {
             sink.fatal(RegistryIssue(.fatal, at: RecordLocation(file: path), kind: nil, "not a readable zip archive: \(error)"))
-            return sink.report
+            return
         }
         var entries = 0
         for entry in archive where entry.type == .file {
@@ -202,7 +217,6 @@ public final class RegistryReader {
                 sink.fatal(RegistryIssue(.fatal, at: RecordLocation(file: entryName), kind: nil, "cannot extract: \(error)"))
             }
         }
-        return sink.report
     }
 
     /// The format a file name announces (`.xml`, `.csv`, `.jsonl`/`.ndjson`, with or without
@@ -248,11 +262,27 @@ final class RecordSink {
     var currentName: String
     let fileIndex: Int
     let options: RegistryReadOptions
-    let duplicates: DuplicateTable
+    /// The keys seen, when duplicates are found as records arrive (lines must be the file's).
+    let duplicates: DuplicateTable?
     let deliver: (RegistryRecord) throws -> Void
+    /// When set, the key of every record handed on is kept here too, for duplicates to be
+    /// found between pieces read apart (`RegistryReader.read(_:threads:…)`).
+    var deferredKeys: [DeferredKey]?
+    /// Records handed on, by kind ordinal: the next one's position among its kind.
+    private(set) var delivered = [Int](repeating: 0, count: RecordKind.allCases.count)
+
+    /// A record's key, kept to be checked against earlier pieces: `ordinal` is its position
+    /// among the records of its kind handed on by this sink.
+    struct DeferredKey {
+        var hash: Int
+        var line: Int
+        var ordinal: Int32
+        var items: Int32
+        var kind: RecordKind
+    }
 
     init(
-        file: String, fileIndex: Int, options: RegistryReadOptions, duplicates: DuplicateTable,
+        file: String, fileIndex: Int, options: RegistryReadOptions, duplicates: DuplicateTable?,
         deliver: @escaping (RegistryRecord) throws -> Void
     ) {
         partialReport = FileReport(file: file)
@@ -307,7 +337,7 @@ final class RecordSink {
             decoded.itemsAccepted = 0
             decoded.issues.append(RegistryIssue(.rejected, at: row.location, kind: row.kind, reason))
         }
-        if let key = decoded.duplicateKey, decoded.record != nil {
+        if let key = decoded.duplicateKey, decoded.record != nil, let duplicates {
             if let first = duplicates.insert(key, file: fileIndex, line: row.line ?? 0) {
                 let label = decoded.record.map(RecordSink.duplicateLabel) ?? "record"
                 decoded.record = nil
@@ -324,7 +354,16 @@ final class RecordSink {
             count(itemKind, accepted: decoded.itemsAccepted, rejected: decoded.itemsRejected)
         }
         for issue in decoded.issues { try note(issue) }
-        if let record = decoded.record.take() { try deliver(record) }
+        if let record = decoded.record.take() {
+            if deferredKeys != nil, let key = decoded.duplicateKey {
+                deferredKeys?.append(
+                    DeferredKey(
+                        hash: key.hash, line: row.line ?? 0, ordinal: Int32(truncatingIfNeeded: delivered[row.kind.ordinal]),
+                        items: Int32(truncatingIfNeeded: decoded.itemsAccepted), kind: row.kind))
+            }
+            delivered[row.kind.ordinal] += 1
+            try deliver(record)
+        }
         return accepted
     }
 
@@ -341,6 +380,34 @@ final class RecordSink {
 
     struct DuplicateKey {
         let hash: Int
+    }
+
+    /// What the key of a kind's records is (in messages about duplicates found between
+    /// pieces, when the record itself is gone).
+    static func keyName(of kind: RecordKind) -> String {
+        switch kind {
+        case .sponsor: "sponsor number"
+        case .site: "site number"
+        case .access: "access id"
+        case .ipSource: "source id"
+        case .ipAllocation: "allocation id"
+        case .ipSelfBrought: "self-brought id"
+        case .domainRegistration: "domain registration"
+        case .reportingUnit: "unit id"
+        case .province: "province"
+        case .unfiledSite: "unfiled-list id"
+        case .illegalAccess: "illegal-access id"
+        default: kind.rawValue
+        }
+    }
+
+    /// The kind of the items a record of `kind` carries (counted apart), if any.
+    static func itemKind(of kind: RecordKind) -> RecordKind? {
+        switch kind {
+        case .site: .siteDomain
+        case .access: .accessRange
+        default: nil
+        }
     }
 
     /// What the duplicate key of a record is, for the message (built only for duplicates).
