@@ -27,9 +27,8 @@ import Testing
     /// The snapshot of `files` read in pieces on `threads` threads, staged in parts.
     func buildInPieces(_ files: [String], threads: Int, pieceBytes: Int64) throws -> Data {
         let builder = IndexBuilder(options: options())
-        let results = RegistryReader().read(files, threads: threads, pieceBytes: pieceBytes, makeConsumer: { builder.makePart() }) {
-            builder.absorb($0)
-        }
+        let results = RegistryReader().read(
+            files, threads: threads, pieceBytes: pieceBytes, makeConsumer: { builder.makePart() }, commit: { builder.absorb($0) })
         for result in results { _ = try result.get() }
         let path = try Fixtures.temporaryDirectory("beian-index").appendingPathComponent("pieces.beianidx").path
         try builder.write(to: path)

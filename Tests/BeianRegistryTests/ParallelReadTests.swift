@@ -32,9 +32,8 @@ func readInPieces(_ paths: [String], threads: Int = 2, pieceBytes: Int64, option
 ) {
     let reader = RegistryReader(options: options)
     var records: [RegistryRecord] = []
-    let results = reader.read(paths, threads: threads, pieceBytes: pieceBytes, makeConsumer: { CollectingConsumer() }) {
-        records += $0.kept
-    }
+    let results = reader.read(
+        paths, threads: threads, pieceBytes: pieceBytes, makeConsumer: { CollectingConsumer() }, commit: { records += $0.kept })
     return (records, results)
 }
 
