@@ -59,6 +59,7 @@ struct StagedIPRecord {
     var unitID: Int64
     /// 0 when the record names no target unit (`hasTarget` false).
     var targetID: Int64
+    /// In `StagedRecords.userNames` (shared in the pool at `write`: many blocks have one user).
     var userName: StringRef
     var allocated: Int64
     var nature: UInt16
@@ -82,6 +83,8 @@ struct StagedRegistration {
 /// that the snapshot is the same however the input was cut into parts.
 struct StagedRecords {
     var pool = StringPoolBuilder()
+    /// The user names of IP filing records, apart from the pool.
+    var userNames = StringPoolBuilder()
     var sponsors: [StagedSponsor] = []
     var sites: [StagedSite] = []
     var domains: [StagedDomain] = []
@@ -170,7 +173,7 @@ struct StagedRecords {
         allocated: Timestamp?
     ) -> StagedIPRecord {
         StagedIPRecord(
-            id: id, range: range, unitID: unitID, targetID: targetID ?? 0, userName: pool.addUnique(name),
+            id: id, range: range, unitID: unitID, targetID: targetID ?? 0, userName: userNames.addUnique(name),
             allocated: allocated?.secondsSince1970 ?? unknownTime, nature: UInt16(clamping: nature ?? 0),
             province: UInt16(province?.code ?? 0), mode: 0, hasTarget: targetID != nil)
     }
@@ -181,6 +184,9 @@ struct StagedRecords {
         let base = UInt64(pool.bytes.count)
         pool.appendBytes(other.pool.bytes)
         other.pool = StringPoolBuilder()
+        let namesBase = UInt64(userNames.bytes.count)
+        userNames.appendBytes(other.userNames.bytes)
+        other.userNames = StringPoolBuilder()
         func moved(_ ref: StringRef) -> StringRef { ref.raw == 0 ? ref : StringRef(raw: ref.raw &+ base) }
         func kept<T>(_ items: [T], _ kind: RecordKind) -> [T] {
             guard let skip = dropped[kind], !skip.isEmpty else { return items }
@@ -227,7 +233,7 @@ struct StagedRecords {
         func ipRecords(_ records: [StagedIPRecord], _ kind: RecordKind) -> [StagedIPRecord] {
             kept(records, kind).map {
                 var record = $0
-                record.userName = moved(record.userName)
+                record.userName = record.userName.raw == 0 ? record.userName : StringRef(raw: record.userName.raw &+ namesBase)
                 return record
             }
         }

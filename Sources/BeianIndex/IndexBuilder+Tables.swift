@@ -267,7 +267,7 @@ extension IndexBuilder {
 
     /// The IP filing records (source blocks, allocations, self-brought blocks) and their
     /// chains: for each address, the records covering it, most specific first.
-    func ipTables(units: UnitTable) -> IPTables {
+    func ipTables(_ pool: inout StringPoolBuilder, units: UnitTable) -> IPTables {
         var rows: [IPRecordRow] = []
         var ranges: [(range: IPRange, record: UInt32)] = []
         let count = records.ipSources.count + records.allocations.count + records.selfBrought.count
@@ -284,7 +284,9 @@ extension IndexBuilder {
                         province: record.province, unit: resolve(record.unitID, in: units, "IP filing unit not in the code tables"),
                         target: record.hasTarget
                             ? resolve(record.targetID, in: units, "IP allocation target not in the code tables") : noValue,
-                        unitID: record.unitID, targetID: record.targetID, userName: record.userName, allocated: record.allocated))
+                        unitID: record.unitID, targetID: record.targetID,
+                        userName: record.userName == .empty ? .empty : pool.add(records.userNames.string(record.userName)),
+                        allocated: record.allocated))
             }
         }
         let table = AddressTables(ranges) { Self.precedes(rows[Int($0)], $0, rows[Int($1)], $1) }

@@ -173,7 +173,7 @@ public final class IndexBuilder {
         // address tables.
         let domainBuild = BackgroundWork(taking: &filings.domains, leaving: NameTableBuilder()) { builder in builder.build() }
         stage?("IP filings and address tables")
-        let ip = ipTables(units: units)
+        let ip = ipTables(&pool, units: units)
         let filed = AddressTables(filings.filedRanges, precedes: <)
         let bare = AddressTables(filings.bareAddressSites, precedes: <)
         var lists = blacklistTables(&pool, units: units)
@@ -287,6 +287,10 @@ public final class IndexBuilder {
             host = host.dropFirst().prefix { $0 != "]" }
         } else if host.filter({ $0 == ":" }).count == 1, let colon = host.firstIndex(of: ":") {
             host = host[..<colon]
+        }
+        // Most homepages are at a name: a letter no address form has rules it out without a parse.
+        if host.utf8.contains(where: { ($0 >= 0x67 && $0 <= 0x7A && $0 != 0x78) || ($0 >= 0x47 && $0 <= 0x5A && $0 != 0x58) || $0 >= 0x80 }) {
+            return nil
         }
         guard case .address(let address)? = try? Host.parse(host) else { return nil }
         return address

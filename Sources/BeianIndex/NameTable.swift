@@ -40,6 +40,11 @@ struct StringPoolBuilder {
         bytes += other
     }
 
+    /// The text of `ref`.
+    func string(_ ref: StringRef) -> String {
+        withBytes(ref) { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// The bytes of `ref`.
     func withBytes<R>(_ ref: StringRef, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         bytes.withUnsafeBytes { all in body(UnsafeRawBufferPointer(rebasing: all[ref.offset..<(ref.offset + ref.length)])) }

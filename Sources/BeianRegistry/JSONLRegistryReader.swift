@@ -12,6 +12,35 @@ final class JSONLRegistryReader: PushReader {
     /// The row reused for every record of the same kind.
     private var row: RegistryRow?
     private var skippingLongLine = false
+    /// The keys of the last lines of each kind, by position, with their columns (-1 for
+    /// `kind`): lines of one kind repeat their keys in one order, which are then matched by
+    /// their bytes, with no string made or hashed.
+    private var keysByKind: [[(key: [UInt8], column: Int)?]] = Array(repeating: [], count: RecordKind.allCases.count)
+
+    private func knownColumn(_ kind: RecordKind, _ position: Int, _ member: FlatJSONObject.Member, _ object: FlatJSONObject) -> Int? {
+        let known = keysByKind[kind.ordinal]
+        guard position < known.count, let entry = known[position], entry.key.count == member.key.count else { return nil }
+        return JSONLRegistryReader.equal(object, member.key, entry.key) ? entry.column : nil
+    }
+
+    /// Whether the bytes of `range` in the object's scratch are `bytes`.
+    private static func equal(_ object: FlatJSONObject, _ range: Range<Int>, _ bytes: [UInt8]) -> Bool {
+        guard range.count == bytes.count else { return false }
+        return object.scratch.withUnsafeBufferPointer { scratch in
+            bytes.withUnsafeBufferPointer { key in
+                guard let left = scratch.baseAddress, let right = key.baseAddress else { return key.isEmpty }
+                return memcmp(left + range.lowerBound, right, key.count) == 0
+            }
+        }
+    }
+
+    private static let kindKey = Array("kind".utf8)
+
+    private func remember(_ kind: RecordKind, _ position: Int, _ member: FlatJSONObject.Member, _ object: FlatJSONObject, _ column: Int) {
+        guard position < 64 else { return }
+        while keysByKind[kind.ordinal].count <= position { keysByKind[kind.ordinal].append(nil) }
+        keysByKind[kind.ordinal][position] = (Array(object.scratch[member.key]), column)
+    }
 
     init(sink: RecordSink) {
         self.sink = sink
@@ -72,7 +101,8 @@ final class JSONLRegistryReader: PushReader {
         func key(_ member: FlatJSONObject.Member) -> String {
             object.scratch.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[member.key]), as: UTF8.self) }
         }
-        guard let kindMember = object.members.first(where: { key($0) == "kind" }), kindMember.values.count == 1, kindMember.unusable == nil
+        guard let kindMember = object.members.first(where: { JSONLRegistryReader.equal(object, $0.key, JSONLRegistryReader.kindKey) }),
+            kindMember.values.count == 1, kindMember.unusable == nil
         else {
             try sink.refuse(nil, at: location, "no \"kind\" (one of \(RecordKind.rowKinds.map(\.rawValue).joined(separator: ", ")))")
             return
@@ -87,19 +117,28 @@ final class JSONLRegistryReader: PushReader {
         if row == nil || row?.kind != kind { row = RegistryRow(kind: kind, location: location) }
         row?.reset(location: location)
         let columns = RegistrySchema.index(of: kind)
-        for member in object.members {
-            let name = key(member)
-            guard name != "kind" else { continue }
-            guard let column = columns[name] else {
-                if warnedKeys.insert("\(kind.rawValue).\(name)").inserted {
-                    try sink.note(
-                        RegistryIssue(.warning, at: location, kind: kind, field: name, "key not used for \(kind.rawValue) records, ignored")
-                    )
+        for (position, member) in object.members.enumerated() {
+            let column: Int
+            if let known = knownColumn(kind, position, member, object) {
+                guard known >= 0 else { continue }
+                column = known
+            } else {
+                let name = key(member)
+                let found = name == "kind" ? -1 : columns[name]
+                if let found { remember(kind, position, member, object, found) }
+                guard name != "kind" else { continue }
+                guard let found else {
+                    if warnedKeys.insert("\(kind.rawValue).\(name)").inserted {
+                        try sink.note(
+                            RegistryIssue(.warning, at: location, kind: kind, field: name, "key not used for \(kind.rawValue) records, ignored")
+                        )
+                    }
+                    continue
                 }
-                continue
+                column = found
             }
             if let unusable = member.unusable {
-                try sink.refuse(kind, at: location, "field \(name) \(unusable): a value is a string, an integer or a list of them")
+                try sink.refuse(kind, at: location, "field \(key(member)) \(unusable): a value is a string, an integer or a list of them")
                 return
             }
             object.scratch.withUnsafeBufferPointer { scratch in
