@@ -106,6 +106,7 @@ struct IndexBuildCommand: ParsableCommand {
                 }
             }
         }
+        reader.forgetKeys()
         for source in digests.wait() { builder.noteSource(source) }
         progress.finish()
         for report in reports {

@@ -156,6 +156,7 @@ extension IndexBuilder {
                     flags: flags, approved: sponsor.approved, cancelled: cancelled.sponsors.removeValue(forKey: sponsor.id) ?? never))
             tables.nameHashes.append(sponsor.nameHash)
         }
+        records.sponsors = []
         return tables
     }
 
@@ -164,8 +165,15 @@ extension IndexBuilder {
     func filingTables(_ pool: StringPoolBuilder, units: UnitTable, sponsors: SponsorTables, cancelled: inout CancellationTimes)
         -> FilingTables
     {
+        // Taken out of the staged records, so that each is freed as soon as its rows are made.
         let sites = records.sites
         let accesses = records.accesses
+        let domains = records.domains
+        let accessRanges = records.accessRanges
+        records.sites = []
+        records.accesses = []
+        records.domains = []
+        records.accessRanges = []
         var siteIndex: [Int64: UInt32] = [:]
         siteIndex.reserveCapacity(sites.count)
         var orderedSites: [Int] = []
@@ -186,18 +194,15 @@ extension IndexBuilder {
         }
         siteIndex = [:]
         accessOrder.sort { $0.site != $1.site ? $0.site < $1.site : $0.position < $1.position }
-        // The registrations, the last of each domain.
-        var registrations: [RegistrationKey: StagedRegistration] = [:]
-        registrations.reserveCapacity(records.registrations.count)
-        for registration in records.registrations { registrations[registration.key] = registration }
+        let registrations = RegistrationTable(records.registrations)
         records.registrations = []
         var bare = records.bareAddresses.sorted { $0.site < $1.site }[...]
         var tables = FilingTables()
         tables.registrationCount = registrations.count
         tables.siteRows.reserveCapacity(orderedSites.count)
         tables.accessRows.reserveCapacity(accesses.count)
-        tables.accessRanges.reserveCapacity(records.accessRanges.count)
-        tables.siteDomainRows.reserveCapacity(records.domains.count)
+        tables.accessRanges.reserveCapacity(accessRanges.count)
+        tables.siteDomainRows.reserveCapacity(domains.count)
         var nextAccess = 0
         for (index, position) in orderedSites.enumerated() {
             let site = sites[position]
@@ -208,7 +213,7 @@ extension IndexBuilder {
                 let access = accesses[Int(accessOrder[nextAccess].position)]
                 nextAccess += 1
                 let rangeStart = UInt32(tables.accessRanges.count)
-                for range in records.accessRanges[Int(access.rangeStart)..<Int(access.rangeStart + access.rangeCount)] {
+                for range in accessRanges[Int(access.rangeStart)..<Int(access.rangeStart + access.rangeCount)] {
                     tables.filedRanges.append((range, UInt32(tables.accessRows.count)))
                     tables.accessRanges.append(RangeRow(range))
                 }
@@ -220,7 +225,7 @@ extension IndexBuilder {
                         rangeStart: rangeStart, rangeCount: access.rangeCount))
             }
             let domainStart = UInt32(tables.siteDomainRows.count)
-            for domain in records.domains[Int(site.domainStart)..<Int(site.domainStart + site.domainCount)] {
+            for domain in domains[Int(site.domainStart)..<Int(site.domainStart + site.domainCount)] {
                 let status = pool.withBytes(domain.name) { name in
                     domainEntry(
                         name, independentLength: Int(domain.independentLength), site: UInt32(index), sponsor: sponsor, sponsors: sponsors,
@@ -248,7 +253,7 @@ extension IndexBuilder {
     /// sub-domain is not registered on its own).
     private func domainEntry(
         _ name: UnsafeRawBufferPointer, independentLength: Int, site: UInt32, sponsor: UInt32, sponsors: SponsorTables,
-        registrations: [RegistrationKey: StagedRegistration], into tables: inout FilingTables
+        registrations: RegistrationTable, into tables: inout FilingTables
     ) -> RegistrationStatus {
         tables.domains.add(bytes: name, posting: site, flags: DomainFlags.filed, rank: 1)
         guard independentLength > 0 else { return .notApplicable }
@@ -258,7 +263,7 @@ extension IndexBuilder {
             bytes: UnsafeRawBufferPointer(rebasing: name[(name.count - independentLength)...]), posting: site, flags: flags, rank: 0)
         guard isIndependent else { return .notApplicable }
         guard !registrations.isEmpty else { return .unknown }
-        guard let registration = registrations[RegistrationKey(ascii: name)] else { return .unregistered }
+        guard let registration = registrations.find(RegistrationKey(ascii: name)) else { return .unregistered }
         guard sponsor != noValue else { return .registeredToOther }
         let owner = sponsors.nameHashes[Int(sponsor)]
         return (registration.hasName && registration.name == owner) || (registration.hasOrganisation && registration.organisation == owner)
@@ -401,5 +406,36 @@ extension IndexInfo {
         object["sources"] = .array(
             sources.map { ["path": JSONValue($0.path), "bytes": JSONValue($0.bytes), "digest": JSONValue($0.digest)] })
         return Array(JSONValue.object(object).text().utf8)
+    }
+}
+
+/// The domain registrations by domain, the last of each: a map from the low half of each
+/// domain's 128-bit hash to its place in the staged array (12 bytes a bucket, where a
+/// dictionary of whole registrations took 56), the high half checked there.
+struct RegistrationTable {
+    private let registrations: [StagedRegistration]
+    private var places: [UInt64: UInt32] = [:]
+    /// Domains whose low half is another's (about one in 10¹² pairs).
+    private var overflow: [IndexBuilder.RegistrationKey: UInt32] = [:]
+
+    init(_ registrations: [StagedRegistration]) {
+        self.registrations = registrations
+        places.reserveCapacity(registrations.count)
+        for (position, registration) in registrations.enumerated() {
+            let key = registration.key
+            if let known = places[key.low], self.registrations[Int(known)].key != key {
+                overflow[key] = UInt32(position)
+            } else {
+                places[key.low] = UInt32(position)
+            }
+        }
+    }
+
+    var count: Int { places.count + overflow.count }
+    var isEmpty: Bool { registrations.isEmpty }
+
+    func find(_ key: IndexBuilder.RegistrationKey) -> StagedRegistration? {
+        if let place = places[key.low], registrations[Int(place)].key == key { return registrations[Int(place)] }
+        return overflow[key].map { registrations[Int($0)] }
     }
 }

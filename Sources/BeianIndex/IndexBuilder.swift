@@ -172,10 +172,30 @@ public final class IndexBuilder {
         // The domain table is sorted and laid out on another core while this one builds the
         // address tables.
         let domainBuild = BackgroundWork(taking: &filings.domains, leaving: NameTableBuilder()) { builder in builder.build() }
+        // The rows are final: written now and freed, while the domain table is made.
+        var counts: [String: Int] = [
+            "reporting units": units.rows.count, "sponsors": sponsors.rows.count, "sites": filings.siteRows.count,
+            "access records": filings.accessRows.count, "filed ranges": filings.accessRanges.count,
+            "filed domains": filings.siteDomainRows.count, "domain registrations": filings.registrationCount,
+            "sites reached by address": filings.bareAddressSites.count,
+        ]
+        writer.add(Sections.units, array: units.rows)
+        writer.add(Sections.sponsors, array: sponsors.rows)
+        writer.add(Sections.sites, array: filings.siteRows)
+        writer.add(Sections.access, array: filings.accessRows)
+        writer.add(Sections.accessRanges, array: filings.accessRanges)
+        writer.add(Sections.siteDomains, array: filings.siteDomainRows)
+        sponsors.rows = []
+        sponsors.nameHashes = []
+        filings.siteRows = []
+        filings.accessRows = []
+        filings.accessRanges = []
+        filings.siteDomainRows = []
         stage?("IP filings and address tables")
         let ip = ipTables(&pool, units: units)
         let filed = AddressTables(filings.filedRanges, precedes: <)
         let bare = AddressTables(filings.bareAddressSites, precedes: <)
+        filings.filedRanges = []
         var lists = blacklistTables(&pool, units: units)
         let illegal = AddressTables(lists.illegalRanges, precedes: <)
         var rules = Self.suffixRuleTable(suffixes)
@@ -197,26 +217,20 @@ public final class IndexBuilder {
         writer.addTable("F", filed)
         writer.addTable("H", bare)
         writer.addTable("L", illegal)
-        writer.add(Sections.units, array: units.rows)
-        writer.add(Sections.sponsors, array: sponsors.rows)
-        writer.add(Sections.sites, array: filings.siteRows)
-        writer.add(Sections.access, array: filings.accessRows)
-        writer.add(Sections.accessRanges, array: filings.accessRanges)
-        writer.add(Sections.siteDomains, array: filings.siteDomainRows)
         writer.add(Sections.ipRecords, array: ip.rows)
         writer.add(Sections.illegalAccess, array: lists.illegalRows)
 
-        report.counts = [
-            "reporting units": units.rows.count, "sponsors": sponsors.rows.count, "sites": filings.siteRows.count,
-            "access records": filings.accessRows.count, "filed ranges": filings.accessRanges.count,
-            "filed domains": filings.siteDomainRows.count, "filed domain names": filedNameCount, "independent domains": independentCount,
-            "IP filing records": ip.rows.count, "IP chains": ip.tables.chains.chainCount, "IPv4 intervals": ip.tables.table.v4Values.count,
-            "IPv6 intervals": ip.tables.table.v6Values.count, "domain registrations": filings.registrationCount,
-            "blacklisted sponsor names": sponsors.blacklistedNames, "blacklisted sponsor IDs": sponsors.blacklistedIdentifiers,
-            "blacklisted domains": lists.blacklistedDomains, "illegal-access entries": lists.illegalRows.count,
-            "sites reached by address": filings.bareAddressSites.count, "public suffix rules": suffixes.ruleCount,
-            "unfiled-list entries (not indexed)": records.unfiledEntries, "provinces": records.provinces.count,
-        ]
+        counts.merge(
+            [
+                "filed domain names": filedNameCount, "independent domains": independentCount,
+                "IP filing records": ip.rows.count, "IP chains": ip.tables.chains.chainCount, "IPv4 intervals": ip.tables.table.v4Values.count,
+                "IPv6 intervals": ip.tables.table.v6Values.count,
+                "blacklisted sponsor names": sponsors.blacklistedNames, "blacklisted sponsor IDs": sponsors.blacklistedIdentifiers,
+                "blacklisted domains": lists.blacklistedDomains, "illegal-access entries": lists.illegalRows.count,
+                "public suffix rules": suffixes.ruleCount,
+                "unfiled-list entries (not indexed)": records.unfiledEntries, "provinces": records.provinces.count,
+            ], uniquingKeysWith: { $1 })
+        report.counts = counts
         report.unresolved = report.unresolved.filter { $0.value > 0 }
         let info = IndexInfo(
             formatVersion: Int(SnapshotFormat.version), buildTime: buildTime.iso8601, suffixPolicy: options.suffixPolicy.rawValue,

@@ -155,35 +155,39 @@ struct NameTableBuilder {
     mutating func build() -> BuiltNameTable {
         items.sort { $0.key != $1.key ? $0.key < $1.key : $0.sequence < $1.sequence }
         var built = BuiltNameTable()
-        // Distinct names, as (first item, items…) groups, in slot order.
-        var groups: [(hash: UInt64, items: Range<Int>)] = []
-        var order: [Int] = []
-        order.reserveCapacity(items.count)
+        // Distinct names are runs of items; two different names with one 64-bit hash share a
+        // run, which is ordered by name (then input order) to split it.
+        var distinct = 0
         var index = 0
         while index < items.count {
             var end = index + 1
             while end < items.count && items[end].key == items[index].key { end += 1 }
-            if end - index == 1 || (index + 1..<end).allSatisfy({ same(items[$0], items[index]) }) {
-                groups.append((items[index].key >> 32 | items[index].key << 32, order.count..<(order.count + end - index)))
-                order += index..<end
-            } else {
-                // Two different names with one 64-bit hash: group them by bytes.
-                var rest = Array(index..<end)
-                while let first = rest.first {
-                    let mine = rest.filter { same(items[$0], items[first]) }
-                    rest.removeAll { same(items[$0], items[first]) }
-                    groups.append((items[first].key >> 32 | items[first].key << 32, order.count..<(order.count + mine.count)))
-                    order += mine
+            if end - index > 1 && !(index + 1..<end).allSatisfy({ same(items[$0], items[index]) }) {
+                let names = self.names
+                items[index..<end].sort { a, b in
+                    let left = names[a.offset..<(a.offset + Int(a.length))]
+                    let right = names[b.offset..<(b.offset + Int(b.length))]
+                    return left.elementsEqual(right) ? a.sequence < b.sequence : left.lexicographicallyPrecedes(right)
                 }
             }
+            for start in index..<end where start == index || !same(items[start], items[start - 1]) { distinct += 1 }
             index = end
         }
-        let capacity = groups.isEmpty ? 0 : max(4, groups.count + groups.count / 2 + 1)
-        built.count = groups.count
+        /// The next distinct name's items from `start`.
+        func group(from start: Int) -> Range<Int> {
+            var end = start + 1
+            while end < items.count && items[end].key == items[start].key && same(items[end], items[start]) { end += 1 }
+            return start..<end
+        }
+        let capacity = distinct == 0 ? 0 : max(4, distinct + distinct / 2 + 1)
+        built.count = distinct
         built.slots = [UInt8](repeating: 0, count: capacity * NameSlotLayout.size)
         built.slots.withUnsafeMutableBytes { slots in
-            for group in groups {
-                let members = order[group.items]
+            var next = 0
+            while next < items.count {
+                let members = group(from: next)
+                next = members.upperBound
+                let hash = items[members.lowerBound].key >> 32 | items[members.lowerBound].key << 32
                 let maximumRank = members.map { items[$0].rank }.max() ?? 0
                 var flags: UInt8 = 0
                 var postings: [UInt32] = []
@@ -212,13 +216,13 @@ struct NameTableBuilder {
                     value = UInt32(built.postings.count)
                     built.postings += postings
                 }
-                var slot = nameHome(group.hash, capacity: capacity)
+                var slot = nameHome(hash, capacity: capacity)
                 while slots.load(fromByteOffset: slot * NameSlotLayout.size, as: UInt32.self) != 0 {
                     slot = slot + 1 == capacity ? 0 : slot + 1
                 }
                 let base = slot * NameSlotLayout.size
                 let first = items[members[members.startIndex]]
-                slots.storeBytes(of: nameTag(group.hash).littleEndian, toByteOffset: base, as: UInt32.self)
+                slots.storeBytes(of: nameTag(hash).littleEndian, toByteOffset: base, as: UInt32.self)
                 slots.storeBytes(of: value.littleEndian, toByteOffset: base + 4, as: UInt32.self)
                 slots.storeBytes(of: (UInt32(postings.count) | UInt32(flags) << 24).littleEndian, toByteOffset: base + 8, as: UInt32.self)
                 slots.storeBytes(of: first.length.littleEndian, toByteOffset: base + 12, as: UInt16.self)

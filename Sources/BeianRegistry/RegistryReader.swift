@@ -113,7 +113,7 @@ public struct RegistryReadProgress: Sendable {
 /// duplicates between them.
 public final class RegistryReader {
     public let options: RegistryReadOptions
-    let duplicates = DuplicateTable()
+    private(set) var duplicates = DuplicateTable()
     private var files: [String] = []
     /// Called after every chunk of a file read (on the reading thread): for a progress line.
     public var progress: ((RegistryReadProgress) -> Void)?
@@ -142,6 +142,12 @@ public final class RegistryReader {
             progress(RegistryReadProgress(file: path, bytes: done, fileBytes: fileBytes, records: sink.recordsRead))
         }
         return sink.report
+    }
+
+    /// Frees the keys of the records read so far (a national export's take a gigabyte): files
+    /// read after this are checked for duplicates only among themselves.
+    public func forgetKeys() {
+        duplicates = DuplicateTable()
     }
 
     /// Notes a file read (duplicates name files by their place in the reader's list).
