@@ -34,6 +34,8 @@ public struct PublicSuffixList: Sendable, CustomStringConvertible, CustomDebugSt
     private var rules: Set<String> = []
     private var wildcards: Set<String> = []
     private var exceptions: Set<String> = []
+    /// The kind bits of every rule name (one lookup per candidate suffix).
+    private var flagsByName: [String: UInt32] = [:]
     public let policy: Policy
     /// Counts of rules loaded, for `beian version` and index statistics.
     public private(set) var ruleCount = 0
@@ -63,6 +65,9 @@ public struct PublicSuffixList: Sendable, CustomStringConvertible, CustomDebugSt
             }
             ruleCount += 1
         }
+        for name in rules { flagsByName[name, default: 0] |= PublicSuffixList.plainRule }
+        for name in wildcards { flagsByName[name, default: 0] |= PublicSuffixList.wildcardRule }
+        for name in exceptions { flagsByName[name, default: 0] |= PublicSuffixList.exceptionRule }
     }
 
     /// Loads the list from `path`, or from the first of `defaultLocations` that exists.
@@ -95,41 +100,32 @@ public struct PublicSuffixList: Sendable, CustomStringConvertible, CustomDebugSt
 
     /// Every rule name with its kind bits, sorted (to carry the list inside an index).
     public var ruleFlags: [(String, UInt32)] {
-        var flags: [String: UInt32] = [:]
-        for name in rules { flags[name, default: 0] |= PublicSuffixList.plainRule }
-        for name in wildcards { flags[name, default: 0] |= PublicSuffixList.wildcardRule }
-        for name in exceptions { flags[name, default: 0] |= PublicSuffixList.exceptionRule }
-        return flags.sorted { $0.key < $1.key }
+        flagsByName.sorted { $0.key < $1.key }
     }
 
     /// The public suffix of `name` (`com.cn` for `news.sina.com.cn`). An unknown TLD is its
     /// own suffix (the list's implicit `*` rule).
     public func publicSuffix(of name: DomainName) -> Substring {
-        PublicSuffixList.publicSuffix(of: name.ascii) { candidate in
-            var bits: UInt32 = 0
-            let key = String(candidate)
-            if rules.contains(key) { bits |= PublicSuffixList.plainRule }
-            if wildcards.contains(key) { bits |= PublicSuffixList.wildcardRule }
-            if exceptions.contains(key) { bits |= PublicSuffixList.exceptionRule }
-            return bits
-        }
+        PublicSuffixList.publicSuffix(of: name.ascii) { candidate in flagsByName[String(candidate)] ?? 0 }
     }
 
     /// The public suffix of the lookup-form name `ascii`, with rules given by `flags` (the kind
     /// bits of a name, 0 when it names no rule). Walks from the longest candidate (the whole
     /// name) to the shortest (the TLD); the first match is the longest rule, which prevails.
     public static func publicSuffix(of ascii: String, flags: (Substring) -> UInt32) -> Substring {
+        // Indices move over the UTF-8 view: the name is ASCII, and no character is made.
+        let utf8 = ascii.utf8
         var labelStart = ascii.startIndex
         while true {
             let candidate = ascii[labelStart...]
-            let dot = candidate.firstIndex(of: ".")
+            let dot = utf8[labelStart...].firstIndex(of: 0x2E)
             let own = flags(candidate)
             if own & exceptionRule != 0 {
                 // An exception rule: its parent is the suffix.
-                return dot.map { ascii[ascii.index(after: $0)...] } ?? candidate
+                return dot.map { ascii[utf8.index(after: $0)...] } ?? candidate
             }
             if own & plainRule != 0 { return candidate }
-            if let dot, flags(ascii[ascii.index(after: dot)...]) & wildcardRule != 0 { return candidate }
+            if let dot, flags(ascii[utf8.index(after: dot)...]) & wildcardRule != 0 { return candidate }
             guard let dot else { return candidate }
             labelStart = ascii.index(after: dot)
         }
@@ -144,8 +140,9 @@ public struct PublicSuffixList: Sendable, CustomStringConvertible, CustomDebugSt
     /// The independent domain of `ascii` given its public suffix (a slice of it).
     public static func independentDomain(of ascii: String, suffix: Substring) -> String? {
         guard suffix.startIndex > ascii.startIndex else { return nil }
-        let beforeSuffix = ascii[..<ascii.index(before: suffix.startIndex)]
-        let start = beforeSuffix.lastIndex(of: ".").map { ascii.index(after: $0) } ?? ascii.startIndex
+        let utf8 = ascii.utf8
+        let beforeSuffix = utf8[..<utf8.index(before: suffix.startIndex)]
+        let start = beforeSuffix.lastIndex(of: 0x2E).map { utf8.index(after: $0) } ?? ascii.startIndex
         return String(ascii[start...])
     }
 

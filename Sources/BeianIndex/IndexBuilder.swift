@@ -293,20 +293,25 @@ public final class IndexBuilder {
 
     /// The address a URL's host is, when it is one (`http://1.2.3.4:8080/`).
     static func address(inURL url: String) -> IPAddress? {
-        var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        var host = authority.split(separator: "@").last ?? authority
-        if host.hasPrefix("[") {
-            host = host.dropFirst().prefix { $0 != "]" }
-        } else if host.filter({ $0 == ":" }).count == 1, let colon = host.firstIndex(of: ":") {
+        // On the UTF-8 bytes: homepages are often internationalised names, whose characters
+        // cost a grapheme walk each.
+        let bytes = Array(url.utf8)
+        var start = 0
+        if let scheme = bytes.firstRange(of: [0x3A, 0x2F, 0x2F]) { start = scheme.upperBound }
+        var end = start
+        while end < bytes.count && bytes[end] != 0x2F && bytes[end] != 0x3F && bytes[end] != 0x23 { end += 1 }
+        if let at = bytes[start..<end].lastIndex(of: 0x40) { start = at + 1 }
+        var host = bytes[start..<end]
+        if host.first == 0x5B {
+            host = host.dropFirst().prefix { $0 != 0x5D }
+        } else if host.count(where: { $0 == 0x3A }) == 1, let colon = host.firstIndex(of: 0x3A) {
             host = host[..<colon]
         }
         // Most homepages are at a name: a letter no address form has rules it out without a parse.
-        if host.utf8.contains(where: { ($0 >= 0x67 && $0 <= 0x7A && $0 != 0x78) || ($0 >= 0x47 && $0 <= 0x5A && $0 != 0x58) || $0 >= 0x80 }) {
+        if host.contains(where: { ($0 >= 0x67 && $0 <= 0x7A && $0 != 0x78) || ($0 >= 0x47 && $0 <= 0x5A && $0 != 0x58) || $0 >= 0x80 }) {
             return nil
         }
-        guard case .address(let address)? = try? Host.parse(host) else { return nil }
+        guard case .address(let address)? = try? Host.parse(String(decoding: host, as: UTF8.self)) else { return nil }
         return address
     }
 }
