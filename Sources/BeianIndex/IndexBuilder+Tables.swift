@@ -162,7 +162,10 @@ extension IndexBuilder {
 
     /// The sites, each with its run of access records (and their ranges) and of domains (with
     /// their registration status against the sponsor).
-    func filingTables(_ pool: StringPoolBuilder, units: UnitTable, sponsors: SponsorTables, cancelled: inout CancellationTimes)
+    func filingTables(
+        _ pool: StringPoolBuilder, units: UnitTable, sponsors: SponsorTables, registrations: RegistrationTable,
+        cancelled: inout CancellationTimes
+    )
         -> FilingTables
     {
         // Taken out of the staged records, so that each is freed as soon as its rows are made.
@@ -194,8 +197,6 @@ extension IndexBuilder {
         }
         siteIndex = [:]
         accessOrder.sort { $0.site != $1.site ? $0.site < $1.site : $0.position < $1.position }
-        let registrations = RegistrationTable(records.registrations)
-        records.registrations = []
         var bare = records.bareAddresses.sorted { $0.site < $1.site }[...]
         var tables = FilingTables()
         tables.registrationCount = registrations.count
@@ -203,6 +204,9 @@ extension IndexBuilder {
         tables.accessRows.reserveCapacity(accesses.count)
         tables.accessRanges.reserveCapacity(accessRanges.count)
         tables.siteDomainRows.reserveCapacity(domains.count)
+        tables.filedRanges.reserveCapacity(accessRanges.count)
+        // Each domain and its independent domain (never longer than the domain).
+        tables.domains.reserve(2 * domains.count, bytes: 2 * domains.reduce(0) { $0 + $1.name.length })
         var nextAccess = 0
         for (index, position) in orderedSites.enumerated() {
             let site = sites[position]

@@ -160,12 +160,15 @@ public final class IndexBuilder {
         records.pool = StringPoolBuilder()
         let writer = try SnapshotWriter(path: path)
 
+        // The registrations are put in a table on another core while this one makes the code
+        // tables and the sponsors.
+        let registrationBuild = BackgroundWork(taking: &records.registrations, leaving: []) { RegistrationTable($0) }
         stage?("code tables and sponsors")
         let units = unitTable(&pool)
         var cancelled = cancellationTimes()
         var sponsors = sponsorTables(cancelled: &cancelled)
         stage?("sites, access records and domains")
-        var filings = filingTables(pool, units: units, sponsors: sponsors, cancelled: &cancelled)
+        var filings = filingTables(pool, units: units, sponsors: sponsors, registrations: registrationBuild.wait(), cancelled: &cancelled)
         report.unresolved["cancelled sponsor not in the filings", default: 0] += cancelled.sponsors.count
         report.unresolved["cancelled site not in the filings", default: 0] += cancelled.sites.count
         report.unresolved["cancelled access record not in the filings", default: 0] += cancelled.access.count
@@ -223,7 +226,8 @@ public final class IndexBuilder {
         counts.merge(
             [
                 "filed domain names": filedNameCount, "independent domains": independentCount,
-                "IP filing records": ip.rows.count, "IP chains": ip.tables.chains.chainCount, "IPv4 intervals": ip.tables.table.v4Values.count,
+                "IP filing records": ip.rows.count, "IP chains": ip.tables.chains.chainCount,
+                "IPv4 intervals": ip.tables.table.v4Values.count,
                 "IPv6 intervals": ip.tables.table.v6Values.count,
                 "blacklisted sponsor names": sponsors.blacklistedNames, "blacklisted sponsor IDs": sponsors.blacklistedIdentifiers,
                 "blacklisted domains": lists.blacklistedDomains, "illegal-access entries": lists.illegalRows.count,

@@ -118,6 +118,12 @@ struct NameTableBuilder {
     /// Names refused for their length.
     private(set) var refused = 0
 
+    /// Makes room for `count` more names of `bytes` bytes in all.
+    mutating func reserve(_ count: Int, bytes: Int) {
+        items.reserveCapacity(items.count + count)
+        names.reserveCapacity(names.count + bytes)
+    }
+
     var isEmpty: Bool { items.isEmpty }
 
     /// Adds `posting` under `name`.

@@ -130,7 +130,8 @@ final class JSONLRegistryReader: PushReader {
                 guard let found else {
                     if warnedKeys.insert("\(kind.rawValue).\(name)").inserted {
                         try sink.note(
-                            RegistryIssue(.warning, at: location, kind: kind, field: name, "key not used for \(kind.rawValue) records, ignored")
+                            RegistryIssue(
+                                .warning, at: location, kind: kind, field: name, "key not used for \(kind.rawValue) records, ignored")
                         )
                     }
                     continue
