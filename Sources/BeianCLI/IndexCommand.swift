@@ -50,12 +50,7 @@ struct IndexBuildCommand: ParsableCommand {
     @Option(name: .customLong("id-key-file"), help: "A file of at least 32 bytes: the key of the ID number hashes.")
     var idKeyFile: String?
 
-    @Option(
-        help: """
-            Threads reading the exports: files in parallel, large JSON Lines and CSV files in pieces \
-            (default: the number of processors; 1 reads one file after the other).
-            """)
-    var threads: Int?
+    @OptionGroup var threads: ReadThreads
 
     @OptionGroup var suffixes: PublicSuffixFlags
 
@@ -65,7 +60,6 @@ struct IndexBuildCommand: ParsableCommand {
         if (filings + ipFilings + domains + blacklist + units + files).isEmpty {
             throw ValidationError("give at least one registry export")
         }
-        if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be from 1 to 256") }
     }
 
     func run() throws {
@@ -91,7 +85,7 @@ struct IndexBuildCommand: ParsableCommand {
         // The inputs' digests (for the snapshot's provenance) are worked out beside the read.
         let digests = SourceDigests(inputs)
         let results = reader.read(
-            inputs, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, makeConsumer: { builder.makePart() },
+            inputs, threads: threads.count, makeConsumer: { builder.makePart() },
             commit: { builder.absorb($0) })
         for result in results {
             switch result {

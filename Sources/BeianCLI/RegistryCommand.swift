@@ -31,6 +31,22 @@ struct RegistryReadFlags: ParsableArguments {
     }
 }
 
+/// Threads reading registry exports.
+struct ReadThreads: ParsableArguments {
+    @Option(
+        help: """
+            Threads reading the exports: several files at once, large JSON Lines and CSV files in \
+            pieces of 32 MiB (default: the number of processors). The result does not depend on it.
+            """)
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be from 1 to 256") }
+    }
+
+    var count: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+}
+
 /// Writes a line to standard error.
 func printError(_ text: String, terminator: String = "\n") {
     FileHandle.standardError.write(Data((text + terminator).utf8))

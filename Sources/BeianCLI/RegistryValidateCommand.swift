@@ -28,6 +28,8 @@ struct RegistryValidateCommand: ParsableCommand {
     @Option(help: "Issues printed per file (all are counted).")
     var maxIssues = 50
 
+    @OptionGroup var threads: ReadThreads
+
     func run() throws {
         let reader = RegistryReader(options: try read.options())
         var reports: [FileReport] = []
@@ -35,14 +37,13 @@ struct RegistryValidateCommand: ParsableCommand {
         let progress = ReadingProgress(files: files)
         reader.progress = progress.reading
         defer { progress.finish() }
-        for file in files {
-            do {
-                reports.append(try reader.read(file) { _ in })
-            } catch let error as RegistryError {
+        for result in reader.read(files, threads: threads.count, makeConsumer: { DiscardingConsumer() }, commit: { _ in }) {
+            switch result {
+            case .success(let report): reports.append(report)
+            case .failure(let error):
                 if let report = error.report { reports.append(report) }
                 printError("beian: \(error.message)")
                 failed = true
-                if error.code == .strict { break }
             }
         }
         failed = failed || reports.contains { $0.fatal != nil }
@@ -55,4 +56,10 @@ struct RegistryValidateCommand: ParsableCommand {
         }
         if failed { throw ExitCode(1) }
     }
+}
+
+/// Takes records and keeps none (a read for its report).
+final class DiscardingConsumer: RegistryPieceConsumer {
+    func add(_ record: RegistryRecord) {}
+    func drop(_ kind: RecordKind, ordinal: Int) {}
 }
