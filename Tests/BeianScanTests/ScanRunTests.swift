@@ -92,9 +92,11 @@ import Testing
         let quiet = MemorySource("quiet", [[RulesWorld.seen("www.unfiled.cn", at: "60.1.1.99")]], waitsForCancel: true)
         let after = MemorySource("never read", [[RulesWorld.seen("www.other-unfiled.cn", at: "60.1.1.98")]])
         let control = ScanControl()
+        // The index is made first: the cancel is timed from the start of the run.
+        let scan = Scan(try configuration())
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) { control.cancel() }
         let started = ContinuousClock.now
-        let result = Scan(try configuration()).run([quiet, after], control: control)
+        let result = scan.run([quiet, after], control: control)
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(result.interrupted)
         #expect(result.inputs.map(\.input) == ["quiet"])
