@@ -33,9 +33,9 @@ for format in $formats; do
     bytes=$(du -cb "${files[@]}" | tail -1 | cut -f1)
     # One snapshot at a time: the disk holds the exports already.
     rm -f "$work"/*.beianidx
-    result=$( { /usr/bin/time -f "%e %U %S %M" "$beian" index build --threads "$threads" --id-key-file "$work/key" \
-        -o "$work/$format.beianidx" "${files[@]}" > "$work/$format.out" 2> "$work/$format.err"; } 2>&1 | tail -1)
-    read -r wall user sys rss <<< "$result"
+    /usr/bin/time -o "$work/$format.time" -f "%e %U %S %M" "$beian" index build --threads "$threads" --id-key-file "$work/key" \
+        -o "$work/$format.beianidx" "${files[@]}" > "$work/$format.out" 2> "$work/$format.err"
+    read -r wall user sys rss < "$work/$format.time"
     size=$(stat -c %s "$work/$format.beianidx")
     awk -v f="$format" -v b="$bytes" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v z="$size" \
         'BEGIN { printf "| %s | %.2f GB | %.1f s | %.0f + %.0f s | %.2f GB | %.2f GB |\n", f, b/1e9, w, u, s, r/1048576, z/1e9 }'
