@@ -224,6 +224,36 @@ if ProcessInfo.processInfo.environment["BEIAN_BENCHMARKS"] != nil {
     ]
 }
 
+// The libFuzzer targets (`Fuzz/`, one per reader): built only with BEIAN_FUZZ=1, and then with
+// `--sanitize=fuzzer --sanitize=address` (libFuzzer supplies `main`), see Benchmarks/fuzz.sh.
+if ProcessInfo.processInfo.environment["BEIAN_FUZZ"] != nil {
+    func fuzzTarget(_ name: String, _ directory: String, _ dependencies: [Target.Dependency]) -> Target {
+        .executableTarget(
+            name: name, dependencies: dependencies, path: "Fuzz/\(directory)",
+            swiftSettings: settings + [.unsafeFlags(["-parse-as-library"])])
+    }
+    targets += [
+        .target(name: "FuzzSupport", path: "Fuzz/Support", swiftSettings: settings),
+        fuzzTarget("fuzz-packets", "Packets", ["FuzzSupport", "BeianPackets", "BeianCore"]),
+        fuzzTarget("fuzz-tls", "TLS", ["FuzzSupport", "BeianPackets"]),
+        fuzzTarget("fuzz-http-request", "HTTPRequest", ["FuzzSupport", "BeianPackets"]),
+        fuzzTarget("fuzz-dns", "DNS", ["FuzzSupport", "BeianPackets"]),
+        fuzzTarget("fuzz-quic", "QUIC", ["FuzzSupport", "BeianPackets"]),
+        fuzzTarget("fuzz-capture", "Capture", ["FuzzSupport", "BeianCapture", "BeianPackets", "BeianCore"]),
+        fuzzTarget("fuzz-zeek", "Zeek", ["FuzzSupport", "BeianLogs"]),
+        fuzzTarget("fuzz-access-log", "AccessLog", ["FuzzSupport", "BeianLogs"]),
+        fuzzTarget("fuzz-warc", "WARC", ["FuzzSupport", "BeianHomepages"]),
+        fuzzTarget("fuzz-homepage", "Homepage", ["FuzzSupport", "BeianHomepages"]),
+        fuzzTarget("fuzz-filing-number", "FilingNumber", ["FuzzSupport", "BeianCore"]),
+        fuzzTarget("fuzz-registry-xml", "RegistryXML", ["FuzzSupport", "BeianRegistry"]),
+        fuzzTarget("fuzz-registry-csv", "RegistryCSV", ["FuzzSupport", "BeianRegistry"]),
+        fuzzTarget("fuzz-registry-jsonl", "RegistryJSONL", ["FuzzSupport", "BeianRegistry"]),
+        fuzzTarget("fuzz-snapshot", "Snapshot", ["FuzzSupport", "BeianIndex", "BeianCore"]),
+        fuzzTarget("fuzz-bazs-cert", "BazsCert", ["FuzzSupport", "BeianHomepages"]),
+        fuzzTarget("fuzz-partial", "Partial", ["FuzzSupport", "BeianReport"]),
+    ]
+}
+
 let package = Package(
     name: "beian-scan",
     platforms: [.macOS(.v15)],

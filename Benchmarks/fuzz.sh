@@ -41,9 +41,12 @@ dictionary() {
 
 export BEIAN_FUZZ=1
 export SWIFT_BACKTRACE=enable=no
+# `--sanitize=fuzzer --sanitize=address` hands swiftc two flags, and this toolchain then drops
+# the coverage instrumentation (libFuzzer finds nothing); one `-sanitize=address,fuzzer` keeps
+# both. C targets get AddressSanitizer through -Xcc.
 build() {
-    swift build --sanitize=fuzzer --sanitize=address --product "$1" --scratch-path .build-fuzz -Xswiftc -use-ld=lld \
-        2>&1 | grep -E "error|warning: .*Fuzz/" || true
+    swift build --sanitize=fuzzer -Xswiftc -sanitize=address,fuzzer -Xcc -fsanitize=address -Xswiftc -use-ld=lld \
+        --product "$1" --scratch-path .build-fuzz 2>&1 | grep -E "error|warning: .*Fuzz/" || true
     [ -x ".build-fuzz/debug/$1" ] || { echo "fuzz.sh: $1 did not build" >&2; exit 1; }
 }
 

@@ -278,7 +278,7 @@ final class Snapshot: @unchecked Sendable {
         let buildTime = Timestamp(secondsSince1970: file.loadUnaligned(fromByteOffset: 16, as: Int64.self).littleEndian)
         let count = Int(file.loadUnaligned(fromByteOffset: 24, as: UInt32.self).littleEndian)
         let tableChecksum = file.loadUnaligned(fromByteOffset: 32, as: UInt64.self).littleEndian
-        let declaredSize = Int(file.loadUnaligned(fromByteOffset: 40, as: UInt64.self).littleEndian)
+        let declaredSize = Int(exactly: file.loadUnaligned(fromByteOffset: 40, as: UInt64.self).littleEndian) ?? -1
         guard declaredSize == file.count else {
             throw IndexError(
                 declaredSize > file.count ? .truncated : .corrupted,
@@ -299,8 +299,9 @@ final class Snapshot: @unchecked Sendable {
         for index in 0..<count {
             let entry = index * SnapshotFormat.sectionEntrySize
             let id = SectionID(rawValue: table.loadUnaligned(fromByteOffset: entry, as: UInt32.self).littleEndian)
-            let offset = Int(table.loadUnaligned(fromByteOffset: entry + 8, as: UInt64.self).littleEndian)
-            let length = Int(table.loadUnaligned(fromByteOffset: entry + 16, as: UInt64.self).littleEndian)
+            // Sizes read from the file: anything beyond it (or beyond Int) is damage, never a trap.
+            let offset = Int(exactly: table.loadUnaligned(fromByteOffset: entry + 8, as: UInt64.self).littleEndian) ?? -1
+            let length = Int(exactly: table.loadUnaligned(fromByteOffset: entry + 16, as: UInt64.self).littleEndian) ?? -1
             let checksum = table.loadUnaligned(fromByteOffset: entry + 24, as: UInt64.self).littleEndian
             guard offset >= 0, length >= 0, offset % SnapshotFormat.alignment == 0, offset <= file.count, length <= file.count - offset
             else {

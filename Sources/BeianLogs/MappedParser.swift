@@ -77,8 +77,10 @@ struct MappedParser: LineParser {
             let cells = CSVLine.cells(Fields.string(content))
             if columns.isEmpty {
                 for (index, name) in cells.enumerated() { columns[name] = index }
-                for needed in [mapping.host, mapping.address, mapping.time] where columns[needed] == nil {
-                    report.reject(number, "a column --map names is missing", JSONText.quoted(needed))
+                // One header line, one rejection, naming every column it lacks.
+                let missing = [mapping.host, mapping.address, mapping.time].filter { columns[$0] == nil }
+                if !missing.isEmpty {
+                    report.reject(number, "a column --map names is missing", missing.map(JSONText.quoted).joined(separator: ", "))
                 }
                 return
             }

@@ -52,6 +52,16 @@ import Testing
             #expect(error.code == .wrongVersion)
             #expect(error.message.contains("version 99"))
         }
+        // Sizes beyond the file — beyond Int even — with every checksum made right again (a
+        // snapshot crafted on purpose; found by fuzz-snapshot): refused, not a trap.
+        for (at, value) in [(64 + 8, UInt64.max), (64 + 16, UInt64.max - 63), (40, UInt64.max)] {
+            let crafted = try copy { data in
+                var bytes = Array(data)
+                for byte in 0..<8 { bytes[at + byte] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(byte))) }
+                data = Data(at == 40 ? bytes : SnapshotFuzzing.resealed(bytes))
+            }
+            #expect(throws: IndexError.self) { try RegistryIndex(path: crafted) }
+        }
         // Not a snapshot at all.
         let other = try copy { $0 = Data("not an index, just text that is long enough to hold a header and more".utf8) }
         #expect(throws: IndexError(.notASnapshot, "")) { try RegistryIndex(path: other) }

@@ -119,6 +119,13 @@ import Testing
         let jsonl = "{\"domain\":\"c.cn\",\"server\":\"1.2.3.5\",\"seen\":1772380500}\n"
         #expect(try read(jsonl, options: options).0.map(\.host) == ["c.cn"])
         #expect(throws: ValueError.self) { try FieldMapping(parsing: "host=a") }
+        // A header that lacks every mapped column is one line refused once, naming them all
+        // (it was refused once per column: more refusals than lines; found by fuzz-access-log).
+        let (none, lacking) = try read("ts,name\n1772380500,a.cn\n", options: options)
+        #expect(none.isEmpty)
+        #expect(lacking.rejected.total == 1)
+        #expect(lacking.rejected.total <= lacking.read)
+        #expect(lacking.issues.first?.description.contains("\"domain\", \"server\", \"seen\"") == true)
     }
 
     @Test func unknownFormatsAreRefusedWithAReason() throws {
