@@ -88,7 +88,12 @@ public final class WARCReader {
                 started = true
                 isARC = try hasPrefix("filedesc://")
             }
-            if isARC { return try nextARC(at: recordOffset) }
+            if isARC {
+                // A damaged ARC header line is skipped here, in the loop: a file of many
+                // damaged lines must not recurse once per line.
+                guard let record = try nextARC(at: recordOffset) else { continue }
+                return record
+            }
             guard try hasPrefix("WARC/") else {
                 reject(at: recordOffset, "no WARC/ version line where a record should start")
                 try resynchronise()
@@ -112,21 +117,22 @@ public final class WARCReader {
         }
     }
 
-    /// An ARC record: a header line (URL, address, date, type, …, length), then the block.
+    /// An ARC record: a header line (URL, address, date, type, …, length), then the block;
+    /// nil when the line was damaged (reported and skipped).
     private func nextARC(at recordOffset: Int64) throws(InputError) -> WARCRecord? {
         guard let lineEnd = try find([0x0A], within: 8192) else {
             reject(at: recordOffset, "ARC header line has no end", "within 8192 bytes")
             report.skippedBytes += Int64(buffer.count - start)
             start = buffer.count
             try fill(1 << 20)
-            return buffer.count > start ? try next() : nil
+            return nil
         }
         let line = String(decoding: buffer[start..<(start + lineEnd)], as: UTF8.self)
         start += lineEnd + 1
         let fields = line.split(separator: " ").map(String.init)
         guard fields.count >= 5, let length = Int64(fields[fields.count - 1]), length >= 0 else {
             reject(at: recordOffset, "not an ARC header line", JSONText.quoted(String(line.prefix(80))))
-            return try next()
+            return nil
         }
         var record = WARCRecord(type: "response", offset: recordOffset, offsetIsInFile: members == nil, block: [], declaredLength: length)
         if let compressed = members?.compressedOffset(ofMemberStartingAt: recordOffset) {

@@ -111,6 +111,21 @@ import Testing
         #expect(pages.first?.reading?.numbers.first?.number?.normalized == "浙ICP备12345678号")
     }
 
+    /// Found by fuzz-warc: each damaged ARC header line was skipped by calling the reader
+    /// again, so a file of many such lines overflowed the stack.
+    @Test func manyDamagedARCLinesAreSkippedWithoutRecursion() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let page = Self.response("<p>浙ICP备12345678号</p>")
+        var arc = Array("filedesc://test.arc 0.0.0.0 20140216050221 text/plain 0\n".utf8)
+        arc += Array(String(repeating: "not an ARC header\n", count: 200_000).utf8)
+        arc += Array("http://a.example.cn/ 93.184.216.119 20140216050221 text/html \(page.count)\n".utf8) + page + [0x0A]
+        let path = directory.appendingPathComponent("damaged.arc").path
+        try Data(arc).write(to: URL(fileURLWithPath: path))
+        let (pages, report) = try items(path)
+        #expect(pages.map(\.url) == ["http://a.example.cn/"])
+        #expect(report.rejected.total == 200_000)
+    }
+
     @Test func savedPagesWithAManifest() throws {
         let directory = try Fixtures.temporaryDirectory()
         try Data(GB18030Encoder.encode("<meta charset=gbk><p>浙ICP备12345678号</p>")).write(to: directory.appendingPathComponent("a.html"))
