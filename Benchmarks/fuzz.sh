@@ -43,11 +43,12 @@ export BEIAN_FUZZ=1
 export SWIFT_BACKTRACE=enable=no
 # `--sanitize=fuzzer --sanitize=address` hands swiftc two flags, and this toolchain then drops
 # the coverage instrumentation (libFuzzer finds nothing); one `-sanitize=address,fuzzer` keeps
-# both. C targets get AddressSanitizer through -Xcc.
+# both. C targets get AddressSanitizer through -Xcc. Optimised (-c release keeps Swift's bounds
+# and overflow checks; only `assert` goes): four times the executions per second of a debug build.
 build() {
     swift build --sanitize=fuzzer -Xswiftc -sanitize=address,fuzzer -Xcc -fsanitize=address -Xswiftc -use-ld=lld \
-        --product "$1" --scratch-path .build-fuzz 2>&1 | grep -E "error|warning: .*Fuzz/" || true
-    [ -x ".build-fuzz/debug/$1" ] || { echo "fuzz.sh: $1 did not build" >&2; exit 1; }
+        -c release --product "$1" --scratch-path .build-fuzz 2>&1 | grep -E "error|warning: .*Fuzz/" || true
+    [ -x ".build-fuzz/release/$1" ] || { echo "fuzz.sh: $1 did not build" >&2; exit 1; }
 }
 
 # Seeds: cut from the sample, plus a small snapshot and a partial scan made by beian itself.
@@ -68,7 +69,7 @@ echo "| target | executions | exec/s | coverage | features | outcome |"
 echo "|---|---|---|---|---|---|"
 for target in $targets; do
     build "$target"
-    binary=".build-fuzz/debug/$target"
+    binary=".build-fuzz/release/$target"
     # Regression inputs: each must run clean.
     regressions="Tests/Fuzz/$target"
     if [ -d "$regressions" ] && [ -n "$(ls -A "$regressions")" ]; then

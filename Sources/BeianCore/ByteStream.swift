@@ -1,4 +1,5 @@
 internal import CZlibBeian
+import Synchronization
 
 #if canImport(Glibc)
     internal import Glibc
@@ -65,7 +66,7 @@ public enum InputFile {
     /// Opens `path` (`-` is standard input). A gzip file (magic `1f 8b`) is decompressed on
     /// the fly, including files of several concatenated members.
     public static func open(_ path: String) throws(InputError) -> any ByteStream {
-        let file = try FileByteStream(path: path)
+        let file = try FileByteStream.reopen(path)
         let magic = try file.peek(2)
         if magic == [0x1F, 0x8B] {
             return try GzipByteStream(source: file)
@@ -75,13 +76,31 @@ public enum InputFile {
 
     /// The first `count` bytes of `path` (fewer for a shorter file), without decompression.
     public static func magic(of path: String, count: Int = 8) throws(InputError) -> [UInt8] {
-        try FileByteStream(path: path).peek(count)
+        guard isStream(path) else { return try FileByteStream(path: path).peek(count) }
+        let file = try FileByteStream.reopen(path)
+        defer { HeldStreams.hold(file, for: path) }
+        return try file.peek(count)
     }
 
     /// The first `count` bytes of `path` after gzip is undone (fewer for a shorter file); nil
     /// when it cannot be opened.
     public static func head(of path: String, count: Int) -> [UInt8]? {
-        guard let stream = try? open(path) else { return nil }
+        guard isStream(path) else { return (try? open(path)).map { Self.head(of: $0, count: count) } }
+        // A stream is read once: its first bytes are kept with it (raw, as the reader that
+        // opens it next must see them) and decompressed here from a copy.
+        guard let file = try? FileByteStream.reopen(path) else { return nil }
+        defer { HeldStreams.hold(file, for: path) }
+        guard let raw = try? file.peek(max(count, streamHeadBytes)) else { return nil }
+        guard raw.starts(with: [0x1F, 0x8B]) else { return Array(raw.prefix(count)) }
+        guard let inflated = try? GzipByteStream(source: BytesByteStream(name: path, bytes: raw)) else { return [] }
+        return Self.head(of: inflated, count: count)
+    }
+
+    /// Raw bytes looked at, at most, to tell what a stream holds: enough for a gzip member's
+    /// first decompressed bytes.
+    static let streamHeadBytes = 1 << 16
+
+    private static func head(of stream: any ByteStream, count: Int) -> [UInt8] {
         var head = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
@@ -90,6 +109,17 @@ public enum InputFile {
             filled += got
         }
         return Array(head[..<filled])
+    }
+
+    /// Whether `path` can be read only once, front to back: standard input (`-`), a FIFO (a
+    /// shell's `<(…)` included), a character device or a socket. Such an input is looked at
+    /// and then read through one open descriptor (`HeldStreams`), never opened twice.
+    public static func isStream(_ path: String) -> Bool {
+        if path == "-" { return true }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        let type = info.st_mode & S_IFMT
+        return type != S_IFREG && type != S_IFDIR && type != S_IFBLK
     }
 
     /// Size of the file at `path`, when it is a regular file.
@@ -128,6 +158,49 @@ extension ByteStream {
     }
 }
 
+/// Inputs that can be read only once (`InputFile.isStream`), opened to look at their first
+/// bytes and kept open, with those bytes, for the reader that opens them next: reading
+/// `<(zcat capture.pcap.gz)` or standard input must not lose what format detection read.
+enum HeldStreams {
+    /// `@unchecked Sendable`: a held stream belongs to the table until `take` hands it, whole,
+    /// to one reader; nobody else keeps a reference.
+    private final class Held: @unchecked Sendable {
+        let stream: FileByteStream
+        init(_ stream: FileByteStream) { self.stream = stream }
+    }
+
+    private static let table = Mutex<[String: Held]>([:])
+
+    static func hold(_ stream: FileByteStream, for path: String) {
+        let held = Held(stream)
+        table.withLock { $0[path] = held }
+    }
+
+    static func take(_ path: String) -> FileByteStream? {
+        table.withLock { $0.removeValue(forKey: path) }?.stream
+    }
+}
+
+/// Bytes already in memory, read as a stream (the head of a held stream, decompressed).
+final class BytesByteStream: ByteStream {
+    let name: String
+    private let bytes: [UInt8]
+    private var position = 0
+    var fileOffset: Int64 { Int64(position) }
+
+    init(name: String, bytes: [UInt8]) {
+        self.name = name
+        self.bytes = bytes
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        let count = min(buffer.count, bytes.count - position)
+        buffer.copyBytes(from: bytes[position..<(position + count)])
+        position += count
+        return count
+    }
+}
+
 /// A file read with `read(2)`, with a small look-ahead for format detection.
 final class FileByteStream: ByteStream {
     let name: String
@@ -155,6 +228,12 @@ final class FileByteStream: ByteStream {
 
     deinit {
         if descriptor > 0 { close(descriptor) }
+    }
+
+    /// The held stream of `path` when format detection left one, else the file opened anew.
+    static func reopen(_ path: String) throws(InputError) -> FileByteStream {
+        if let held = HeldStreams.take(path) { return held }
+        return try FileByteStream(path: path)
     }
 
     /// The next `count` bytes without consuming them.

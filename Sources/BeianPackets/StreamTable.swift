@@ -238,7 +238,7 @@ struct StreamTable {
         let failed = table.values.filter(Self.incomplete).count
         table.removeAll()
         bufferedBytes = 0
-        filter = [UInt16](repeating: 0, count: 1 << 16)
+        filter.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         return failed
     }
 }
