@@ -85,18 +85,15 @@ struct ExtractCommand: ParsableCommand {
 /// while a live capture runs.
 final class ObservationSink: SourceSink {
     private var writer: ObservationWriter
-    private let handle: FileHandle
+    private let file: AtomicOutput
     private var lastCounters = ContinuousClock.now
+    /// The first write that failed (a full disk): nothing more is written, `close` throws it.
+    private var failure: OutputError?
     static let flushSize = 1 << 16
 
     init(writer: ObservationWriter, path: String?) throws {
         self.writer = writer
-        if let path, path != "-" {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CommandFailure("\(path): cannot create") }
-            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        } else {
-            handle = FileHandle.standardOutput
-        }
+        do { file = try AtomicOutput(path: path) } catch { throw CommandFailure(error.description) }
     }
 
     func take(_ observations: [Observation]) {
@@ -116,13 +113,15 @@ final class ObservationSink: SourceSink {
 
     func flush() {
         guard !writer.bytes.isEmpty else { return }
-        handle.write(Data(writer.bytes))
-        writer.removeAll()
+        defer { writer.removeAll() }
+        guard failure == nil else { return }
+        do { try file.write(writer.bytes) } catch { failure = error }
     }
 
     func close() throws {
         flush()
-        if handle !== FileHandle.standardOutput { try handle.close() }
+        if let failure { throw CommandFailure(failure.description) }
+        try OutputFile.committing(file)
     }
 }
 

@@ -331,26 +331,16 @@ final class Interruption {
     }
 }
 
-/// Output files written whole: to a temporary file beside the target, renamed into place.
+/// Output files written whole (`AtomicOutput`): a temporary file beside the target, flushed
+/// to the disk and renamed into place; a failure leaves nothing under the final name.
 enum OutputFile {
     /// Writes `bytes` to `path`, or to standard output when `path` is nil or `-`.
     static func write(_ bytes: [UInt8], to path: String?) throws {
-        guard let path, path != "-" else {
-            FileHandle.standardOutput.write(Data(bytes))
-            return
-        }
-        let temporary = path + ".partial-\(getpid())"
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else {
-                throw CommandFailure("\(path): cannot rename into place: \(String(cString: strerror(errno)))")
-            }
-        } catch let failure as CommandFailure {
-            unlink(temporary)
-            throw failure
-        } catch {
-            unlink(temporary)
-            throw CommandFailure("\(path): \(error.localizedDescription)")
-        }
+        do { try AtomicOutput.write(bytes, to: path) } catch { throw CommandFailure(error.description) }
+    }
+
+    /// Moves `file` into place, its failure as a command's.
+    static func committing(_ file: AtomicOutput) throws {
+        do { try file.commit() } catch { throw CommandFailure(error.description) }
     }
 }

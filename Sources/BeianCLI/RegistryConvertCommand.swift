@@ -61,14 +61,17 @@ struct RegistryConvertCommand: ParsableCommand {
     }
 }
 
-/// The files a conversion writes to: one for JSON Lines, one per kind for CSV.
+/// The files a conversion writes to: one for JSON Lines, one per kind for CSV, each whole or
+/// absent (`AtomicOutput`): they take their names only when the conversion has finished.
 final class OutputFiles {
     let format: RegistryWriter.Format
     let output: String?
     let includePersonal: Bool
-    private var writers: [RecordKind: (RegistryWriter, FileHandle)] = [:]
-    private var single: (RegistryWriter, FileHandle)?
-    private var buffers: [ObjectIdentifier: Data] = [:]
+    private var writers: [RecordKind: (RegistryWriter, AtomicOutput)] = [:]
+    private var single: (RegistryWriter, AtomicOutput)?
+    private var buffers: [ObjectIdentifier: [UInt8]] = [:]
+    /// The first write that failed: the conversion stops at the next record.
+    private var failure: OutputError?
 
     init(format: RegistryWriter.Format, output: String?, includePersonal: Bool) throws {
         self.format = format
@@ -80,52 +83,47 @@ final class OutputFiles {
     }
 
     func write(_ record: RegistryRecord) throws {
+        if let failure { throw CommandFailure(failure.description) }
         try writer(for: record.kind).write(record)
     }
 
     private func writer(for kind: RecordKind) throws -> RegistryWriter {
         if format == .jsonl {
             if let single { return single.0 }
-            let handle = try open(output)
-            let writer = RegistryWriter(format: .jsonl, includePersonal: includePersonal) { [unowned self] in self.append($0, to: handle) }
-            single = (writer, handle)
+            let file = try AtomicOutput(path: output)
+            let writer = RegistryWriter(format: .jsonl, includePersonal: includePersonal) { [unowned self] in self.append($0, to: file) }
+            single = (writer, file)
             return writer
         }
         if let existing = writers[kind] { return existing.0 }
         let path = ((output ?? ".") as NSString).appendingPathComponent("\(kind.rawValue).csv")
-        let handle = try open(path)
-        let writer = RegistryWriter(format: .csv, includePersonal: includePersonal) { [unowned self] in self.append($0, to: handle) }
-        writers[kind] = (writer, handle)
+        let file = try AtomicOutput(path: path)
+        let writer = RegistryWriter(format: .csv, includePersonal: includePersonal) { [unowned self] in self.append($0, to: file) }
+        writers[kind] = (writer, file)
         return writer
     }
 
-    private func open(_ path: String?) throws -> FileHandle {
-        guard let path, path != "-" else { return FileHandle.standardOutput }
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw ValidationError("cannot create \(path)")
-        }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot write \(path)") }
-        return handle
+    private func append(_ text: String, to file: AtomicOutput) {
+        let key = ObjectIdentifier(file)
+        buffers[key, default: []].append(contentsOf: text.utf8)
+        if let count = buffers[key]?.count, count >= 1 << 20 { flush(file) }
     }
 
-    private func append(_ text: String, to handle: FileHandle) {
-        let key = ObjectIdentifier(handle)
-        buffers[key, default: Data()].append(contentsOf: text.utf8)
-        if let count = buffers[key]?.count, count >= 1 << 20 { flush(handle) }
+    private func flush(_ file: AtomicOutput) {
+        let key = ObjectIdentifier(file)
+        guard failure == nil, let bytes = buffers[key], !bytes.isEmpty else { return }
+        buffers[key] = []
+        do { try file.write(bytes) } catch { failure = error }
     }
 
-    private func flush(_ handle: FileHandle) {
-        let key = ObjectIdentifier(handle)
-        if let data = buffers[key], !data.isEmpty {
-            handle.write(data)
-            buffers[key] = Data()
-        }
-    }
-
+    /// Writes what is buffered and moves every file into place; after a failure none is.
     func close() throws {
-        for handle in [single?.1].compactMap({ $0 }) + writers.values.map(\.1) {
-            flush(handle)
-            if handle !== FileHandle.standardOutput { try handle.close() }
+        let files = [single?.1].compactMap { $0 } + writers.values.map(\.1)
+        for file in files { flush(file) }
+        if let failure {
+            for file in files { file.abandon() }
+            throw CommandFailure(failure.description)
         }
+        for file in files { try OutputFile.committing(file) }
     }
 }

@@ -115,6 +115,9 @@ public struct Crawler: Sendable {
                 }
             } catch {
                 try? await client.shutdown()
+                // Interrupted (Ctrl-C): the records fetched so far are whole, and the WARC
+                // keeps them under its name. Any other failure leaves no WARC.
+                if Task.isCancelled { try writer.close() }
                 throw error
             }
             try await client.shutdown()

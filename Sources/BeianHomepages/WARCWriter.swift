@@ -35,7 +35,7 @@ public final class WARCWriter: Sendable {
     private let state: Mutex<State>
 
     private struct State {
-        var handle: FileHandle
+        var file: AtomicOutput
         var written: Int64 = 0
         var records = 0
     }
@@ -43,11 +43,7 @@ public final class WARCWriter: Sendable {
     /// Creates (or truncates) the file and writes a `warcinfo` record naming the software.
     public init(path: String, software: String) throws {
         self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw InputError(.cannotOpen, file: path, "cannot create the WARC file")
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        state = Mutex(State(handle: handle))
+        state = Mutex(State(file: try AtomicOutput(path: path)))
         let info =
             "software: \(software)\r\nformat: WARC File Format 1.1\r\nconformsTo: https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n"
         try write(
@@ -67,15 +63,17 @@ public final class WARCWriter: Sendable {
         let bytes = Self.encode(record)
         return try state.withLock { state in
             let offset = state.written
-            try state.handle.write(contentsOf: bytes)
+            try state.file.write(bytes)
             state.written += Int64(bytes.count)
             state.records += 1
             return offset
         }
     }
 
+    /// Flushes the file to the disk and gives it its name: until then it is `NAME.partial-PID`
+    /// (a crawl killed before the end leaves no WARC under the final name).
     public func close() throws {
-        try state.withLock { try $0.handle.close() }
+        try state.withLock { try $0.file.commit() }
     }
 
     /// One record as a gzip member of its own: the header fields in a fixed order (version,

@@ -123,7 +123,7 @@ final class SnapshotWriter {
 
     init(path: String) throws(IndexError) {
         self.path = path
-        temporary = path + ".tmp-\(getpid())"
+        temporary = path + ".partial-\(getpid())"
         guard let handle = fopen(temporary, "wb") else {
             throw IndexError(.cannotWrite, "cannot create \(temporary): \(String(cString: strerror(errno)))")
         }
@@ -188,6 +188,8 @@ final class SnapshotWriter {
         if failure == 0 && (fseek(handle, 0, SEEK_SET) != 0 || fwrite(header, 1, header.count, handle) != header.count) {
             failure = errno
         }
+        // On the disk before it takes its name: a crash after the rename finds it whole.
+        if failure == 0 && (fflush(handle) != 0 || fsync(fileno(handle)) != 0) { failure = errno }
         if fclose(handle) != 0 && failure == 0 { failure = errno }
         self.handle = nil
         guard failure == 0 else {
@@ -198,6 +200,7 @@ final class SnapshotWriter {
             unlink(temporary)
             throw IndexError(.cannotWrite, "cannot move the snapshot into \(path): \(String(cString: strerror(errno)))")
         }
+        AtomicOutput.synchronizeFolder(of: path)
     }
 }
 

@@ -33,6 +33,7 @@ public final class EventLog {
         day = Self.day(of: .now, times)
         if case .file(let path) = destination {
             // A file left from an earlier day is rotated away first.
+            try Self.dropTornTail(path)
             var info = stat()
             if stat(path, &info) == 0, info.st_size > 0 {
                 let written = Self.day(of: Timestamp(secondsSince1970: Int64(info.st_mtim.tv_sec)), times)
@@ -98,6 +99,30 @@ public final class EventLog {
         return handle
     }
 
+    /// Cuts off an event line that a killed process left half-written at the end of `path`
+    /// (the file does not end in a newline): that event was never whole, is not counted as
+    /// written, and is written again whole; the next line must not be glued to the fragment.
+    static func dropTornTail(_ path: String) throws {
+        guard let handle = FileHandle(forUpdatingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        guard size > 0 else { return }
+        let start = size > UInt64(tailLength) ? size - UInt64(tailLength) : 0
+        try handle.seek(toOffset: start)
+        let tail = Array(try handle.readToEnd() ?? Data())
+        guard tail.last != 0x0A else { return }
+        if let newline = tail.lastIndex(of: 0x0A) {
+            try handle.truncate(atOffset: start + UInt64(newline + 1))
+        } else if start == 0 {
+            try handle.truncate(atOffset: 0)
+        } else {
+            // A line longer than the tail read back is no event line: end it, keep it.
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data([0x0A]))
+        }
+        try handle.synchronize()
+    }
+
     /// Renames `path` to `path.DAY` (`path.DAY.2`, … when taken).
     static func rotate(_ path: String, to day: String) throws {
         var target = "\(path).\(day)"
@@ -129,7 +154,9 @@ public final class EventLog {
         guard let data = try? handle.readToEnd() else { return nil }
         let prefix = Array("{\"seq\":".utf8)
         var best: Int64?
-        for line in data.split(separator: 0x0A) where line.starts(with: prefix) {
+        // Only whole lines: an unterminated last line is an event cut off by a kill.
+        let whole = data.lastIndex(of: 0x0A).map { data[...$0] } ?? data[data.startIndex..<data.startIndex]
+        for line in whole.split(separator: 0x0A) where line.starts(with: prefix) {
             let digits = line.dropFirst(prefix.count).prefix { $0 >= 0x30 && $0 <= 0x39 }
             if let value = Int64(String(decoding: digits, as: UTF8.self)) { best = max(best ?? value, value) }
         }

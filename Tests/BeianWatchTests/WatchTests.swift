@@ -75,6 +75,23 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("{\"seq\":8,"))
     }
 
+    /// A watch killed in the middle of writing an event leaves a line without its newline:
+    /// that event is not counted as written and the next line does not join the fragment.
+    @Test func aTornLastEventIsCutOffAndWrittenAgain() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let path = directory.appendingPathComponent("events.jsonl").path
+        try Data("{\"seq\":1,\"event\":\"new\"}\n{\"seq\":2,\"ev".utf8).write(to: URL(fileURLWithPath: path))
+        let log = try EventLog(destination: .file(path))
+        #expect(log.lastWritten() == 1)
+        try log.write([WatchStore.Event(sequence: 2, line: "{\"seq\":2,\"event\":\"new\"}")])
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines == ["{\"seq\":1,\"event\":\"new\"}", "{\"seq\":2,\"event\":\"new\"}"])
+        // A fragment alone in the file goes too.
+        try Data("{\"seq\":3".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try EventLog(destination: .file(path)).lastWritten() == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty)
+    }
+
     // MARK: Whole watches over followed logs
 
     /// A Zeek log grown in bursts from the sample's: the header, then its lines in pieces.

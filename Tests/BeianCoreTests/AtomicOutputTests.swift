@@ -1,0 +1,44 @@
+import BeianTestSupport
+import Foundation
+import Testing
+
+@testable import BeianCore
+
+/// Outputs are whole or absent under their names.
+@Suite struct AtomicOutputTests {
+    @Test func theFileTakesItsNameOnlyWhenCommitted() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let path = directory.appendingPathComponent("out.jsonl").path
+        try Data("previous\n".utf8).write(to: URL(fileURLWithPath: path))
+        let output = try AtomicOutput(path: path)
+        try output.write(Array("new\n".utf8))
+        // Until the commit the previous file is there, the new one under its temporary name.
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "previous\n")
+        let temporary = try #require(output.temporaryPath)
+        #expect(FileManager.default.fileExists(atPath: temporary))
+        try output.commit()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "new\n")
+        #expect(!FileManager.default.fileExists(atPath: temporary))
+        #expect(output.bytesWritten == 4)
+    }
+
+    @Test func anAbandonedOutputLeavesThePreviousFile() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let path = directory.appendingPathComponent("out.jsonl").path
+        try Data("previous\n".utf8).write(to: URL(fileURLWithPath: path))
+        var temporary: String?
+        do {
+            let output = try AtomicOutput(path: path)
+            temporary = output.temporaryPath
+            try output.write(Array("half".utf8))
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "previous\n")
+        #expect(try !FileManager.default.fileExists(atPath: #require(temporary)))
+    }
+
+    @Test func aMissingFolderIsAClearError() throws {
+        let error = #expect(throws: OutputError.self) { try AtomicOutput(path: "/nonexistent-folder/out") }
+        #expect(error?.description.contains("cannot create /nonexistent-folder/out.partial-") == true)
+        #expect(error?.code == ENOENT)
+    }
+}
