@@ -279,6 +279,9 @@ public final class FindingsHistory: Sendable {
             try migrator.migrate(database)
         } catch let error as HistoryError {
             throw error
+        } catch let error as DatabaseError where error.resultCode != .SQLITE_NOTADB && error.resultCode != .SQLITE_CORRUPT {
+            // A full disk, a read-only folder, a lock: the history may well be fine.
+            throw HistoryError(description: "\(path): cannot open or write the findings history (\(error))")
         } catch {
             throw HistoryError(description: "\(path): not a findings history (\(error))")
         }

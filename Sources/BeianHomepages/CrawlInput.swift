@@ -149,10 +149,22 @@ public enum CrawlInput {
                 entries.append((String(fields[0]), folder.appendingPathComponent(String(fields[1])).path))
             }
         } else {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+                report.failure = InputError(.cannotOpen, file: path, "cannot list the folder")
+                return
+            }
             for name in names.sorted() where name.hasSuffix(".html") || name.hasSuffix(".htm") {
                 entries.append(
                     (URL(fileURLWithPath: name).deletingPathExtension().lastPathComponent, folder.appendingPathComponent(name).path))
+            }
+            // A folder is read as saved pages; one without any was most likely given by mistake.
+            guard !entries.isEmpty else {
+                report.failure = InputError(
+                    .unsupported, file: path,
+                    "a folder is read as saved pages, and this one has none (*.html, *.htm) nor a \(manifestName); give captures and logs as files"
+                )
+                return
             }
         }
         for entry in entries where !stop() {

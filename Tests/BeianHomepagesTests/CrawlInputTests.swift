@@ -126,6 +126,14 @@ import Testing
         #expect(report.rejected.total == 200_000)
     }
 
+    @Test func aFolderWithoutPagesIsAClearFailure() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        try Data("not a page".utf8).write(to: directory.appendingPathComponent("notes.txt"))
+        let (pages, report) = try items(directory.path)
+        #expect(pages.isEmpty)
+        #expect(report.failure?.description.contains("no saved pages") == true)
+    }
+
     @Test func savedPagesWithAManifest() throws {
         let directory = try Fixtures.temporaryDirectory()
         try Data(GB18030Encoder.encode("<meta charset=gbk><p>浙ICP备12345678号</p>")).write(to: directory.appendingPathComponent("a.html"))

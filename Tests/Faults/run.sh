@@ -42,11 +42,12 @@ fail() {
 delay() { python3 -c "import random; print(random.uniform(0, $1) / 1000)"; }
 # Runs "$@" in the background and kills it with SIGKILL after a random delay of up to $limit ms.
 kill_during() {
-    local limit="$1"
+    local limit="$1" pause
     shift
+    pause=$(delay "$limit")
     "$@" > /dev/null 2>&1 &
     local pid=$!
-    sleep "$(delay "$limit")"
+    sleep "$pause"
     kill -9 "$pid" 2> /dev/null || true
     wait "$pid" 2> /dev/null || true
 }
@@ -86,12 +87,12 @@ done
 row "kill -9 ×$rounds (0–$((took * 12 / 10)) ms)" "beian index build -o out.beianidx" "previous kept $kept, new whole $new, torn 0"
 
 echo "== kill -9 during scan --output"
-"$beian" scan --index index.beianidx -o expected.jsonl "$capture" "$sample/logs/zeek" 2> /dev/null
-took=$(duration "$beian" scan --index index.beianidx -o timing.jsonl "$capture" "$sample/logs/zeek")
+"$beian" scan --index index.beianidx -o expected.jsonl "$capture" "$sample"/logs/zeek/*.log 2> /dev/null
+took=$(duration "$beian" scan --index index.beianidx -o timing.jsonl "$capture" "$sample"/logs/zeek/*.log)
 kept=0 new=0
 for _ in $(seq "$rounds"); do
     echo previous > findings.jsonl
-    kill_during $((took * 12 / 10)) "$beian" scan --index index.beianidx -o findings.jsonl "$capture" "$sample/logs/zeek"
+    kill_during $((took * 12 / 10)) "$beian" scan --index index.beianidx -o findings.jsonl "$capture" "$sample"/logs/zeek/*.log
     if [ "$(cat findings.jsonl)" = previous ]; then
         kept=$((kept + 1))
     elif cmp -s findings.jsonl expected.jsonl; then
@@ -125,7 +126,8 @@ for _ in $(seq 100); do grep -q listening serve.out 2> /dev/null && break; sleep
 port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' serve.out)
 python3 -c '
 import json, sys
-for line in open(sys.argv[1], encoding="utf-8"): print(json.loads(line)["host"])' "$sample/truth/homepages.jsonl" | head -n 60 > hosts.txt
+lines = open(sys.argv[1], encoding="utf-8").readlines()[:60]
+for line in lines: print(json.loads(line)["host"])' "$sample/truth/homepages.jsonl" > hosts.txt
 crawl=("$beian" crawl --hosts-file hosts.txt --proxy "127.0.0.1:$port" --politeness 0)
 took=$(duration "${crawl[@]}" --out timing.warc.gz)
 absent=0 whole=0
@@ -134,7 +136,7 @@ for _ in $(seq "$rounds"); do
     kill_during $((took * 12 / 10)) "${crawl[@]}" --out crawl.warc.gz
     if [ ! -e crawl.warc.gz ]; then
         absent=$((absent + 1))
-    elif python3 -m warcio check crawl.warc.gz > /dev/null 2>&1 || { ! python3 -c 'import warcio' 2> /dev/null && [ -s crawl.warc.gz ]; }; then
+    elif warcio check crawl.warc.gz > /dev/null 2>&1; then
         whole=$((whole + 1))
     else
         fail "crawl --out: crawl.warc.gz is there but not whole"
@@ -151,9 +153,10 @@ mapfile -t lines < <(grep -v '^#' "$zeek")
 per=$(((${#lines[@]} + rounds - 1) / rounds))
 for round in $(seq 0 $((rounds - 1))); do
     printf '%s\n' "${lines[@]:$((round * per)):$per}" >> watch-logs/ssl.log
+    pause=$(python3 -c 'import random; print(random.uniform(0.3, 2.5))')
     "$beian" watch --index index.beianidx --follow watch-logs --from-start --state state --events events.jsonl > /dev/null 2>&1 &
     pid=$!
-    sleep "$(python3 -c 'import random; print(random.uniform(0.3, 2.5))')"
+    sleep "$pause"
     kill -9 "$pid" 2> /dev/null || true
     wait "$pid" 2> /dev/null || true
 done
@@ -213,13 +216,13 @@ if [ "$(id -u)" = 0 ] && mkdir -p full && mount -t tmpfs -o size=1m tmpfs full 2
     fill 4
     full_case "index build" full/index.beianidx "$beian" index build -o full/index.beianidx "$registry"
     fill 4
-    full_case "scan -o" full/findings.jsonl "$beian" scan --index index.beianidx -o full/findings.jsonl "$capture" "$sample/logs/zeek" "$capture"
+    full_case "scan -o" full/findings.jsonl "$beian" scan --index index.beianidx -o full/findings.jsonl "$capture" "$sample"/logs/zeek/*.log "$capture"
     fill 4
     full_case "extract -o" full/observations.jsonl "$beian" extract -o full/observations.jsonl "$capture" "$capture" "$capture" "$capture"
     fill 4
-    full_case "registry convert" full/registry.jsonl "$beian" registry convert --to jsonl -o full/registry.jsonl "$sample/registry/csv"
+    full_case "registry convert" full/registry.jsonl "$beian" registry convert --to jsonl -o full/registry.jsonl "$sample"/registry/csv/*.csv
     fill 4
-    full_case "scan --partial" full/part.bin "$beian" scan --index index.beianidx --partial -o full/part.bin "$capture" "$sample/logs/zeek"
+    full_case "scan --partial" full/part.bin "$beian" scan --index index.beianidx --partial -o full/part.bin "$capture" "$sample"/logs/zeek/*.log
     fill 1
     full_case "scan --history" full/none "$beian" scan --index index.beianidx --history full/history.sqlite -o /dev/null "$capture"
     umount full
@@ -259,10 +262,12 @@ odd_case() {
     row "$name" "beian scan X access-link.pcap" "exit $status; ${said//|/\\|}; the other input read"
 }
 mkdir -p empty-folder
-odd_case "an empty folder" "empty-folder" "$beian" scan --index index.beianidx empty-folder "$capture"
+odd_case "an empty folder" "empty-folder: .*has none" "$beian" scan --index index.beianidx empty-folder "$capture"
 mkfifo pipe.fifo
 (cat "$sample/logs/zeek/ssl.log" > pipe.fifo) &
+writer=$!
 odd_case "a FIFO with a writer" "pipe.fifo: [0-9]+ lines \(zeek log\)" "$beian" scan --index index.beianidx pipe.fifo "$capture"
+wait "$writer"
 odd_case "<(zcat …) (a pipe)" "/dev/fd/[0-9]+: 411 records" "$beian" scan --index index.beianidx <(cat "$sample/homepages/homepages.warc.gz") "$capture"
 cp "$sample/logs/zeek/ssl.log" unreadable.log
 chmod 000 unreadable.log
@@ -291,12 +296,14 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
 EOF
 cp big.log growing.log
 (for _ in $(seq 50); do grep -v '^#' "$sample/logs/zeek/ssl.log" >> growing.log; done) &
+writer=$!
 odd_case "a file growing while read" "growing.log: [0-9]+ lines \(zeek log\)" "$beian" scan --index index.beianidx growing.log "$capture"
-wait
+wait "$writer"
 cp big.log shrinking.log
 (sleep 0.05 && truncate -s 100000 shrinking.log) &
+writer=$!
 odd_case "a file shrinking while read" "shrinking.log: [0-9]+ lines" "$beian" scan --index index.beianidx shrinking.log "$capture"
-wait
+wait "$writer"
 
 echo
 cat "$matrix"
