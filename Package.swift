@@ -251,6 +251,7 @@ if ProcessInfo.processInfo.environment["BEIAN_FUZZ"] != nil {
         fuzzTarget("fuzz-snapshot", "Snapshot", ["FuzzSupport", "BeianIndex", "BeianCore"]),
         fuzzTarget("fuzz-bazs-cert", "BazsCert", ["FuzzSupport", "BeianHomepages"]),
         fuzzTarget("fuzz-partial", "Partial", ["FuzzSupport", "BeianReport"]),
+        fuzzTarget("fuzz-service", "Service", ["FuzzSupport", "BeianService", "BeianIndex", "BeianCore", "BeianTestSupport"]),
     ]
 }
 

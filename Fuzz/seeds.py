@@ -5,9 +5,11 @@ OUT/<target>/<n> files. Each seed is laid out as its target reads its input (the
 bytes first, then the data)."""
 
 import gzip
+import json
 import os
 import struct
 import sys
+import urllib.parse
 import zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -228,6 +230,27 @@ number = "浙ICP备12345678号-1".encode("gbk")
 extensions = tlv(0x30, tlv(0x30, oid + tlv(0x01, b"\xff") + tlv(0x04, number)))
 info = tlv(0x30, tlv(0x02, b"\x01") + tlv(0xA0, tlv(0x30, b"")) + extensions)
 seed("fuzz-bazs-cert", tlv(0x30, info + tlv(0x30, bytes([0x06, 0x01, 0x2A])) + tlv(0x03, b"\x00\x01")))
+
+# The check service: batch bodies (hosts, addresses, pairs, JSON objects; the first byte picks
+# a batch) and query strings (first byte 0) as the sample's hosts give them.
+service_hosts = []
+truth = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Datasets", "sample", "truth", "findings.jsonl")
+if os.path.exists(truth):
+    for line in open(truth, encoding="utf-8"):
+        finding = json.loads(line)
+        service_hosts.append((finding.get("host") or "", finding.get("address") or ""))
+service_hosts.sort(key=lambda pair: pair[0] == "")
+for k in range(0, min(len(service_hosts), 240), 6):
+    group = service_hosts[k:k + 6]
+    body = "\n".join(
+        [h for h, _ in group[:2]] + [a for _, a in group[2:3]] + ["%s %s" % group[3]] if len(group) > 3 else [h for h, _ in group]
+    )
+    body += "\n" + "\n".join(json.dumps({"host": h, "address": a}, ensure_ascii=k % 12 == 0) for h, a in group[4:]) + "\n"
+    seed("fuzz-service", b"\x01" + body.encode("utf-8"))
+    host = group[0][0]
+    seed("fuzz-service", b"\x00" + ("domain=" + urllib.parse.quote(host.encode("gbk", "replace"))).encode("ascii"))
+seed("fuzz-service", b"\x00domain=%E4%BE%8B%E5%AD%90.%E4%B8%AD%E5%9B%BD&x=1")
+seed("fuzz-service", b"\x02\r\n\n  \t\n2001:db8::1\n{\"host\":\"a\\u4e2d.cn\"}\n")
 
 # The snapshot and the partial scan are made by `beian` (Benchmarks/fuzz.sh) into OUT/made/.
 made = os.path.join(out, "made")
