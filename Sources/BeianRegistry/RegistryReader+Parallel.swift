@@ -132,77 +132,97 @@ extension RegistryReader {
 
     /// Offsets about `every` bytes apart (the first 0) at which a record of the file starts:
     /// after a newline — for CSV (`quoted`), one outside quoted fields, as `CSVRegistryReader`
-    /// reads them (a quote opens a field only at its start; `""` inside is a quote). Nil when
-    /// the file cannot be mapped.
+    /// reads them (a quote opens a field only at its start; `""` inside is a quote). The file
+    /// is read with `pread`, not mapped: one that shrinks meanwhile ends the search early (its
+    /// pieces then report where it ends) instead of faulting. Nil when it cannot be opened.
     static func recordStarts(_ path: String, size: Int64, every: Int64, quoted: Bool) -> [Int64]? {
-        let descriptor = open(path, O_RDONLY)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
-        guard let mapping = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, descriptor, 0), mapping != MAP_FAILED else { return nil }
-        defer { munmap(mapping, Int(size)) }
-        let bytes = UnsafeRawBufferPointer(start: mapping, count: Int(size))
-        return recordStarts(in: bytes, every: Int(every), quoted: quoted).map(Int64.init)
+        return recordStarts(size: Int(size), every: Int(every), quoted: quoted) { offset, buffer in
+            while true {
+                let got = pread(descriptor, buffer.baseAddress, buffer.count, off_t(offset))
+                if got < 0 && errno == EINTR { continue }
+                return max(got, 0)
+            }
+        }.map(Int64.init)
     }
 
-    /// `recordStarts` over bytes in memory.
-    static func recordStarts(in bytes: UnsafeRawBufferPointer, every: Int, quoted: Bool) -> [Int] {
-        guard let base = bytes.baseAddress else { return [0] }
-        let count = bytes.count
-        func find(_ byte: UInt8, from: Int, to: Int) -> Int? {
-            guard from < to, let found = memchr(base + from, Int32(byte), to - from) else { return nil }
-            return base.distance(to: UnsafeRawPointer(found))
+    /// `recordStarts` over bytes in memory, read `chunk` bytes at a time.
+    static func recordStarts(in bytes: UnsafeRawBufferPointer, every: Int, quoted: Bool, chunk: Int = 8 << 20) -> [Int] {
+        recordStarts(size: bytes.count, every: every, quoted: quoted, chunk: chunk) { offset, buffer in
+            let count = min(buffer.count, bytes.count - offset)
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]))
+            return count
         }
+    }
+
+    /// `recordStarts` over a file of `size` bytes that `read(offset, buffer)` reads front to
+    /// back (returning the bytes read, 0 at its end). For CSV every byte is looked at (quotes
+    /// decide where records end); for JSON Lines only the bytes from each target to the next
+    /// newline. The last piece is at least half of `every`.
+    static func recordStarts(
+        size: Int, every: Int, quoted: Bool, chunk: Int = 8 << 20, read: (Int, UnsafeMutableRawBufferPointer) -> Int
+    ) -> [Int] {
         var starts = [0]
-        // The quote scanner: at `position`, inside a quoted field or not.
-        var position = 0
+        var target = every
+        guard target < size, every > 0 else { return starts }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, chunk), alignment: 16)
+        defer { buffer.deallocate() }
+        guard let base = buffer.baseAddress else { return starts }
+        let quote: UInt8 = 0x22
+        let newline: UInt8 = 0x0A
+        func find(_ byte: UInt8, _ range: Range<Int>) -> Int? {
+            guard !range.isEmpty, let found = memchr(base + range.lowerBound, Int32(byte), range.count) else { return nil }
+            return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(found))
+        }
+        // The scanner's state across chunks: inside a quoted field; a quote inside one ended the
+        // last chunk (the next byte tells `""` from the field's end); the byte before the chunk
+        // (the file's start counts as a line's).
         var inQuotes = false
-        // Moves the scanner to `limit` (or past it, when a `""` or quoted field straddles it).
-        func scan(to limit: Int) {
-            while position < limit || inQuotes {
+        var quoteAtEnd = false
+        var previous = newline
+        var offset = 0
+        while offset < size {
+            if !quoted { offset = max(offset, target) }
+            let got = read(offset, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, size - offset)]))
+            guard got > 0 else { break }
+            var i = 0
+            if quoteAtEnd {
+                quoteAtEnd = false
+                if buffer[0] == quote { i = 1 } else { inQuotes = false }
+            }
+            while i < got {
                 if inQuotes {
-                    guard let quote = find(0x22, from: position, to: count) else {
-                        position = count
-                        inQuotes = false
-                        return
-                    }
-                    if quote + 1 < count && bytes[quote + 1] == 0x22 {
-                        position = quote + 2
+                    guard let closing = find(quote, i..<got) else { break }
+                    if closing + 1 == got {
+                        quoteAtEnd = true
+                        i = got
+                    } else if buffer[closing + 1] == quote {
+                        i = closing + 2
                     } else {
                         inQuotes = false
-                        position = quote + 1
+                        i = closing + 1
                     }
                     continue
                 }
-                guard let quote = find(0x22, from: position, to: limit) else {
-                    position = limit
-                    return
+                // Outside quotes up to the next quote: every newline there ends a record.
+                let next = quoted ? find(quote, i..<got) ?? got : got
+                var from = max(i, target - offset)
+                while from < next, let end = find(newline, from..<next) {
+                    let start = offset + end + 1
+                    guard start < size, size - start >= every / 2 else { return starts }
+                    starts.append(start)
+                    target = start + every
+                    from = max(end + 1, target - offset)
                 }
-                if quote == 0 || bytes[quote - 1] == 0x2C || bytes[quote - 1] == 0x0A { inQuotes = true }
-                position = quote + 1
+                guard next < got else { break }
+                let before = next > 0 ? buffer[next - 1] : previous
+                if before == 0x2C || before == newline { inQuotes = true }
+                i = next + 1
             }
-        }
-        var target = every
-        while target < count {
-            if quoted { scan(to: target) }
-            var from = max(target, position)
-            var start: Int?
-            while start == nil {
-                guard let newline = find(0x0A, from: from, to: count) else { break }
-                if quoted, find(0x22, from: position, to: newline) != nil {
-                    // A quote before the newline may open a field that holds it.
-                    scan(to: newline)
-                    if inQuotes || position > newline {
-                        from = position
-                        continue
-                    }
-                }
-                start = newline + 1
-            }
-            guard let start, start < count else { break }
-            if count - start < every / 2 { break }
-            starts.append(start)
-            if quoted { scan(to: start) }
-            target = start + every
+            previous = buffer[got - 1]
+            offset += got
         }
         return starts
     }

@@ -124,6 +124,17 @@ func readInPieces(_ paths: [String], threads: Int = 2, pieceBytes: Int64, option
             let field = bytes[start...].prefix { $0 != 0x2C }
             #expect(Int(String(decoding: field, as: UTF8.self)) != nil)
         }
+        // Read in chunks of any size (a quote or `""` cut by a chunk's end), the same starts.
+        for chunk in [1, 2, 3, 7, 64, 1_000] {
+            let chunked = bytes.withUnsafeBytes { RegistryReader.recordStarts(in: $0, every: 700, quoted: true, chunk: chunk) }
+            #expect(chunked == starts, "chunks of \(chunk) bytes")
+        }
+        #expect(starts?.count ?? 0 > 10)
+        let lines = bytes.withUnsafeBytes { RegistryReader.recordStarts(in: $0, every: 700, quoted: false) }
+        for chunk in [1, 5, 100] {
+            #expect(bytes.withUnsafeBytes { RegistryReader.recordStarts(in: $0, every: 700, quoted: false, chunk: chunk) } == lines)
+        }
+        #expect(lines.dropFirst().allSatisfy { bytes[$0 - 1] == 0x0A })
     }
 
     @Test func aGBKFileIsReadInPiecesWithItsOwnEncoding() throws {
