@@ -8,7 +8,7 @@
 #
 #   Benchmarks/fuzz.sh                                   # every target, 10 M executions each
 #   TARGETS="fuzz-dns fuzz-tls" SECONDS_EACH=60 Benchmarks/fuzz.sh
-#   CHECK=1 SECONDS_EACH=10 Benchmarks/fuzz.sh           # what CI runs: the regression inputs, then a short run each
+#   CHECK=1 SECONDS_EACH=10 Benchmarks/fuzz.sh           # what CI runs: the regression inputs, then a short run each (debug build)
 #
 # The corpus each target grows is kept in $WORK/corpus/<target> (default WORK=Datasets/generated/fuzz)
 # and reused by the next run.
@@ -18,6 +18,9 @@ runs="${RUNS:-10000000}"
 seconds="${SECONDS_EACH:-0}"
 work="${WORK:-Datasets/generated/fuzz}"
 check="${CHECK:-0}"
+# Optimised builds run four times the executions per second; the check (CI) builds in debug,
+# which compiles in a fraction of the time.
+configuration="${CONFIGURATION:-$([ "$check" = 1 ] && echo debug || echo release)}"
 realdata="${REALDATA:-../shared/realdata}"
 all=$(BEIAN_FUZZ=1 swift package dump-package 2> /dev/null | python3 -c \
     'import json,sys; print(" ".join(t["name"] for t in json.load(sys.stdin)["targets"] if t["name"].startswith("fuzz-")))')
@@ -50,8 +53,8 @@ export SWIFT_BACKTRACE=enable=no
 # and overflow checks; only `assert` goes): four times the executions per second of a debug build.
 build() {
     swift build --sanitize=fuzzer -Xswiftc -sanitize=address,fuzzer -Xcc -fsanitize=address -Xswiftc -use-ld=lld \
-        -c release --product "$1" --scratch-path .build-fuzz 2>&1 | grep -E "error|warning: .*Fuzz/" || true
-    [ -x ".build-fuzz/release/$1" ] || { echo "fuzz.sh: $1 did not build" >&2; exit 1; }
+        -c "$configuration" --product "$1" --scratch-path .build-fuzz 2>&1 | grep -E "error|warning: .*Fuzz/" || true
+    [ -x ".build-fuzz/$configuration/$1" ] || { echo "fuzz.sh: $1 did not build" >&2; exit 1; }
 }
 
 # Seeds: cut from the sample, plus a small snapshot and a partial scan made by beian itself.
@@ -72,7 +75,7 @@ echo "| target | executions | exec/s | coverage | features | outcome |"
 echo "|---|---|---|---|---|---|"
 for target in $targets; do
     build "$target"
-    binary=".build-fuzz/release/$target"
+    binary=".build-fuzz/$configuration/$target"
     # Regression inputs: each must run clean.
     regressions="Tests/Fuzz/$target"
     if [ -d "$regressions" ] && [ -n "$(ls -A "$regressions")" ]; then
