@@ -17,6 +17,18 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         self.secondsSince1970 = secondsSince1970
     }
 
+    /// Nanoseconds since 1970, as observations count time; saturated at what 64 bits hold
+    /// (1677 to 2262), where a parsed time may reach the year 9999.
+    public var nanosecondsSince1970: Int64 {
+        let (value, overflow) = secondsSince1970.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? (secondsSince1970 < 0 ? .min : .max) : value
+    }
+
+    /// Whether the time is one that nanoseconds in 64 bits hold (1677 to 2262).
+    public var fitsNanoseconds: Bool {
+        !secondsSince1970.multipliedReportingOverflow(by: 1_000_000_000).overflow
+    }
+
     /// The current time, to the second.
     public static var now: Timestamp { Timestamp(secondsSince1970: Int64(time(nil))) }
 

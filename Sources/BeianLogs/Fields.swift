@@ -91,7 +91,7 @@ enum Fields {
         var index = 0
         var digits = 0
         while index < bytes.count && bytes[index] >= 0x30 && bytes[index] <= 0x39 {
-            guard digits < 10 else { return nil }  // up to the year 2286: no overflow below
+            guard digits < 10 else { return nil }  // ten digits at most: the multiplication below cannot overflow
             seconds = seconds * 10 + Int64(bytes[index] - 0x30)
             index += 1
             digits += 1
@@ -110,7 +110,10 @@ enum Fields {
                 index += 1
             }
         }
-        return seconds * 1_000_000_000 + nanoseconds
+        // Ten digits of seconds reach the year 2286; nanoseconds in 64 bits end in 2262.
+        guard let whole = Self.nanoseconds(seconds: seconds) else { return nil }
+        let (value, overflow) = whole.addingReportingOverflow(nanoseconds)
+        return overflow ? nil : value
     }
 
     /// Seconds in nanoseconds, nil beyond what 64 bits hold (years past 2262 or before 1677).

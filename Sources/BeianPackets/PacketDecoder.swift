@@ -502,7 +502,11 @@ public struct PacketDecoder {
     private mutating func sweep() {
         let seconds = now / 1_000_000_000
         if nextSweep != .min {
-            let horizon = now - configuration.idleTimeout * 1_000_000_000
+            // Saturating: packet times come from the capture (a pcapng offset can put them
+            // anywhere in 64 bits) and the timeout from the user.
+            let timeout = configuration.idleTimeout.multipliedReportingOverflow(by: 1_000_000_000)
+            let difference = now.subtractingReportingOverflow(timeout.overflow ? .max : timeout.partialValue)
+            let horizon = difference.overflow ? .min : difference.partialValue
             let (failed, evicted) = streams.evict(idleBefore: horizon)
             statistics.reassemblyFailures &+= UInt64(failed)
             statistics.evictedStreams &+= UInt64(evicted)

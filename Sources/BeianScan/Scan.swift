@@ -305,7 +305,7 @@ final class RunState: SourceSink {
         }
         // The access provider's view keeps the pages of the sites it connects.
         if let finding = judgement?.finding(of: page), configuration.rules.scope.admits(provider: finding.provider) {
-            judge.add(finding, nanoseconds: (page.date?.secondsSince1970 ?? 0) * 1_000_000_000)
+            judge.add(finding, nanoseconds: page.date?.nanosecondsSince1970 ?? 0)
         }
         publishChanges(updates: false)
     }
@@ -401,7 +401,7 @@ extension CrawledPage {
         guard let address, let name = try? DomainName(host) else { return nil }
         let https = url.lowercased().hasPrefix("https:")
         return Observation(
-            nanoseconds: (date?.secondsSince1970 ?? 0) * 1_000_000_000, host: name.ascii, address: address, port: https ? 443 : 80,
+            nanoseconds: date?.nanosecondsSince1970 ?? 0, host: name.ascii, address: address, port: https ? 443 : 80,
             transport: .tcp, appProtocol: https ? .tls : .http, client: nil, proxy: false,
             source: .init(file: file, position: .offset(position)))
     }

@@ -200,10 +200,12 @@ extension CheckService {
 
     // MARK: Pieces
 
-    /// `?at=` (absent: now), or nil when it is not a time.
+    /// `?at=` (absent: now), or nil when it is not a time (or one outside 1677–2262, the
+    /// times observations can carry).
     static func time(_ request: Request) -> Timestamp? {
         guard let text = request.uri.queryParameters["at"], text != "now" else { return .now }
-        return try? Timestamp.parse(text)
+        guard let time = try? Timestamp.parse(text), time.fitsNanoseconds else { return nil }
+        return time
     }
 
     static func badTime(_ request: Request) -> Response {

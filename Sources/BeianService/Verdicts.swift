@@ -316,7 +316,7 @@ public struct Verdicts {
         out.member("address", address.description)
         judge.judge(
             Observation(
-                nanoseconds: time.secondsSince1970 * 1_000_000_000, host: name.ascii, address: address, port: 443, transport: .tcp,
+                nanoseconds: time.nanosecondsSince1970, host: name.ascii, address: address, port: 443, transport: .tcp,
                 appProtocol: .tls, client: nil, source: .init(file: "check", position: .line(0))))
         let (made, updated) = judge.takeChanges()
         var kinds: [String] = []

@@ -42,3 +42,16 @@ import Testing
         #expect(error?.code == ENOENT)
     }
 }
+
+/// Parsed times reach the year 9999; observations count nanoseconds in 64 bits (to 2262).
+@Suite struct TimestampRangeTests {
+    @Test func nanosecondsSaturateInsteadOfTrapping() throws {
+        let far = try Timestamp.parse("9999-12-31T00:00:00Z")
+        #expect(!far.fitsNanoseconds)
+        #expect(far.nanosecondsSince1970 == .max)
+        let early = try Timestamp.parse("0001-01-01T00:00:00Z")
+        #expect(early.nanosecondsSince1970 == .min)
+        let now = try Timestamp.parse("2026-03-01T00:00:00Z")
+        #expect(now.fitsNanoseconds && now.nanosecondsSince1970 == now.secondsSince1970 * 1_000_000_000)
+    }
+}

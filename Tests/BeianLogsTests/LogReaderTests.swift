@@ -50,6 +50,20 @@ import Testing
         #expect(report.issues.last?.position == .line(11))
     }
 
+    /// Found by fuzz-zeek: ten digits of seconds (up to the year 2286) overflowed 64 bits of
+    /// nanoseconds, which end in 2262. Such a time is refused with its line, not a trap.
+    @Test func aTimeBeyond2262IsRejectedNotATrap() throws {
+        let text =
+            zeekHeader
+            + "9999999999.5\tC1\t10.0.0.5\t5353\t10.0.0.1\t53\tudp\tfar.cn\t1.2.3.4\n"
+            + "9223372036.854775807\tC2\t10.0.0.5\t5353\t10.0.0.1\t53\tudp\tedge.cn\t1.2.3.4\n"
+            + "9223372036.854775808\tC3\t10.0.0.5\t5353\t10.0.0.1\t53\tudp\tpast.cn\t1.2.3.4\n"
+        let (seen, report) = try read(text)
+        #expect(seen.map(\.host) == ["edge.cn"])
+        #expect(seen.first?.nanoseconds == .max)
+        #expect(report.rejected.total == 2)
+    }
+
     @Test func zeekJSONHTTPThroughAProxyAndSSLOverQUIC() throws {
         let text = """
             {"ts":1772380770.621868,"uid":"C","id.orig_h":"10.0.0.7","id.orig_p":5000,"id.resp_h":"10.0.0.9","id.resp_p":3128,"method":"GET","host":"Origin.cn:8080","uri":"http://origin.cn:8080/"}

@@ -226,6 +226,11 @@ import Testing
         let bad = try await Self.request("\(running.base)/v1/hosts/\(name)?at=yesterday-ish")
         #expect(bad.status == 400)
         #expect((bad.json["error"] as? [String: Any])?["code"] as? String == "bad_time")
+        // A time past 2262 (nanoseconds in 64 bits end there) is refused, not a trap.
+        let far = try await Self.request("\(running.base)/v1/hosts/\(name)?at=9999-12-31T00:00:00Z")
+        #expect(far.status == 400)
+        let batch = try await Self.request("\(running.base)/v1/check?at=9999-12-31", method: .POST, body: Array("\(name)\n".utf8))
+        #expect(batch.status == 400)
     }
 
     @Test func batchesAnswerLineByLineInOrder() async throws {
