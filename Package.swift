@@ -164,7 +164,7 @@ var targets: [Target] = [
         name: "BeianHistoryTests", dependencies: ["BeianHistory", "BeianReport", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianLogsTests", dependencies: ["BeianLogs", "BeianCore", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(name: "BeianCaptureTests", dependencies: ["BeianCapture", "BeianPackets", "BeianTestSupport"], swiftSettings: settings),
-    .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo"], swiftSettings: settings),
+    .testTarget(name: "BeianGeoTests", dependencies: ["BeianGeo", "BeianTestSupport"], swiftSettings: settings),
     .testTarget(
         name: "BeianHomepagesTests",
         dependencies: [

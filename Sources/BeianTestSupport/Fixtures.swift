@@ -7,11 +7,40 @@ public enum Fixtures {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// A new empty directory under the system's temporary directory.
+    /// A new empty directory under this test process's own folder in the system's temporary
+    /// directory. The folder is removed when the process exits, and folders left by test
+    /// processes that died (killed, crashed) are removed by the next one, so test runs do not
+    /// fill the disk with indexes and captures.
     public static func temporaryDirectory(_ label: String = "beian-test") throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+        let url = processRoot.appendingPathComponent("\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+
+    /// `beian-tests-PID` under the temporary directory, created (and its removal at exit
+    /// arranged) on first use.
+    private static let processRoot: URL = {
+        let temporary = FileManager.default.temporaryDirectory
+        removeFoldersOfDeadProcesses(in: temporary)
+        let root = temporary.appendingPathComponent("\(rootPrefix)\(getpid())")
+        try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        atexit {
+            try? FileManager.default.removeItem(
+                at: FileManager.default.temporaryDirectory.appendingPathComponent("\(Fixtures.rootPrefix)\(getpid())"))
+        }
+        return root
+    }()
+
+    private static let rootPrefix = "beian-tests-"
+
+    private static func removeFoldersOfDeadProcesses(in temporary: URL) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        for name in names where name.hasPrefix(rootPrefix) {
+            guard let pid = pid_t(name.dropFirst(rootPrefix.count)), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
+            }
+        }
     }
 }
 

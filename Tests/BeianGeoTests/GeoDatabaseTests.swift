@@ -1,13 +1,13 @@
 import BeianCore
 import BeianGeo
+import BeianTestSupport
 import Foundation
 import Testing
 
 /// Writes a small MaxMind database with the `mmdb-writer` PyPI package (installed by
 /// Scripts/setup.sh), so the test data are made here, not copied from elsewhere.
 func writeTestDatabase() throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("beian-geo-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try Fixtures.temporaryDirectory("beian-geo")
     let path = directory.appendingPathComponent("test.mmdb").path
     let script = """
         from mmdb_writer import MMDBWriter
@@ -51,7 +51,7 @@ func writeTestDatabase() throws -> String {
 
     @Test func refusesWhatIsNotADatabase() throws {
         #expect(throws: GeoError.self) { try GeoDatabase(path: "/nonexistent.mmdb") }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("not-\(UUID().uuidString).mmdb").path
+        let path = try Fixtures.temporaryDirectory("beian-geo").appendingPathComponent("not.mmdb").path
         try Data("this is not a MaxMind database".utf8).write(to: URL(fileURLWithPath: path))
         do {
             _ = try GeoDatabase(path: path)
