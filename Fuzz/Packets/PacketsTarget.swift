@@ -12,6 +12,7 @@ public func fuzzPackets(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzBytes(data, size)
     let links: [LinkType] = [
         .ethernet, .raw, .ipv4, .ipv6, .linuxSLL, .linuxSLL2, .null, .loop, .ppp, .pppHDLC, .pppEther, .nflog, .rawBSD12, .rawBSD14,
+        .ieee80211, .ieee80211Radiotap, .ppi, .ieee80211Prism, .ieee80211AVS,
     ]
     let link = links[Int(input.byte()) % links.count]
     var decoder = PacketDecoder()

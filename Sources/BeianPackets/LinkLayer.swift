@@ -1,12 +1,17 @@
 import BeianCore
 
-/// Link layers down to the IP packet: Ethernet with any stack of 802.1Q/802.1ad tags, MPLS
-/// label stacks (with or without a pseudowire control word), PPPoE sessions, Linux cooked
-/// captures v1 and v2, raw IP, BSD loopback, PPP and Linux NFLOG. Stateless: the decoder and
-/// the pipeline's shard hasher both use it.
+/// Link layers down to the IP packet: Ethernet (Ethernet II and 802.3 with LLC/SNAP) with
+/// any stack of 802.1Q/802.1ad tags, Cisco TrustSec metadata, MPLS label stacks (with or
+/// without a pseudowire control word), NSH service chains and PPPoE sessions; Linux cooked
+/// captures v1 and v2, raw IP, BSD loopback, PPP, Linux NFLOG; and IEEE 802.11 data frames,
+/// bare or behind radiotap, PPI, Prism or AVS headers. Stateless: the decoder and the
+/// pipeline's shard hasher both use it.
 enum LinkLayer {
     enum Outcome {
         case ip(UnsafeRawBufferPointer)
+        /// An 802.11 aggregate (A-MSDU): subframes, each with its own LLC header
+        /// (`Wireless.subframes`).
+        case aggregate(UnsafeRawBufferPointer)
         case failure(MalformedReason)
     }
 
@@ -15,21 +20,21 @@ enum LinkLayer {
         case unknownLink
     }
 
-    /// VLAN tags and MPLS labels followed at most.
+    /// VLAN tags, MPLS labels, metadata and service headers followed at most.
     static let maximumTags = 16
 
     static func classify(_ link: LinkType) -> Kind {
         switch link {
-        case .ethernet, .raw, .rawBSD12, .rawBSD14, .ipv4, .ipv6, .linuxSLL, .linuxSLL2, .null, .loop, .ppp, .pppHDLC, .nflog: .known
+        case .ethernet, .raw, .rawBSD12, .rawBSD14, .ipv4, .ipv6, .linuxSLL, .linuxSLL2, .null, .loop, .ppp, .pppHDLC, .nflog,
+            .ieee80211, .ieee80211Radiotap, .ieee80211Prism, .ieee80211AVS, .ppi:
+            .known
         default: .unknownLink
         }
     }
 
     static func network(_ packet: UnsafeRawBufferPointer, link: LinkType) -> Outcome {
         switch link {
-        case .ethernet:
-            guard packet.count >= 14 else { return .failure(.truncatedLinkHeader) }
-            return etherType(packet.u16(12), packet.slice(14, packet.count))
+        case .ethernet: return ethernet(packet)
         case .raw, .rawBSD12, .rawBSD14, .ipv4, .ipv6: return .ip(packet)
         case .linuxSLL:
             guard packet.count >= 16 else { return .failure(.truncatedLinkHeader) }
@@ -47,29 +52,58 @@ enum LinkLayer {
             case 2, 24, 28, 30: return .ip(packet.slice(4, packet.count))
             default: return .failure(.unsupportedNetworkProtocol)
             }
-        case .ppp, .pppHDLC:
-            var offset = 0
-            if packet.count >= 2 && packet[0] == 0xFF && packet[1] == 0x03 { offset = 2 }
-            guard packet.count >= offset + 2 else { return .failure(.truncatedLinkHeader) }
-            return ppp(packet.u16(offset), packet.slice(offset + 2, packet.count))
+        case .ppp, .pppHDLC: return pppFrame(packet)
         case .nflog: return nflog(packet)
+        case .ieee80211: return Wireless.frame(packet, framing: .init())
+        case .ieee80211Radiotap: return Wireless.radiotap(packet)
+        case .ieee80211Prism: return Wireless.prism(packet)
+        case .ieee80211AVS: return Wireless.avs(packet)
+        case .ppi: return Wireless.ppi(packet)
         default: return .failure(.unknownLinkType)
         }
     }
 
-    /// Follows VLAN tags, MPLS labels and PPPoE from an EtherType to IP.
+    /// An Ethernet frame: destination, source, then an EtherType or an 802.3 length.
+    static func ethernet(_ frame: UnsafeRawBufferPointer) -> Outcome {
+        guard frame.count >= 14 else { return .failure(.truncatedLinkHeader) }
+        return etherType(frame.u16(12), frame.slice(14, frame.count))
+    }
+
+    /// Follows VLAN tags, Cisco metadata, MPLS labels, NSH, LLC/SNAP and PPPoE from an
+    /// EtherType to IP.
     static func etherType(_ type: UInt16, _ payload: UnsafeRawBufferPointer) -> Outcome {
         var type = type
+        var payload = payload
         var offset = 0
         var tags = 0
         while true {
+            guard tags <= maximumTags else { return .failure(.truncatedLinkHeader) }
+            tags += 1
             switch type {
             case 0x0800, 0x86DD: return .ip(payload.slice(offset, payload.count))
             case 0x8100, 0x88A8, 0x9100, 0x9200:
-                guard payload.count >= offset + 4, tags < maximumTags else { return .failure(.truncatedLinkHeader) }
+                guard payload.count >= offset + 4 else { return .failure(.truncatedLinkHeader) }
                 type = payload.u16(offset + 2)
                 offset += 4
-                tags += 1
+            case 0...1500:
+                // 802.3: a length, then an LLC header; SNAP names the EtherType.
+                guard let next = llc(payload.slice(offset, payload.count)) else { return .failure(.unsupportedNetworkProtocol) }
+                (type, offset) = (next.type, offset + next.length)
+            case 0x8909:
+                // Cisco TrustSec metadata: version, length, option, security group tag, EtherType.
+                guard payload.count >= offset + 8 else { return .failure(.truncatedLinkHeader) }
+                type = payload.u16(offset + 6)
+                offset += 8
+            case 0x894F:
+                // Network Service Header (RFC 8300): version 0, its length in 4-byte words
+                // (six with MD type 1's fixed context), then the next protocol.
+                guard payload.count >= offset + 8 else { return .failure(.truncatedLinkHeader) }
+                let length = Int(payload[offset + 1] & 0x3F) * 4
+                let metadataType = payload[offset + 2] & 0x0F
+                guard payload[offset] >> 6 == 0, length >= 8, metadataType != 1 || length == 24, payload.count >= offset + length,
+                    let next = nextProtocol(payload[offset + 3], payload.slice(offset + length, payload.count))
+                else { return .failure(.unsupportedNetworkProtocol) }
+                (type, payload, offset) = (next.type, next.payload, 0)
             case 0x8847, 0x8848:
                 // Labels until the bottom of the stack, then IP (by its version nibble) or a
                 // pseudowire control word and Ethernet.
@@ -85,9 +119,8 @@ enum LinkLayer {
                 case 4, 6: return .ip(payload.slice(offset, payload.count))
                 case 0:
                     guard payload.count >= offset + 4 + 14 else { return .failure(.truncatedLinkHeader) }
-                    let frame = payload.slice(offset + 4, payload.count)
-                    type = frame.u16(12)
-                    return etherType(type, frame.slice(14, frame.count))
+                    type = payload.u16(offset + 4 + 12)
+                    offset += 4 + 14
                 default: return .failure(.unsupportedNetworkProtocol)
                 }
             case 0x8864:
@@ -98,11 +131,49 @@ enum LinkLayer {
         }
     }
 
+    /// The protocol after an NSH or VXLAN-GPE header, by its "next protocol" number (IPv4 1,
+    /// IPv6 2, Ethernet 3, NSH 4, MPLS 5), as an EtherType and the bytes it names.
+    static func nextProtocol(_ number: UInt8, _ payload: UnsafeRawBufferPointer) -> (type: UInt16, payload: UnsafeRawBufferPointer)? {
+        switch number {
+        case 1: return (0x0800, payload)
+        case 2: return (0x86DD, payload)
+        case 3:
+            guard payload.count >= 14 else { return nil }
+            return (payload.u16(12), payload.slice(14, payload.count))
+        case 4: return (0x894F, payload)
+        case 5: return (0x8847, payload)
+        default: return nil
+        }
+    }
+
+    /// An 802.2 LLC header: SNAP (AA AA 03, an OUI and an EtherType) or the IP SAP (06 06 03).
+    /// The EtherType it names and the header's length.
+    static func llc(_ bytes: UnsafeRawBufferPointer) -> (type: UInt16, length: Int)? {
+        guard bytes.count >= 3 else { return nil }
+        if bytes[0] == 0xAA && bytes[1] == 0xAA && bytes[2] == 0x03 {
+            guard bytes.count >= 8 else { return nil }
+            return (bytes.u16(6), 8)
+        }
+        if bytes[0] == 0x06 && bytes[1] == 0x06 && bytes[2] == 0x03 { return (0x0800, 3) }
+        return nil
+    }
+
     static func ppp(_ proto: UInt16, _ payload: UnsafeRawBufferPointer) -> Outcome {
         switch proto {
         case 0x0021, 0x0057: .ip(payload)
         default: .failure(.unsupportedNetworkProtocol)
         }
+    }
+
+    /// A PPP frame: an optional address and control field (FF 03), then a protocol of two
+    /// bytes or, compressed, one (an odd first byte).
+    static func pppFrame(_ frame: UnsafeRawBufferPointer) -> Outcome {
+        var offset = 0
+        if frame.count >= 2 && frame[0] == 0xFF && frame[1] == 0x03 { offset = 2 }
+        guard frame.count > offset else { return .failure(.truncatedLinkHeader) }
+        if frame[offset] & 0x01 != 0 { return ppp(UInt16(frame[offset]), frame.slice(offset + 1, frame.count)) }
+        guard frame.count >= offset + 2 else { return .failure(.truncatedLinkHeader) }
+        return ppp(frame.u16(offset), frame.slice(offset + 2, frame.count))
     }
 
     /// NFLOG: a 4-byte header, then TLVs (length includes the 4-byte TLV header, host byte

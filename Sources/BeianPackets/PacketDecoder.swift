@@ -1,7 +1,7 @@
 public import BeianCore
 
 /// Turns packets into observations: link layers, IP (with fragment reassembly), tunnels
-/// (GTP-U, IP in IP, GRE), TCP and UDP, then TLS and QUIC ClientHellos, HTTP requests and DNS
+/// (GTP-U, IP in IP, GRE, ERSPAN, VXLAN, VXLAN-GPE, Geneve, Teredo, CAPWAP), TCP and UDP, then TLS and QUIC ClientHellos, HTTP requests and DNS
 /// answers.
 ///
 /// Most packets are payload of established connections: each is tested statelessly (do its
@@ -24,7 +24,7 @@ public struct PacketDecoder {
         public var maximumFragmentedDatagrams = 4096
         /// UDP ports carrying GTP-U.
         public var gtpPorts: Set<UInt16> = [2152]
-        /// Tunnels (GTP-U, IP in IP, GRE) nested at most.
+        /// Tunnels (GTP-U, IP in IP, GRE, overlays) nested at most.
         public var maximumTunnelDepth = 4
         public init() {}
     }
@@ -84,6 +84,9 @@ public struct PacketDecoder {
     private mutating func network(_ outcome: LinkLayer.Outcome, depth: Int) {
         switch outcome {
         case .ip(let bytes): ip(bytes, depth: depth)
+        case .aggregate(let subframes):
+            let whole = Wireless.subframes(subframes, limit: Self.maximumSubframes) { network($0, depth: depth) }
+            if !whole { statistics.count(.truncatedLinkHeader) }
         case .failure(let reason): statistics.count(reason)
         }
     }
@@ -102,8 +105,11 @@ public struct PacketDecoder {
         quic.removeAll()
     }
 
+    /// Subframes of one 802.11 aggregate read at most (a 7,935-byte A-MSDU holds fewer).
+    static let maximumSubframes = 256
+
     private mutating func ethernet(_ frame: UnsafeRawBufferPointer, depth: Int) {
-        network(LinkLayer.network(frame, link: .ethernet), depth: depth)
+        network(LinkLayer.ethernet(frame), depth: depth)
     }
 
     // MARK: IP
@@ -218,21 +224,44 @@ public struct PacketDecoder {
         }
     }
 
+    /// GRE (RFC 2784, 2890): version 0 carries an EtherType's protocol, ERSPAN mirrors or
+    /// Cisco metadata; version 1 is PPTP's (RFC 2637), carrying PPP.
     private mutating func gre(_ payload: UnsafeRawBufferPointer, depth: Int) {
         guard depth < maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
         guard payload.count >= 4 else { return statistics.count(.truncatedTransportHeader) }
         let flags = payload.u16(0)
-        guard flags & 0x0007 == 0 else { return }  // version 0 only (version 1 is PPTP's enhanced GRE)
-        var offset = 4
-        if flags & 0x8000 != 0 { offset += 4 }  // checksum
-        if flags & 0x2000 != 0 { offset += 4 }  // key
-        if flags & 0x1000 != 0 { offset += 4 }  // sequence number
-        guard payload.count >= offset else { return statistics.count(.truncatedTransportHeader) }
         let type = payload.u16(2)
+        var offset = 4
+        switch flags & 0x0007 {
+        case 0:
+            if flags & 0x8000 != 0 { offset += 4 }  // checksum
+            if flags & 0x2000 != 0 { offset += 4 }  // key
+            if flags & 0x1000 != 0 { offset += 4 }  // sequence number
+        case 1:
+            // Enhanced GRE: key (payload length, call ID) always, sequence and acknowledgment numbers when flagged.
+            guard type == 0x880B else { return }
+            offset += 4
+            if flags & 0x1000 != 0 { offset += 4 }
+            if flags & 0x0080 != 0 { offset += 4 }
+        default: return
+        }
+        guard payload.count >= offset else { return statistics.count(.truncatedTransportHeader) }
         let inner = payload.slice(offset, payload.count)
+        statistics.tunnelled &+= 1
         switch type {
         case 0x6558: ethernet(inner, depth: depth + 1)  // transparent Ethernet bridging
-        case 0x880B: if inner.count >= 4 { network(LinkLayer.ppp(inner.u16(2), inner.slice(4, inner.count)), depth: depth + 1) }
+        case 0x880B: network(LinkLayer.pppFrame(inner), depth: depth + 1)
+        case 0x88BE:
+            // ERSPAN: type II (an 8-byte header, flagged by the sequence number) or type I (none).
+            let header = flags & 0x1000 != 0 ? 8 : 0
+            guard inner.count >= header else { return statistics.count(.truncatedTransportHeader) }
+            ethernet(inner.slice(header, inner.count), depth: depth + 1)
+        case 0x22EB:
+            // ERSPAN type III: a 12-byte header, and an 8-byte platform subheader when its O bit is set.
+            guard inner.count >= 12 else { return statistics.count(.truncatedTransportHeader) }
+            let header = inner[11] & 0x01 != 0 ? 20 : 12
+            guard inner.count >= header else { return statistics.count(.truncatedTransportHeader) }
+            ethernet(inner.slice(header, inner.count), depth: depth + 1)
         default: network(LinkLayer.etherType(type, inner), depth: depth + 1)
         }
     }
@@ -249,11 +278,11 @@ public struct PacketDecoder {
             guard length >= 8 else { return statistics.count(.badUDPLength) }
             return gtp(datagram.slice(8, min(datagram.count, length)), depth: depth)
         }
-        // VXLAN and Geneve carry Ethernet, Teredo IPv6: the inner packet decides the worker too.
+        // Overlays: VXLAN, VXLAN-GPE, Geneve, Teredo, CAPWAP data.
         if length >= 16, let inner = Self.overlay(datagram.slice(8, min(datagram.count, length)), sourcePort, destinationPort) {
             guard depth < maximumTunnelDepth else { return statistics.count(.tunnelTooDeep) }
             statistics.tunnelled &+= 1
-            return inner.ethernet ? ethernet(inner.bytes, depth: depth + 1) : ip(inner.bytes, depth: depth + 1)
+            return network(inner, depth: depth + 1)
         }
         statistics.udp &+= 1
         guard length >= 8 else { return statistics.count(.badUDPLength) }
@@ -266,21 +295,34 @@ public struct PacketDecoder {
         }
     }
 
-    /// The packet inside a VXLAN (RFC 7348, ports 4789 and 8472), Geneve (RFC 8926, 6081) or
-    /// Teredo (RFC 4380, 3544) datagram, when the header checks out.
+    /// What a VXLAN (RFC 7348, ports 4789 and 8472), VXLAN-GPE (4790), Geneve (RFC 8926,
+    /// 6081), Teredo (RFC 4380, 3544) or CAPWAP data (RFC 5415, 5247) datagram carries, when
+    /// its header checks out; nil for any other datagram.
     private static func overlay(_ payload: UnsafeRawBufferPointer, _ sourcePort: UInt16, _ destinationPort: UInt16)
-        -> (bytes: UnsafeRawBufferPointer, ethernet: Bool)?
+        -> LinkLayer.Outcome?
     {
         switch destinationPort {
         case 4789, 8472:
             // Flags with the I bit, reserved bits zero; then Ethernet.
             guard payload.count >= 8 + 14, payload[0] & 0x08 != 0, payload[7] == 0 else { return nil }
-            return (payload.slice(8, payload.count), true)
+            return LinkLayer.ethernet(payload.slice(8, payload.count))
+        case 4790:
+            // Version 0, the P bit, then the next protocol in the fourth byte.
+            guard payload.count >= 8 + 20, payload[0] & 0x30 == 0, payload[0] & 0x04 != 0,
+                let next = LinkLayer.nextProtocol(payload[3], payload.slice(8, payload.count))
+            else { return nil }
+            return LinkLayer.etherType(next.type, next.payload)
         case 6081:
+            // Version 0, options in 4-byte words, then the protocol as an EtherType
+            // (0x6558: Ethernet; IPv4, IPv6, MPLS… directly).
             let optionsLength = Int(payload[0] & 0x3F) * 4
-            guard payload[0] >> 6 == 0, payload.count >= 8 + optionsLength + 14, payload.u16(2) == 0x6558 else { return nil }
-            return (payload.slice(8 + optionsLength, payload.count), true)
+            guard payload[0] >> 6 == 0, payload.count >= 8 + optionsLength + 20 else { return nil }
+            let inner = payload.slice(8 + optionsLength, payload.count)
+            let type = payload.u16(2)
+            return type == 0x6558 ? LinkLayer.ethernet(inner) : LinkLayer.etherType(type, inner)
+        case 5247: return capwap(payload)
         default:
+            if sourcePort == 5247 { return capwap(payload) }
             guard sourcePort == 3544 || destinationPort == 3544 else { return nil }
             // Optional authentication (0x0001) and origin indication (0x0000) headers, then IPv6.
             var offset = 0
@@ -289,8 +331,23 @@ public struct PacketDecoder {
             }
             if payload.count >= offset + 8, payload[offset] == 0x00, payload[offset + 1] == 0x00 { offset += 8 }
             guard payload.count >= offset + 40, payload[offset] >> 4 == 6 else { return nil }
-            return (payload.slice(offset, payload.count), false)
+            return .ip(payload.slice(offset, payload.count))
         }
+    }
+
+    /// A CAPWAP data message: preamble (version 0, type 0: a CAPWAP header), the header's
+    /// length in 4-byte words, the wireless binding and the T bit (a native 802.11 frame
+    /// when set, Ethernet when clear). Fragments (F) and keep-alives (K) carry no frame.
+    private static func capwap(_ payload: UnsafeRawBufferPointer) -> LinkLayer.Outcome? {
+        guard payload.count >= 8, payload[0] == 0 else { return nil }
+        let length = Int(payload[1] >> 3) * 4
+        let binding = (payload[2] >> 1) & 0x1F
+        let native = payload[2] & 0x01 != 0
+        guard length >= 8, payload.count >= length, payload[3] & 0x80 == 0, payload[3] & 0x08 == 0 else { return nil }
+        let frame = payload.slice(length, payload.count)
+        if !native { return LinkLayer.ethernet(frame) }
+        guard binding == 1 else { return .failure(.unsupportedNetworkProtocol) }
+        return Wireless.frame(frame, framing: .init(swappedFrameControl: Wireless.frameControlLooksSwapped(frame)))
     }
 
     /// GTP-U (3GPP TS 29.281): version 1, G-PDU messages carry an IP packet.

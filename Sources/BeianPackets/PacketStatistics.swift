@@ -24,6 +24,8 @@ public enum MalformedReason: Int, CaseIterable, Sendable, CustomStringConvertibl
     case badQUICPacket
     case quicDecryptionFailed
     case badQUICFrames
+    case wirelessWithoutData
+    case encryptedWireless
 
     public var description: String {
         switch self {
@@ -49,6 +51,8 @@ public enum MalformedReason: Int, CaseIterable, Sendable, CustomStringConvertibl
         case .badQUICPacket: "bad QUIC Initial packet"
         case .quicDecryptionFailed: "QUIC Initial that does not decrypt with its Initial keys"
         case .badQUICFrames: "bad frames in a QUIC Initial"
+        case .wirelessWithoutData: "802.11 frame without data (management, control, null)"
+        case .encryptedWireless: "protected (encrypted) 802.11 frame"
         }
     }
 }

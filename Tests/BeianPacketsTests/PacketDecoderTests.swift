@@ -92,7 +92,10 @@ import Testing
     }
 
     /// Random bytes under every link type: counted, never a crash.
-    @Test(arguments: [LinkType.ethernet, .raw, .linuxSLL, .linuxSLL2, .null, .ppp, .nflog, LinkType(rawValue: 147)])
+    @Test(arguments: [
+        LinkType.ethernet, .raw, .linuxSLL, .linuxSLL2, .null, .ppp, .nflog, .ieee80211, .ieee80211Radiotap, .ppi, .ieee80211Prism,
+        .ieee80211AVS, LinkType(rawValue: 147),
+    ])
     func randomBytesNeverCrash(link: LinkType) {
         var generator = TestRandom(state: UInt64(link.rawValue) + 1)
         var decoder = PacketDecoder()
