@@ -2,8 +2,8 @@
 """beian extract against tshark on captures of every encapsulation the decoder reads.
 
 Writes one capture per encapsulation (tunnels with each inner type their header can name,
-Cisco metadata, NSH, 802.3 with LLC/SNAP, 802.11 bare and behind radiotap, PPI and Prism
-headers, CAPWAP), each carrying a TLS ClientHello, an HTTP request and a DNS answer, over
+Cisco metadata, NSH, 802.3 with LLC/SNAP, 802.11 bare and behind radiotap, PPI, Prism
+and AVS headers, CAPWAP), each carrying a TLS ClientHello, an HTTP request and a DNS answer, over
 IPv4 and IPv6. tshark 4.0 reads them first and its answers are the reference; then
 `Conformance/extract-realdata.py` compares `beian extract` with them item by item.
 
@@ -172,6 +172,10 @@ def prism(frame):
     return header + frame
 
 
+def avs(frame):
+    return be32(0x80211001) + be32(64) + b"\0" * 56 + frame
+
+
 def capwap(frame, native):
     # Version 0, type 0; HLEN 2 words (8 bytes), RID 0, WBID 1, T; no F, K. Native 802.11
     # frames with their frame control bytes swapped, as Cisco access points send them (and
@@ -226,6 +230,7 @@ def captures():
         add("radiotap-amsdu", 127, lambda p: radiotap(amsdu([p, ipv4(17, udp(1, 2, b"pad"))])))
         add("ppi", 192, lambda p: ppi(dot11_ip(p)))
         add("prism", 119, lambda p: prism(dot11_ip(p)))
+        add("avs", 163, lambda p: avs(dot11_ip(p)))
         add("capwap-ieee80211", 1, lambda p: outer_udp(5247, capwap(dot11_ip(p), native=True)))
         add("capwap-ethernet", 1, lambda p: outer_udp(5247, capwap(ether_ip(p), native=False)))
     return out
