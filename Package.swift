@@ -237,6 +237,7 @@ if ProcessInfo.processInfo.environment["BEIAN_FUZZ"] != nil {
         fuzzTarget("fuzz-packets", "Packets", ["FuzzSupport", "BeianPackets", "BeianCore"]),
         fuzzTarget("fuzz-tls", "TLS", ["FuzzSupport", "BeianPackets"]),
         fuzzTarget("fuzz-http-request", "HTTPRequest", ["FuzzSupport", "BeianPackets"]),
+        fuzzTarget("fuzz-http2", "HTTP2", ["FuzzSupport", "BeianPackets", "BeianCore"]),
         fuzzTarget("fuzz-dns", "DNS", ["FuzzSupport", "BeianPackets"]),
         fuzzTarget("fuzz-quic", "QUIC", ["FuzzSupport", "BeianPackets"]),
         fuzzTarget("fuzz-capture", "Capture", ["FuzzSupport", "BeianCapture", "BeianPackets", "BeianCore"]),

@@ -231,6 +231,29 @@ extensions = tlv(0x30, tlv(0x30, oid + tlv(0x01, b"\xff") + tlv(0x04, number)))
 info = tlv(0x30, tlv(0x02, b"\x01") + tlv(0xA0, tlv(0x30, b"")) + extensions)
 seed("fuzz-bazs-cert", tlv(0x30, info + tlv(0x30, bytes([0x06, 0x01, 0x2A])) + tlv(0x03, b"\x00\x01")))
 
+# h2c and DNS over HTTP: HPACK blocks (RFC 7541 C.4 requests, Huffman and the dynamic
+# table), a chunked DNS response, and an h2c exchange (client frames, server frames).
+seed("fuzz-http2", b"\x00" + pieces([bytes.fromhex(h) for h in (
+    "828684418cf1e3c2e5f23a6ba0ab90f4ff", "828684be5886a8eb10649cbf", "828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf")]))
+answer = bytes.fromhex("123481800001000100000000") + b"\x03www\x07example\x02cn\x00\x00\x01\x00\x01" + bytes.fromhex("c00c000100010000012c000470011009")
+seed("fuzz-http2", b"\x01HTTP/1.1 200 OK\r\nContent-Type: application/dns-message\r\nTransfer-Encoding: chunked\r\n\r\n"
+     + b"%x\r\n" % len(answer) + answer + b"\r\n0\r\n\r\n")
+
+
+def h2_frame(kind, flags, stream, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def literal(name, value):
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+request = literal(b":method", b"GET") + literal(b":path", b"/dns-query") + literal(b":authority", b"doh.example.cn") + \
+    literal(b"accept", b"application/dns-message")
+settings = h2_frame(4, 0, 0, b"")
+seed("fuzz-http2", b"\x02" + pieces([settings + h2_frame(1, 5, 1, request), settings + h2_frame(1, 4, 1, b"\x88") + h2_frame(0, 1, 1, answer)]))
+seed("fuzz-http2", b"\x02" + pieces([settings + h2_frame(1, 1, 1, request[:20]) + h2_frame(9, 4, 1, request[20:]) + h2_frame(1, 5, 3, bytes.fromhex("828684be"))]))
+
 # The check service: batch bodies (hosts, addresses, pairs, JSON objects; the first byte picks
 # a batch) and query strings (first byte 0) as the sample's hosts give them.
 service_hosts = []

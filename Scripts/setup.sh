@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages beian builds and runs with, when any is missing.
 set -euo pipefail
-packages=(libpcap-dev libmaxminddb-dev libxml2-dev libidn2-dev zlib1g-dev libbrotli-dev libsqlite3-dev sqlite3 pkg-config publicsuffix zip gzip psl mmdb-bin tshark python3 openssl tcpreplay iproute2 libxml2-utils wrk chromium)
+packages=(libpcap-dev libmaxminddb-dev libxml2-dev libidn2-dev zlib1g-dev libbrotli-dev libsqlite3-dev sqlite3 pkg-config publicsuffix zip gzip psl mmdb-bin tshark python3 openssl tcpreplay iproute2 libxml2-utils wrk chromium curl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" > /dev/null 2>&1 || missing+=("$package")
@@ -16,8 +16,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v swift > /dev/null || { echo "setup: the Swift toolchain (swift) is not on PATH" >&2; exit 1; }
 # Tests write their own small MaxMind databases with the mmdb-writer PyPI package; the
-# conformance of generated worlds reads their WARC files with warcio.
-for module in mmdb_writer warcio; do
+# conformance of generated worlds reads their WARC files with warcio; the h2c conformance
+# serves HTTP/2 with h2.
+for module in mmdb_writer warcio h2; do
     python3 -c "import $module" 2> /dev/null && continue
     package="${module/_/-}"
     echo "setup: installing $package (PyPI)"

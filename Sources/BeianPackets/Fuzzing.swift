@@ -49,4 +49,50 @@ package enum PacketFuzzing {
         if case .hello = crypto.bytes.withUnsafeBytes({ TLSClientHello.parse(handshake: $0.slice(0, available)) }) { return true }
         return false
     }
+
+    /// HPACK header blocks decoded in order by one decoder (the dynamic table carried from
+    /// block to block). Returns the fields decoded, or nil when a block is refused.
+    package static func hpackBlocks(_ blocks: [UnsafeRawBufferPointer]) -> Int? {
+        var decoder = HPACKDecoder()
+        var fields = 0
+        for block in blocks {
+            guard decoder.decode(block, { _, _ in fields += 1 }) else { return nil }
+        }
+        return fields
+    }
+
+    /// An HTTP/1.x response head and a chunked body after it: the body's length when whole.
+    package static func httpResponse(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard case .head(let head) = HTTPResponseHead.parse(bytes) else { return nil }
+        guard case .some(.some(let whole)) = HTTPResponseHead.dechunk(bytes.slice(head.headLength, bytes.count), limit: 1 << 16)
+        else { return nil }
+        return whole.body.count
+    }
+
+    /// An h2c connection through the whole decoder: the pieces are TCP segments, client and
+    /// server in turn (the client's first starts with the preface). Returns the observations.
+    package static func h2cConnection(_ pieces: [UnsafeRawBufferPointer]) -> Int {
+        var decoder = PacketDecoder()
+        decoder.begin(file: "fuzz")
+        let client = IPAddress.v4(IPv4Address(0xB780_0001))
+        let server = IPAddress.v4(IPv4Address(0x7001_1001))
+        var sequences: [UInt32] = [1000, 9000]
+        var number: UInt64 = 0
+        for (index, piece) in pieces.enumerated() {
+            let toServer = index % 2 == 0
+            let payload = (index == 0 ? Array("\(HTTP2.preface)".utf8) : []) + Array(piece)
+            var segment: [UInt8] = toServer ? [0x9C, 0x40, 0x1F, 0x90] : [0x1F, 0x90, 0x9C, 0x40]
+            let sequence = sequences[toServer ? 0 : 1]
+            segment += [UInt8(sequence >> 24), UInt8((sequence >> 16) & 0xFF), UInt8((sequence >> 8) & 0xFF), UInt8(sequence & 0xFF)]
+            segment += [0, 0, 0, 0, 0x50, 0x18, 0xFF, 0xFF, 0, 0, 0, 0] + payload
+            sequences[toServer ? 0 : 1] = sequence &+ UInt32(payload.count)
+            number += 1
+            segment.withUnsafeBytes { bytes in
+                decoder.tcpForFuzzing(
+                    bytes, source: toServer ? client : server, destination: toServer ? server : client, now: Int64(number), number: number)
+            }
+        }
+        decoder.finish()
+        return decoder.observations.count
+    }
 }

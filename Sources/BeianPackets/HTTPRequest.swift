@@ -10,6 +10,10 @@ enum HTTPRequest {
         /// Bytes from the start of this request to the start of the next one; nil when the
         /// body's length is unknown (chunked) or the connection changes protocol.
         var length: Int?
+        /// `Upgrade: h2c`: after this request the client speaks HTTP/2.
+        var upgradeToHTTP2 = false
+        /// A DNS-over-HTTP request (`application/dns-message`, or the `/dns-query` path).
+        var asksForDNSMessage = false
     }
 
     enum Outcome: Equatable {
@@ -96,6 +100,7 @@ enum HTTPRequest {
         let target = bytes.slice(min(space + 1, targetEnd), targetEnd)
         let connect = space == 7 && bytes.hasPrefix("CONNECT")
         var head = Head(host: nil, proxy: false, length: headEnd)
+        head.asksForDNSMessage = target.hasPrefix("/dns-query")
         if connect, let host = HostName.fromAuthority(target) {
             head.proxy = true
             head.length = nil
@@ -108,6 +113,7 @@ enum HTTPRequest {
         // Header fields.
         var lineStart = lineEnd + 1
         var badHost = false
+        var upgradeElsewhere = false
         while lineStart < headEnd {
             guard let end = (lineStart..<headEnd).first(where: { bytes[$0] == 0x0A }) else { break }
             let line = bytes.slice(lineStart, end)
@@ -121,13 +127,19 @@ enum HTTPRequest {
                     }
                 } else if equalsIgnoringCase(name, "content-length") {
                     if let length = decimal(value), let total = head.length { head.length = total + length }
-                } else if equalsIgnoringCase(name, "transfer-encoding") || equalsIgnoringCase(name, "upgrade") {
+                } else if equalsIgnoringCase(name, "upgrade") {
+                    if HTTP2.contains(Array(value), Array("h2c".utf8)) { head.upgradeToHTTP2 = true } else { upgradeElsewhere = true }
+                } else if equalsIgnoringCase(name, "transfer-encoding") {
                     head.length = nil
+                } else if equalsIgnoringCase(name, "content-type") || equalsIgnoringCase(name, "accept") {
+                    if HTTP2.contains(Array(value), HTTP2.dnsMessageType) { head.asksForDNSMessage = true }
                 }
             }
             lineStart = end + 1
         }
         if head.host == nil && badHost { return .invalid(.badHostName) }
+        // Another protocol than h2c (WebSocket…) follows: nothing more to read here.
+        if upgradeElsewhere { head.length = nil }
         return .head(head)
     }
 

@@ -30,7 +30,7 @@ public struct PacketDecoder {
     }
 
     public let configuration: Configuration
-    public private(set) var statistics = PacketStatistics()
+    public internal(set) var statistics = PacketStatistics()
     /// Observations found since the caller last emptied this.
     public var observations: [Observation] = []
 
@@ -38,14 +38,16 @@ public struct PacketDecoder {
     var streams: StreamTable
     var fragments: FragmentTable
     var quic: QUICTable
+    /// h2c and DNS-over-HTTP connections, by the client's direction.
+    var connections: [FlowKey: HTTP2Connection] = [:]
 
     // The packet being decoded.
-    private var now: Int64 = 0
+    private(set) var now: Int64 = 0
     private var packetNumber: UInt64 = 0
     private var file = ""
     // Configuration fields read per packet, kept apart from the struct (which holds a Set).
     private let maximumTunnelDepth: Int
-    private let streamLimit: Int
+    let streamLimit: Int
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -103,6 +105,7 @@ public struct PacketDecoder {
         statistics.reassemblyFailures &+= UInt64(streams.removeAll())
         statistics.malformed[MalformedReason.fragmentsDropped.rawValue] &+= UInt64(fragments.removeAll())
         quic.removeAll()
+        connections.removeAll()
     }
 
     /// Subframes of one 802.11 aggregate read at most (a 7,935-byte A-MSDU holds fewer).
@@ -364,6 +367,15 @@ public struct PacketDecoder {
 
     // MARK: TCP
 
+    mutating func setPacket(nanoseconds: Int64, number: UInt64) {
+        now = nanoseconds
+        packetNumber = number
+    }
+
+    mutating func tcpSegment(_ segment: UnsafeRawBufferPointer, source: IPAddress, destination: IPAddress) {
+        tcp(segment, source: source, destination: destination)
+    }
+
     private mutating func tcp(_ segment: UnsafeRawBufferPointer, source: IPAddress, destination: IPAddress) {
         statistics.tcp &+= 1
         guard segment.count >= 20 else { return statistics.count(.truncatedTransportHeader) }
@@ -380,6 +392,10 @@ public struct PacketDecoder {
         if flags & 0x05 != 0 {  // FIN or RST: the stream ends here
             if !payload.isEmpty { streamSegment(key, payload, sequence: sequence) }
             if let failed = streams.close(key) { if failed { statistics.reassemblyFailures &+= 1 } }
+            if !connections.isEmpty {
+                connections.removeValue(forKey: key)
+                connections.removeValue(forKey: key.reversed)
+            }
             return
         }
         if syn {
@@ -407,11 +423,14 @@ public struct PacketDecoder {
             candidate = .tls
         } else if HTTPRequest.looksLikeStart(payload) {
             candidate = .http
+        } else if HTTP2.looksLikePreface(payload) {
+            candidate = .h2
         } else if key.sourcePort == 53 && payload.count >= 2 {
             candidate = .dns
         } else {
             candidate = nil
         }
+        if candidate == nil && !connections.isEmpty && !streams.mayHold(key) { followServer(key, payload, sequence: sequence) }
         guard candidate != nil || streams.mayHold(key) else { return }
         let result = streams.segment(key, payload, sequence: sequence, candidate: candidate, now: now)
         if streams.givenUp > 0 {
@@ -432,6 +451,7 @@ public struct PacketDecoder {
         while let (kind, bytes) = streams.available(key) {
             var consumed = 0
             var done = false
+            var switched = false
             bytes.withUnsafeBytes { stream in
                 switch kind {
                 case .tls:
@@ -449,6 +469,15 @@ public struct PacketDecoder {
                         done = true
                     }
                 case .http:
+                    if !connections.isEmpty, connections[key] != nil {
+                        // After `Upgrade: h2c`, the client's next bytes are the HTTP/2 preface.
+                        if stream.count < 6 && HTTP2.preface.utf8Start[0] == stream[0] { return }
+                        if HTTP2.looksLikePreface(stream) {
+                            streams.setKind(key, .h2)
+                            switched = true
+                            return
+                        }
+                    }
                     switch HTTPRequest.parse(stream) {
                     case .needMore:
                         if stream.count >= streamLimit {
@@ -464,6 +493,7 @@ public struct PacketDecoder {
                                 host: host, address: key.destination, port: key.destinationPort, transport: .tcp, appProtocol: .http,
                                 client: key.source, proxy: head.proxy)
                         }
+                        if head.upgradeToHTTP2 || head.asksForDNSMessage { expectResponse(key, head) }
                         if let length = head.length { consumed = length } else { done = true }
                     }
                 case .dns:
@@ -483,10 +513,14 @@ public struct PacketDecoder {
                     }
                     dns(stream.slice(2, 2 + length), server: key.source, client: key.destination, transport: .tcp)
                     consumed = 2 + length
+                case .h2: (consumed, done) = http2Client(key, stream)
+                case .h2Server: (consumed, done) = http2Server(key, stream)
+                case .httpResponse: (consumed, done, switched) = httpResponse(key, stream)
                 case .pending:
                     done = true
                 }
             }
+            if switched { continue }
             if done {
                 streams.finish(key)
                 return
@@ -511,7 +545,7 @@ public struct PacketDecoder {
 
     // MARK: DNS and QUIC
 
-    private mutating func dns(_ message: UnsafeRawBufferPointer, server: IPAddress, client: IPAddress, transport: Observation.Transport) {
+    mutating func dns(_ message: UnsafeRawBufferPointer, server: IPAddress, client: IPAddress, transport: Observation.Transport) {
         guard let bindings = DNSMessage.bindings(message) else { return statistics.count(.badDNSMessage) }
         for binding in bindings {
             emit(host: binding.name, address: binding.address, port: 0, transport: transport, appProtocol: .dns, client: client)
@@ -540,7 +574,7 @@ public struct PacketDecoder {
 
     // MARK: Output
 
-    private mutating func emit(
+    mutating func emit(
         host: String, address: IPAddress, port: UInt16, transport: Observation.Transport, appProtocol: Observation.AppProtocol,
         client: IPAddress?, ech: Bool = false, proxy: Bool = false
     ) {
@@ -569,6 +603,7 @@ public struct PacketDecoder {
             statistics.evictedStreams &+= UInt64(evicted)
             statistics.malformed[MalformedReason.fragmentsDropped.rawValue] &+= UInt64(fragments.evict(idleBefore: horizon))
             quic.evict(idleBefore: horizon)
+            if !connections.isEmpty { connections = connections.filter { $0.value.lastSeen >= horizon } }
         }
         nextSweep = seconds + 10
     }

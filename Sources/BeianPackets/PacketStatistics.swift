@@ -26,6 +26,7 @@ public enum MalformedReason: Int, CaseIterable, Sendable, CustomStringConvertibl
     case badQUICFrames
     case wirelessWithoutData
     case encryptedWireless
+    case badHTTP2
 
     public var description: String {
         switch self {
@@ -53,6 +54,7 @@ public enum MalformedReason: Int, CaseIterable, Sendable, CustomStringConvertibl
         case .badQUICFrames: "bad frames in a QUIC Initial"
         case .wirelessWithoutData: "802.11 frame without data (management, control, null)"
         case .encryptedWireless: "protected (encrypted) 802.11 frame"
+        case .badHTTP2: "bad HTTP/2 frame or header block (h2c)"
         }
     }
 }

@@ -10,6 +10,13 @@ struct StreamTable {
         /// SYN seen, first bytes not yet.
         case pending
         case tls, http, dns
+        /// A client speaking HTTP/2 (h2c).
+        case h2
+        /// The server's direction of an h2c connection with DNS-over-HTTP requests.
+        case h2Server
+        /// The server's direction of an HTTP/1.x connection with DNS-over-HTTP or h2c
+        /// upgrade requests.
+        case httpResponse
     }
 
     struct Stream {
@@ -124,6 +131,7 @@ struct StreamTable {
                 let head = bytes.slice(0, table.values[index].assembly.contiguous)
                 if TLSClientHello.looksLikeStart(head) { return .tls }
                 if HTTPRequest.looksLikeStart(head) { return .http }
+                if HTTP2.looksLikePreface(head) { return .h2 }
                 return nil
             }
             if let kind {
@@ -144,7 +152,14 @@ struct StreamTable {
         return (stream.kind, stream.assembly.bytes[0..<count])
     }
 
-    /// The first `count` bytes were read: the stream now starts after them.
+    /// The stream goes on as another protocol (an HTTP/1.1 connection upgraded to h2c).
+    mutating func setKind(_ key: FlowKey, _ kind: Kind) {
+        guard let index = table.index(forKey: key) else { return }
+        table.values[index].kind = kind
+    }
+
+    /// The first `count` bytes were read (or are to be skipped, when more than what is
+    /// held): the stream now starts after them.
     mutating func consume(_ key: FlowKey, _ count: Int) {
         guard let index = table.index(forKey: key) else { return }
         let before = table.values[index].assembly.bytes.count
