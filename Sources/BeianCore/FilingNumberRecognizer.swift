@@ -129,12 +129,14 @@ private struct Scanner {
         while i < text.count {
             // Only a few scalars can start a keyword: the rest are passed over at once.
             switch text[i] {
-            case "I", "i", "公", "A", "B", "网", "新": break
+            case "I", "i", "公", "A", "B", "网", "新", "备": break
             default:
                 i += 1
                 continue
             }
-            if let end = scanICP(at: i) ?? scanPublicSecurity(at: i) ?? scanTelecom(at: i) ?? scanOtherLicence(at: i) {
+            if let end = scanICP(at: i) ?? scanPublicSecurity(at: i) ?? scanTelecom(at: i) ?? scanOtherLicence(at: i)
+                ?? scanWithoutICP(at: i)
+            {
                 i = max(end, i + 1)
             } else {
                 i += 1
@@ -232,11 +234,24 @@ private struct Scanner {
         matches.append(FilingNumberMatch(classification: classification, verbatim: String(source[range]), range: range))
     }
 
+    /// What pages put between the province and `ICP` besides spaces: bars (`|`, full-width
+    /// `｜` folds to it, the ideograph `丨`), middle dots, bullets, slashes and dashes.
+    static let separators: Set<Unicode.Scalar> = [" ", "|", "\u{4E28}", "\u{00B7}", "\u{30FB}", "\u{2022}", "\u{2027}", "/", "-"]
+
+    func skipSeparatorsBackward(_ i: Int) -> Int {
+        var j = i
+        while let scalar = at(j), Scanner.separators.contains(scalar), i - j < 8 { j -= 1 }
+        return j
+    }
+
     /// Looks back from `i` (the start of a keyword) for a province, or a scheme prefix.
     /// Returns where the match starts, the province, and a look-alike when the prefix is one.
     func prefix(before i: Int) -> (start: Int, province: Province?, lookAlike: FilingLookAlike?) {
         let j = skipSpacesBackward(i - 1)
         if let province = province(at: j) { return (j, province, nil) }
+        // `浙｜ICP备…`, `粤·ICP备…`: a separator between the province and the scheme.
+        let separated = skipSeparatorsBackward(i - 1)
+        if separated < i - 1, let province = province(at: separated) { return (separated, province, nil) }
         // Only a character written right against the keyword names a scheme.
         guard j == i - 1, isIdeograph(j), let scalar = at(j), !Scanner.labelCharacters.contains(scalar) else {
             return (i, nil, nil)
@@ -344,6 +359,34 @@ private struct Scanner {
             return end
         }
         record(.number(FilingNumber(kind: kind, province: province, serial: serial.digits, siteIndex: siteIndex)), from: start, to: end)
+        return end
+    }
+
+    /// `浙备12345678号`: a province, 备 and a serial without `ICP` between them. People read it
+    /// as a filing number, written wrong: it is reported as malformed (with 号 or a site
+    /// suffix required, so that words ending in 备 before a figure are not taken).
+    mutating func scanWithoutICP(at i: Int) -> Int? {
+        let p = skipSpacesBackward(i - 1)
+        guard at(i) == "备", let province = province(at: p), !isIdeograph(p - 1) else { return nil }
+        let j = skipSpaces(i + 1)
+        guard let serial = serial(at: j, valid: [8, 10]), [8, 10].contains(serial.digits.count) else { return nil }
+        var end = serial.end
+        var k = skipSpaces(end)
+        var closed = false
+        if let suffix = siteSuffix(at: k) {
+            end = suffix.end
+            closed = true
+            k = skipSpaces(end)
+            if at(k) == "号" { end = k + 1 }
+        } else if at(k) == "号" {
+            end = k + 1
+            closed = true
+            if let suffix = siteSuffix(at: skipSpaces(end)) { end = suffix.end }
+        }
+        guard closed else { return nil }
+        record(
+            .malformed(MalformedFilingNumber(kind: .icpFiling, province: province, reason: "no ICP between the province and 备")),
+            from: p, to: end)
         return end
     }
 

@@ -63,8 +63,10 @@ enum HTTP2 {
 
     /// Whether a client stream starts with the connection preface (as far as it goes; at
     /// least its first six bytes).
+    @inline(__always)
     static func looksLikePreface(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard bytes.count >= 6 else { return false }
+        // "PRI " first (the per-packet test of every segment that starts nothing else).
+        guard bytes.count >= 6, bytes.u32(0) == 0x5052_4920 else { return false }
         let count = min(bytes.count, prefaceLength)
         let start = preface.utf8Start
         for index in 0..<count where bytes[index] != start[index] { return false }

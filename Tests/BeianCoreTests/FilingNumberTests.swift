@@ -116,6 +116,18 @@ let recognitionTable: [RecognitionCase] = [
         "京ICP备12345678号\u{3000}京公网安备11010502030143号", ["number 京ICP备12345678号", "number 京公网安备11010502030143号"], "ideographic space between"),
     RecognitionCase("京ICP备12345678号-3号", ["number 京ICP备12345678号-3"], verbatim: "京ICP备12345678号-3", "odd trailing 号 stays outside"),
     RecognitionCase("豫ICP備 ２０２２０１２３４５號－１", ["number 豫ICP备2022012345号-1"], "traditional and full width mixed"),
+    RecognitionCase("浙｜ICP备12345678号", ["number 浙ICP备12345678号"], verbatim: "浙｜ICP备12345678号", "full-width bar between province and ICP"),
+    RecognitionCase("粤·ICP备12345678号-2", ["number 粤ICP备12345678号-2"], verbatim: "粤·ICP备12345678号-2", "middle dot between province and ICP"),
+    RecognitionCase("京・ICP备12345678号", ["number 京ICP备12345678号"], verbatim: "京・ICP备12345678号", "katakana middle dot"),
+    RecognitionCase("沪 | ICP备12345678号", ["number 沪ICP备12345678号"], verbatim: "沪 | ICP备12345678号", "bar with spaces"),
+    RecognitionCase("苏丨ICP备12345678号", ["number 苏ICP备12345678号"], verbatim: "苏丨ICP备12345678号", "the ideograph 丨 as a bar"),
+    RecognitionCase("浙-ICP备12345678号", ["number 浙ICP备12345678号"], verbatim: "浙-ICP备12345678号", "dash between province and ICP"),
+    RecognitionCase("浙备12345678号", ["malformed icp-filing"], "ICP dropped: malformed, not missing"),
+    RecognitionCase("浙备2023012345号-1", ["malformed icp-filing"], verbatim: "浙备2023012345号-1", "ICP dropped, 10 digits and a site"),
+    RecognitionCase("沪 备 12345678 号", ["malformed icp-filing"], verbatim: "沪 备 12345678 号", "ICP dropped, spaces"),
+    RecognitionCase("设备12345678号", [], "a word ending in 备 before a number"),
+    RecognitionCase("浙备12345678", [], "ICP dropped and no 号: not read"),
+    RecognitionCase("京ＩＣＰ备１２３４５６７８号—１", ["number 京ICP备12345678号-1"], "full-width letters and digits, em dash"),
 ]
 
 @Suite struct FilingNumberTests {
