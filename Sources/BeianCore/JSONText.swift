@@ -309,9 +309,14 @@ public struct JSONWriter {
     }
 
     /// Bytes that are already a JSON value (a string quoted once and reused).
-    public mutating func raw(_ json: some Sequence<UInt8>) {
+    public mutating func raw(_ json: [UInt8]) {
         separate()
         bytes.append(contentsOf: json)
+    }
+
+    /// Starts a value the caller writes into `bytes` itself.
+    public mutating func beginRawValue() {
+        separate()
     }
 
     public mutating func integer(_ value: some BinaryInteger) {

@@ -79,24 +79,58 @@ enum QUICInitial {
 
     private static func keys(destinationID: UnsafeRawBufferPointer, salt: [UInt8], v2: Bool) -> Keys {
         // HKDF-Extract is HMAC(salt, input keying material) (RFC 5869 §2.2).
-        let initial = HMAC<SHA256>.authenticationCode(for: destinationID, using: SymmetricKey(data: salt))
-        let client = expandLabel(SymmetricKey(data: initial), "client in", 32)
-        let iv = expandLabel(client, v2 ? "quicv2 iv" : "quic iv", 12).withUnsafeBytes { Array($0) }
+        let initial = HMACKey(salt).code(destinationID)
+        let client = HMACKey(expandLabel(HMACKey(initial), "client in", 32))
+        let iv = expandLabel(client, v2 ? "quicv2 iv" : "quic iv", 12)
         return Keys(
-            key: expandLabel(client, v2 ? "quicv2 key" : "quic key", 16), iv: iv,
-            headerProtection: expandLabel(client, v2 ? "quicv2 hp" : "quic hp", 16))
+            key: SymmetricKey(data: expandLabel(client, v2 ? "quicv2 key" : "quic key", 16)), iv: iv,
+            headerProtection: SymmetricKey(data: expandLabel(client, v2 ? "quicv2 hp" : "quic hp", 16)))
     }
 
     /// HKDF-Expand-Label of TLS 1.3 (RFC 8446 §7.1) with an empty context. Every output here
     /// is at most one SHA-256 block, so HKDF-Expand is a single HMAC of `info || 0x01`
-    /// (RFC 5869 §2.3) — a quarter of the cost of the general `HKDF.expand`.
-    private static func expandLabel(_ secret: SymmetricKey, _ label: StaticString, _ length: Int) -> SymmetricKey {
-        var info: [UInt8] = [UInt8(length >> 8), UInt8(length & 0xFF), UInt8(6 + label.utf8CodeUnitCount)]
-        info += [0x74, 0x6C, 0x73, 0x31, 0x33, 0x20]  // "tls13 "
-        info += UnsafeBufferPointer(start: label.utf8Start, count: label.utf8CodeUnitCount)
-        info += [0, 1]
-        let block = HMAC<SHA256>.authenticationCode(for: info, using: secret)
-        return SymmetricKey(data: Array(block.prefix(length)))
+    /// (RFC 5869 §2.3).
+    private static func expandLabel(_ secret: HMACKey, _ label: StaticString, _ length: Int) -> [UInt8] {
+        var info: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // at most 3 + 6 + 10 + 2 bytes
+        let count = 3 + 6 + label.utf8CodeUnitCount + 2
+        return withUnsafeMutableBytes(of: &info) { buffer in
+            buffer[0] = UInt8(length >> 8)
+            buffer[1] = UInt8(length & 0xFF)
+            buffer[2] = UInt8(6 + label.utf8CodeUnitCount)
+            for (index, byte) in [0x74, 0x6C, 0x73, 0x31, 0x33, 0x20].enumerated() { buffer[3 + index] = UInt8(byte) }  // "tls13 "
+            for index in 0..<label.utf8CodeUnitCount { buffer[9 + index] = label.utf8Start[index] }
+            buffer[count - 2] = 0
+            buffer[count - 1] = 1
+            return Array(secret.code(UnsafeRawBufferPointer(rebasing: buffer[0..<count])).prefix(length))
+        }
+    }
+
+    /// HMAC-SHA256 (RFC 2104) with its key's inner and outer pads hashed once: each code then
+    /// costs two SHA-256 blocks over short messages. The key derivation above runs once per
+    /// QUIC connection, and the generic `HMAC` of swift-crypto cost three times as much here.
+    struct HMACKey {
+        private var inner = SHA256()
+        private var outer = SHA256()
+
+        /// A key of at most one SHA-256 block (64 bytes): salts and secrets here are 20–32.
+        init(_ key: [UInt8]) {
+            var innerPad = [UInt8](repeating: 0x36, count: 64)
+            var outerPad = [UInt8](repeating: 0x5C, count: 64)
+            for (index, byte) in key.prefix(64).enumerated() {
+                innerPad[index] ^= byte
+                outerPad[index] ^= byte
+            }
+            innerPad.withUnsafeBytes { inner.update(bufferPointer: $0) }
+            outerPad.withUnsafeBytes { outer.update(bufferPointer: $0) }
+        }
+
+        func code(_ message: UnsafeRawBufferPointer) -> [UInt8] {
+            var inner = self.inner
+            inner.update(bufferPointer: message)
+            var outer = self.outer
+            inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+            return outer.finalize().withUnsafeBytes { Array($0) }
+        }
     }
 
     /// A long-header packet's fields, before decryption.

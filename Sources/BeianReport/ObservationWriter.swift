@@ -165,7 +165,7 @@ public struct ObservationWriter {
 
     /// A value written by `body` straight into the buffer, in quotes when `quotes`.
     private mutating func quoted(_ quotes: Bool = true, _ body: (inout ObservationWriter) -> Void) {
-        out.raw(EmptyCollection<UInt8>())
+        out.beginRawValue()
         if quotes { out.bytes.append(UInt8(ascii: "\"")) }
         body(&self)
         if quotes { out.bytes.append(UInt8(ascii: "\"")) }
