@@ -314,11 +314,6 @@ public struct JSONWriter {
         bytes.append(contentsOf: json)
     }
 
-    /// Starts a value the caller writes into `bytes` itself.
-    public mutating func beginRawValue() {
-        separate()
-    }
-
     public mutating func integer(_ value: some BinaryInteger) {
         separate()
         guard let small = Int64(exactly: value) else {

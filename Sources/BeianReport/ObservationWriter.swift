@@ -116,59 +116,50 @@ public struct ObservationWriter {
         }
     }
 
+    /// One line, its fixed parts written as literals (keys in order, no escaping needed:
+    /// host names are checked ASCII without quotes or escapes, addresses and numbers are
+    /// digits).
     private mutating func json(_ o: Observation) {
-        out.beginObject()
-        out.key("address")
-        quoted { $0.address(o.address) }
+        ascii("{\"address\":\"")
+        address(o.address)
         if let c = o.client {
-            out.key("client")
-            quoted { $0.client(c) }
+            ascii("\",\"client\":\"")
+            client(c)
         }
-        if o.ech {
-            out.key("ech")
-            out.bool(true)
-        }
-        out.key("file")
+        ascii(o.ech ? "\",\"ech\":true,\"file\":" : "\",\"file\":")
         if o.source.file != lastFile {
             lastFile = o.source.file
             lastFileQuoted = Array(JSONText.quoted(o.source.file).utf8)
         }
-        out.raw(lastFileQuoted)  // quoted once per file
-        out.key("host")
-        quoted { $0.string(o.host) }  // host names are checked ASCII without quotes or escapes
+        out.bytes.append(contentsOf: lastFileQuoted)  // quoted once per file
+        ascii(",\"host\":\"")
+        string(o.host)
         switch o.source.position {
         case .packet(let n):
-            out.key("packet")
-            quoted(false) { $0.number(n) }
+            ascii("\",\"packet\":")
+            number(n)
         case .line(let n):
-            out.key("line")
-            quoted(false) { $0.number(n) }
+            ascii("\",\"line\":")
+            number(n)
         case .offset(let n):
-            out.key("offset")
-            quoted(false) { $0.number(n) }
+            ascii("\",\"offset\":")
+            number(n)
         }
-        out.key("port")
-        quoted(false) { $0.number(UInt64(o.port)) }
-        out.key("protocol")
-        quoted { $0.string(o.appProtocol.rawValue) }
-        if o.proxy {
-            out.key("proxy")
-            out.bool(true)
+        ascii(",\"port\":")
+        number(UInt64(o.port))
+        switch o.appProtocol {
+        case .http: ascii(",\"protocol\":\"http\"")
+        case .tls: ascii(",\"protocol\":\"tls\"")
+        case .quic: ascii(",\"protocol\":\"quic\"")
+        case .dns: ascii(",\"protocol\":\"dns\"")
         }
-        out.key("time")
-        quoted { $0.time(o.nanoseconds) }
-        out.key("transport")
-        quoted { $0.string(o.transport.rawValue) }
-        out.endObject()
-        out.endLine()
-    }
-
-    /// A value written by `body` straight into the buffer, in quotes when `quotes`.
-    private mutating func quoted(_ quotes: Bool = true, _ body: (inout ObservationWriter) -> Void) {
-        out.beginRawValue()
-        if quotes { out.bytes.append(UInt8(ascii: "\"")) }
-        body(&self)
-        if quotes { out.bytes.append(UInt8(ascii: "\"")) }
+        if o.proxy { ascii(",\"proxy\":true") }
+        ascii(",\"time\":\"")
+        time(o.nanoseconds)
+        switch o.transport {
+        case .tcp: ascii("\",\"transport\":\"tcp\"}\n")
+        case .udp: ascii("\",\"transport\":\"udp\"}\n")
+        }
     }
 
     /// time, host, address, port, transport, protocol, client, flags, file, position.
