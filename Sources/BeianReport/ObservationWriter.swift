@@ -55,15 +55,16 @@ public struct ObservationWriter {
                 UInt8, UInt8, UInt8
             ) =
                 (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
+        var start = 20
         var rest = value
         withUnsafeMutableBytes(of: &digits) { buffer in
+            // From the last digit back, then appended in one piece.
             while rest > 0 {
-                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(rest % 10)
                 rest /= 10
-                count += 1
             }
-            for index in stride(from: count - 1, through: 0, by: -1) { out.bytes.append(buffer[index]) }
+            out.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<20]))
         }
     }
 
