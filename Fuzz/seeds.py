@@ -101,7 +101,8 @@ def transport_payloads(link, packet):
     return None
 
 
-LINKS = [1, 101, 228, 229, 113, 276, 0, 108, 9, 50, 51, 239, 12, 14]
+# The link types of fuzz-packets, in the order of its list (Fuzz/Packets/PacketsTarget.swift).
+LINKS = [1, 101, 228, 229, 113, 276, 0, 108, 9, 50, 51, 239, 12, 14, 105, 127, 192, 119, 163]
 
 
 def captures():
@@ -111,6 +112,12 @@ def captures():
             paths += [os.path.join(directory, f) for f in sorted(files) if f.endswith((".pcap", ".pcapng", ".cap"))]
     return paths
 
+
+# Every encapsulation of Conformance/encapsulations.py (802.11 and its radio headers,
+# tunnels, LLC/SNAP…), one capture's packets per seed.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Conformance"))
+for name, link, frames in __import__("encapsulations").captures():
+    seed("fuzz-packets", bytes([LINKS.index(link)]) + pieces(frames))
 
 for path in captures():
     try:
