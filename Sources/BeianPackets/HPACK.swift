@@ -4,8 +4,9 @@
 /// them).
 struct HPACKDecoder {
     /// The largest dynamic table a size update may ask for. HTTP/2 peers agree on 4,096
-    /// bytes unless a SETTINGS frame says otherwise; larger tables are refused here.
-    static let maximumTableSize = 64 * 1024
+    /// bytes unless a SETTINGS frame says otherwise; larger tables are refused here (with the
+    /// connection count, this bounds what h2c state can hold: 4,096 × 16 KiB per decoder).
+    static let maximumTableSize = 16 * 1024
     /// Header fields of one block decoded at most, and the longest string.
     static let maximumFields = 256
     static let maximumStringLength = 16 * 1024

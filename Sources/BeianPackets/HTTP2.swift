@@ -14,7 +14,7 @@ enum HTTP2 {
     static let prefaceLength = 24
     static let frameHeaderLength = 9
     /// A header block (HEADERS and its CONTINUATIONs) kept at most.
-    static let maximumHeaderBlock = 64 * 1024
+    static let maximumHeaderBlock = 16 * 1024
     /// A DNS message body kept at most (a DNS message is at most 65,535 bytes).
     static let maximumDNSBody = 65_535
     /// Streams of one connection waiting for a DNS response at most.

@@ -5,7 +5,7 @@ import BeianCore
 extension PacketDecoder {
     /// h2c and DNS-over-HTTP connections followed at most; the least recently seen eighth is
     /// forgotten beyond.
-    static let maximumConnections = 1 << 16
+    static let maximumConnections = 1 << 12
 
     /// Starts a connection's record (or returns the existing one's index).
     private mutating func connection(_ key: FlowKey, mode: HTTP2Connection.Mode) -> Dictionary<FlowKey, HTTP2Connection>.Index {
