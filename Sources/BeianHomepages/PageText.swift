@@ -72,8 +72,15 @@ public struct PageText: Sendable {
                 if i + 2 < count && ((base[i + 1] == 0xBC && base[i + 2] == 0xA9) || (base[i + 1] == 0xBD && base[i + 2] == 0x89)) {
                     found(i)
                 }
-            case 0xE5:  // 公 E5 85 AC
-                if i + 2 < count && base[i + 1] == 0x85 && base[i + 2] == 0xAC { found(i) }
+            case 0xE5:  // 公 E5 85 AC; 备 E5 A4 87 or 備 E5 82 99 before digits (`浙备12345678号`, ICP left out)
+                if i + 2 < count && base[i + 1] == 0x85 && base[i + 2] == 0xAC {
+                    found(i)
+                } else if i + 3 < count
+                    && ((base[i + 1] == 0xA4 && base[i + 2] == 0x87) || (base[i + 1] == 0x82 && base[i + 2] == 0x99))
+                    && startsDigits(base, from: i + 3, count: count)
+                {
+                    found(i)
+                }
             case 0xE7:  // 网 E7 BD 91, 網 E7 B6 B2 (网文, 網文)
                 if i + 5 < count && ((base[i + 1] == 0xBD && base[i + 2] == 0x91) || (base[i + 1] == 0xB6 && base[i + 2] == 0xB2))
                     && base[i + 3] == 0xE6 && base[i + 4] == 0x96 && base[i + 5] == 0x87
@@ -86,6 +93,15 @@ public struct PageText: Sendable {
             }
             i += 1
         }
+    }
+
+    /// Whether an ASCII or full-width digit starts at `start`, after up to three spaces.
+    static func startsDigits(_ base: UnsafePointer<UInt8>, from start: Int, count: Int) -> Bool {
+        var j = start
+        while j < count && j < start + 3 && base[j] == 0x20 { j += 1 }
+        guard j < count else { return false }
+        if base[j] >= 0x30 && base[j] <= 0x39 { return true }
+        return j + 2 < count && base[j] == 0xEF && base[j + 1] == 0xBC && base[j + 2] >= 0x90 && base[j + 2] <= 0x99
     }
 
     static func isAlphanumeric(_ b: UInt8) -> Bool {

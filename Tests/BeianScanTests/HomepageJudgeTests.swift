@@ -3,6 +3,7 @@ import BeianHomepages
 import BeianIndex
 import BeianScan
 import BeianTestSupport
+import Foundation
 import Testing
 
 /// The footer judge against the sample registry.
@@ -48,6 +49,15 @@ import Testing
         #expect(verdict("<a href=\"https://beian.miit.gov.cn/\">\(other)</a>")?.kind == .footerNumberWrong)
         #expect(verdict("<p>沪交ICP备12345678号</p>")?.kind == .footerNumberWrong)
         #expect(verdict("<p>Copyright 2026</p>")?.kind == .footerNumberMissing)
+        // Read as a person reads it: a bar between the province and ICP, or the number written
+        // as character references, is the number; without ICP it is wrong, never missing.
+        let bar = sponsor.replacingOccurrences(of: "ICP", with: "｜ICP")
+        #expect(verdict("<a href=\"https://beian.miit.gov.cn/\">\(bar)</a>")?.kind == nil)
+        let references = sponsor.unicodeScalars.map { $0.isASCII ? String($0) : "&#\($0.value);" }.joined()
+        #expect(verdict("<a href=\"https://beian.miit.gov.cn/\">\(references)</a>")?.kind == nil)
+        let withoutICP = verdict("<a href=\"https://beian.miit.gov.cn/\">\(sponsor.replacingOccurrences(of: "ICP", with: ""))</a>")
+        #expect(withoutICP?.kind == .footerNumberWrong)
+        #expect(withoutICP?.detail.contains("no ICP") == true)
         let hidden = verdict("<!-- \(sponsor) -->")
         #expect(hidden?.kind == .footerNumberMissing)
         #expect(hidden?.detail.contains("comment") == true)
