@@ -92,16 +92,26 @@ extension IPv6Address: CustomStringConvertible, LosslessStringConvertible {
     /// RFC 5952: lowercase, no leading zeros, the longest run of two or more zero groups
     /// compressed (the first when tied), IPv4-mapped addresses as `::ffff:a.b.c.d`.
     public var description: String {
-        if let v4 = ipv4Mapped { return "::ffff:\(v4)" }
-        var groups = [UInt16](repeating: 0, count: 8)
-        for i in 0..<8 { groups[i] = UInt16(truncatingIfNeeded: value >> (112 - 16 * i)) }
+        var text: [UInt8] = []
+        appendText(to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends the RFC 5952 text (as `description`) as UTF-8 to `out`, without making a
+    /// string: writers of many addresses call this.
+    public func appendText(to out: inout [UInt8]) {
+        if let v4 = ipv4Mapped {
+            out.append(contentsOf: "::ffff:".utf8)
+            out.append(contentsOf: v4.description.utf8)
+            return
+        }
         var bestStart = -1
         var bestLength = 1
         var i = 0
         while i < 8 {
-            if groups[i] == 0 {
+            if group(i) == 0 {
                 var j = i
-                while j < 8 && groups[j] == 0 { j += 1 }
+                while j < 8 && group(j) == 0 { j += 1 }
                 if j - i > bestLength {
                     bestStart = i
                     bestLength = j - i
@@ -111,11 +121,29 @@ extension IPv6Address: CustomStringConvertible, LosslessStringConvertible {
                 i += 1
             }
         }
-        func hex(_ range: Range<Int>) -> String {
-            groups[range].map { String($0, radix: 16) }.joined(separator: ":")
+        i = 0
+        while i < 8 {
+            if i == bestStart {
+                out.append(contentsOf: "::".utf8)
+                i += bestLength
+                continue
+            }
+            if i > 0 && i != bestStart + bestLength { out.append(UInt8(ascii: ":")) }
+            Self.appendHex(group(i), to: &out)
+            i += 1
         }
-        if bestStart < 0 { return hex(0..<8) }
-        return hex(0..<bestStart) + "::" + hex((bestStart + bestLength)..<8)
+    }
+
+    private func group(_ index: Int) -> UInt16 { UInt16(truncatingIfNeeded: value >> (112 - 16 * index)) }
+
+    private static func appendHex(_ group: UInt16, to out: inout [UInt8]) {
+        let digits: StaticString = "0123456789abcdef"
+        var shift = 12
+        while shift > 0 && (group >> UInt16(shift)) == 0 { shift -= 4 }
+        while shift >= 0 {
+            out.append(digits.utf8Start[Int((group >> UInt16(shift)) & 0xF)])
+            shift -= 4
+        }
     }
 }
 

@@ -69,7 +69,10 @@ public struct ObservationWriter {
     }
 
     private mutating func address(_ address: IPAddress) {
-        guard case .v4(let v4) = address else { return string(address.description) }
+        guard case .v4(let v4) = address else {
+            if case .v6(let v6) = address { v6.appendText(to: &out.bytes) }
+            return
+        }
         let value = v4.value
         number(UInt64(value >> 24))
         out.bytes.append(UInt8(ascii: "."))
