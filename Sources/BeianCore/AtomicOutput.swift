@@ -25,7 +25,9 @@ public struct OutputError: Error, Sendable, CustomStringConvertible {
 /// by `commit()`, then the folder flushed so that the rename survives a crash. A process
 /// killed before `commit()` leaves the previous file (or none) and at most a `.partial-PID`
 /// file; a failed write (a full disk) removes the temporary file and throws. `-` (or nil) is
-/// standard output, written as it comes.
+/// standard output, written as it comes; so is a path that names something other than a
+/// regular file (`/dev/null`, a FIFO, a shell's `>(…)`): renaming over it would replace the
+/// device or pipe with a file.
 ///
 /// Not thread-safe: one writer owns it.
 public final class AtomicOutput {
@@ -35,6 +37,8 @@ public final class AtomicOutput {
     public let temporaryPath: String?
     private var descriptor: Int32
     private var done = false
+    /// Written in place: a device or a pipe named by its path (closed at the end).
+    private var direct = false
     /// Bytes written so far.
     public private(set) var bytesWritten: Int64 = 0
 
@@ -46,6 +50,16 @@ public final class AtomicOutput {
             return
         }
         self.path = path
+        if Self.isSpecialFile(path) {
+            temporaryPath = nil
+            descriptor = open(path, O_WRONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                let code = errno
+                throw OutputError(path: path, "cannot open: \(String(cString: strerror(code)))", code: code)
+            }
+            direct = true
+            return
+        }
         let temporary = "\(path).partial-\(getpid())"
         temporaryPath = temporary
         descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -58,7 +72,14 @@ public final class AtomicOutput {
     deinit { abandon() }
 
     /// Whether this writes to standard output.
-    public var isStandardOutput: Bool { temporaryPath == nil }
+    public var isStandardOutput: Bool { temporaryPath == nil && !direct }
+
+    /// Whether `path` exists and is not a regular file (a device, a FIFO, a socket).
+    public static func isSpecialFile(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return info.st_mode & S_IFMT != S_IFREG && info.st_mode & S_IFMT != S_IFDIR
+    }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {
         guard !done else { throw OutputError(path: path, "written after it was closed") }
@@ -91,6 +112,10 @@ public final class AtomicOutput {
         guard !done else { return }
         guard let temporaryPath else {
             done = true
+            if direct && close(descriptor) != 0 {
+                let code = errno
+                throw OutputError(path: path, "cannot write: \(String(cString: strerror(code)))", code: code)
+            }
             return
         }
         var code: Int32 = 0
@@ -113,7 +138,10 @@ public final class AtomicOutput {
     public func abandon() {
         guard !done else { return }
         done = true
-        guard let temporaryPath else { return }
+        guard let temporaryPath else {
+            if direct { close(descriptor) }
+            return
+        }
         close(descriptor)
         unlink(temporaryPath)
     }

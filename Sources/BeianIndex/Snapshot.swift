@@ -124,6 +124,10 @@ final class SnapshotWriter {
     init(path: String) throws(IndexError) {
         self.path = path
         temporary = path + ".partial-\(getpid())"
+        // Renamed into place at the end: over a device or a pipe that would replace it.
+        guard !AtomicOutput.isSpecialFile(path) else {
+            throw IndexError(.cannotWrite, "\(path) is not a regular file: a snapshot is written to a file (and mapped from it)")
+        }
         guard let handle = fopen(temporary, "wb") else {
             throw IndexError(.cannotWrite, "cannot create \(temporary): \(String(cString: strerror(errno)))")
         }

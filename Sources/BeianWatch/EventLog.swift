@@ -22,6 +22,9 @@ public final class EventLog {
     public let destination: Destination
     public let times: TimeStyle
     private var handle: FileHandle?
+    /// The path names a device or a pipe (`/dev/null`, a FIFO): written as it comes, never
+    /// read back, rotated or flushed to a disk.
+    private let special: Bool
     /// The day (`YYYY-MM-DD` in the time style) the current file is for.
     private var day: String
     /// Bytes read back from a file's end to find its last event.
@@ -31,7 +34,11 @@ public final class EventLog {
         self.destination = destination
         self.times = times
         day = Self.day(of: .now, times)
-        if case .file(let path) = destination {
+        if case .file(let path) = destination, AtomicOutput.isSpecialFile(path) {
+            special = true
+            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        } else if case .file(let path) = destination {
+            special = false
             // A file left from an earlier day is rotated away first.
             try Self.dropTornTail(path)
             var info = stat()
@@ -40,6 +47,8 @@ public final class EventLog {
                 if written != day { try Self.rotate(path, to: written) }
             }
             handle = try Self.open(path)
+        } else {
+            special = false
         }
     }
 
@@ -47,7 +56,7 @@ public final class EventLog {
 
     /// The highest event number already written (0 when none can be read back).
     public func lastWritten() -> Int64 {
-        guard case .file(let path) = destination else { return 0 }
+        guard case .file(let path) = destination, !special else { return 0 }
         for file in [path] + Self.rotated(path).reversed() {
             if let last = Self.lastSequence(in: file) { return last }
         }
@@ -76,7 +85,9 @@ public final class EventLog {
             FileHandle.standardOutput.write(Data(bytes))
         case .file(let path):
             let today = Self.day(of: .now, times)
-            if today != day {
+            if today != day && special {
+                day = today
+            } else if today != day {
                 try handle?.close()
                 try Self.rotate(path, to: day)
                 handle = try Self.open(path)
@@ -84,7 +95,7 @@ public final class EventLog {
             }
             guard let handle else { throw CocoaError(.fileWriteUnknown) }
             try handle.write(contentsOf: Data(bytes))
-            try handle.synchronize()
+            if !special { try handle.synchronize() }
         }
     }
 

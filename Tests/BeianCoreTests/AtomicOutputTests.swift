@@ -36,6 +36,32 @@ import Testing
         #expect(try !FileManager.default.fileExists(atPath: #require(temporary)))
     }
 
+    /// `-o /dev/null` (and a FIFO, a shell's `>(…)`) is written in place: renaming over it
+    /// replaced the device with a file (it happened, in the fault tests).
+    @Test func devicesAndPipesAreWrittenInPlaceNeverReplaced() throws {
+        let output = try AtomicOutput(path: "/dev/null")
+        #expect(output.temporaryPath == nil && !output.isStandardOutput)
+        try output.write(Array("discarded\n".utf8))
+        try output.commit()
+        #expect(try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType == .typeCharacterSpecial)
+
+        let fifo = try Fixtures.temporaryDirectory().appendingPathComponent("pipe").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // The reader on a thread of its own (opening a FIFO blocks until both ends are open).
+        let received = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var text: String?
+        DispatchQueue.global().async {
+            if let handle = FileHandle(forReadingAtPath: fifo), let data = try? handle.readToEnd() {
+                text = String(decoding: data, as: UTF8.self)
+            }
+            received.signal()
+        }
+        try AtomicOutput.write(Array("through the pipe\n".utf8), to: fifo)
+        received.wait()
+        #expect(text == "through the pipe\n")
+        #expect(AtomicOutput.isSpecialFile(fifo))  // still the pipe, not a file renamed over it
+    }
+
     @Test func aMissingFolderIsAClearError() throws {
         let error = #expect(throws: OutputError.self) { try AtomicOutput(path: "/nonexistent-folder/out") }
         #expect(error?.description.contains("cannot create /nonexistent-folder/out.partial-") == true)

@@ -10,6 +10,14 @@ import Testing
 /// records read.
 
 @Suite struct SnapshotTests {
+
+    /// A snapshot is renamed into place: over a device that would replace it, so such a path
+    /// is refused before anything is written.
+    @Test func aSnapshotIsNeverWrittenOverADevice() throws {
+        let error = #expect(throws: IndexError.self) { try SnapshotWriter(path: "/dev/null") }
+        #expect(error?.description.contains("not a regular file") == true)
+        #expect(try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType == .typeCharacterSpecial)
+    }
     static let built: (path: String, records: [RegistryRecord]) = {
         var options = IndexBuildOptions()
         options.buildTime = try? Timestamp.parse("2026-01-01T00:00:00Z")

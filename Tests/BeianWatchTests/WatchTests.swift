@@ -92,6 +92,16 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty)
     }
 
+    /// `--events /dev/null`: written as it comes, never read back, rotated, flushed or
+    /// replaced by a file.
+    @Test func eventsToADeviceAreWrittenInPlace() throws {
+        let log = try EventLog(destination: .file("/dev/null"))
+        #expect(log.lastWritten() == 0)
+        try log.write([WatchStore.Event(sequence: 1, line: "{\"seq\":1,\"event\":\"new\"}")])
+        try log.write(line: "{\"event\":\"summary\"}")
+        #expect(try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType == .typeCharacterSpecial)
+    }
+
     // MARK: Whole watches over followed logs
 
     /// A Zeek log grown in bursts from the sample's: the header, then its lines in pieces.
