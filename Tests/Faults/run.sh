@@ -305,6 +305,10 @@ writer=$!
 odd_case "a file shrinking while read" "shrinking.log: [0-9]+ lines" "$beian" scan --index index.beianidx shrinking.log "$capture"
 wait "$writer"
 
+# Outputs given as /dev/null (above, with --history) are written in place: a rename over it
+# would have replaced the device with a file.
+[ -c /dev/null ] || fail "/dev/null is no longer a character device"
+
 echo
 cat "$matrix"
 if [ "$failures" != 0 ]; then
