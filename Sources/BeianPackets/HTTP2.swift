@@ -110,9 +110,15 @@ enum HTTP2 {
     static let acceptName = Array("accept".utf8)
     static let dnsQueryPath = Array("/dns-query".utf8)
     static let dnsMessageType = Array("application/dns-message".utf8)
+    static let h2cToken = Array("h2c".utf8)
 
     /// Whether `haystack` holds `needle`, ASCII letters compared without case.
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        haystack.withUnsafeBytes { contains($0, needle) }
+    }
+
+    /// The same over bytes in place (header values of HTTP/1.x requests: no copy per request).
+    static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
         guard needle.count <= haystack.count else { return false }
         for start in 0...(haystack.count - needle.count) {
             var index = 0

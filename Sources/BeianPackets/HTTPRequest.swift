@@ -128,11 +128,11 @@ enum HTTPRequest {
                 } else if equalsIgnoringCase(name, "content-length") {
                     if let length = decimal(value), let total = head.length { head.length = total + length }
                 } else if equalsIgnoringCase(name, "upgrade") {
-                    if HTTP2.contains(Array(value), Array("h2c".utf8)) { head.upgradeToHTTP2 = true } else { upgradeElsewhere = true }
+                    if HTTP2.contains(value, HTTP2.h2cToken) { head.upgradeToHTTP2 = true } else { upgradeElsewhere = true }
                 } else if equalsIgnoringCase(name, "transfer-encoding") {
                     head.length = nil
                 } else if equalsIgnoringCase(name, "content-type") || equalsIgnoringCase(name, "accept") {
-                    if HTTP2.contains(Array(value), HTTP2.dnsMessageType) { head.asksForDNSMessage = true }
+                    if HTTP2.contains(value, HTTP2.dnsMessageType) { head.asksForDNSMessage = true }
                 }
             }
             lineStart = end + 1
