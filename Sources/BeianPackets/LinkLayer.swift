@@ -158,6 +158,12 @@ enum LinkLayer {
         return nil
     }
 
+    /// What follows an LLC header at the start of `bytes` (an 802.11 body, an A-MSDU subframe).
+    static func afterLLC(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+        guard let next = llc(bytes) else { return .failure(.unsupportedNetworkProtocol) }
+        return etherType(next.type, bytes.slice(next.length, bytes.count))
+    }
+
     static func ppp(_ proto: UInt16, _ payload: UnsafeRawBufferPointer) -> Outcome {
         switch proto {
         case 0x0021, 0x0057: .ip(payload)

@@ -54,8 +54,7 @@ enum Wireless {
         let body = frame.slice(header, end)
         // A-MSDU present (bit 7 of the QoS control field): the body holds subframes.
         if quality && frame[qualityControl] & 0x80 != 0 { return .aggregate(body) }
-        guard let next = LinkLayer.llc(body) else { return .failure(.unsupportedNetworkProtocol) }
-        return LinkLayer.etherType(next.type, body.slice(next.length, body.count))
+        return LinkLayer.afterLLC(body)
     }
 
     /// The subframes of an A-MSDU (§9.3.2.2.2): destination, source, a length, then that
@@ -69,11 +68,7 @@ enum Wireless {
             let start = offset + 14
             guard start + length <= aggregate.count else { return false }
             let payload = aggregate.slice(start, start + length)
-            if let next = LinkLayer.llc(payload) {
-                body(LinkLayer.etherType(next.type, payload.slice(next.length, payload.count)))
-            } else {
-                body(.failure(.unsupportedNetworkProtocol))
-            }
+            body(LinkLayer.afterLLC(payload))
             count += 1
             offset = (start + length + 3) & ~3
         }
