@@ -90,6 +90,119 @@ public final class TextConverter {
     }
 
     private func convertBytes(_ input: UnsafeRawBufferPointer, final: Bool, into output: inout [UInt8]) {
+        if encoding == .gb18030 {
+            convertGB18030(input, final: final, into: &output)
+        } else {
+            convertWithIconv(input, final: final, into: &output)
+        }
+    }
+
+    /// GB18030 by table for ASCII and the two-byte characters (all of GBK, nearly all of any
+    /// page), iconv for the rest (four-byte sequences, lone high bytes). The output, the
+    /// invalid bytes and their offsets are iconv's own: the table is made by iconv
+    /// (`GB18030Pairs`), and whatever it does not hold goes to iconv as before.
+    private func convertGB18030(_ input: UnsafeRawBufferPointer, final: Bool, into output: inout [UInt8]) {
+        guard let base = input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count > 0 else { return }
+        let n = input.count
+        let pairs = GB18030Pairs.utf8
+        // At most three output bytes per input byte (a replaced byte), four for a four-byte sequence.
+        let converted = [UInt8](unsafeUninitializedCapacity: n * 3 + 8) { out, written in
+            guard let outBase = out.baseAddress else { return }
+            var o = 0
+            var i = 0
+            while i < n {
+                // Eight ASCII bytes at a time.
+                if i + 8 <= n {
+                    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    if word & 0x8080_8080_8080_8080 == 0 {
+                        UnsafeMutableRawPointer(outBase + o).storeBytes(of: word, as: UInt64.self)
+                        i += 8
+                        o += 8
+                        continue
+                    }
+                }
+                let lead = base[i]
+                if lead < 0x80 {
+                    outBase[o] = lead
+                    i += 1
+                    o += 1
+                    continue
+                }
+                if lead >= 0x81 && lead <= 0xFE && i + 1 < n {
+                    let trail = base[i + 1]
+                    if trail >= 0x40 {
+                        // `pairs` holds 0 for a pair iconv refuses: one byte replaced, as iconv does.
+                        let packed = pairs[Int(lead - 0x81) &* 192 &+ Int(trail - 0x40)]
+                        if packed == 0 {
+                            replaceByte(at: i, out: outBase, &o)
+                            i += 1
+                            continue
+                        }
+                        if packed != GB18030Pairs.beyondBMP {
+                            // Little-endian: the low bytes are the first in memory.
+                            UnsafeMutableRawPointer(outBase + o).storeBytes(of: packed, as: UInt32.self)
+                            o += Int(packed >> 24 == 0 ? 3 : 2)
+                            i += 2
+                            continue
+                        }
+                    } else if trail < 0x30 || trail > 0x39 {
+                        replaceByte(at: i, out: outBase, &o)
+                        i += 1
+                        continue
+                    }
+                }
+                // A four-byte sequence, a pair beyond the BMP, a lone high byte or a lead at the
+                // end: iconv on at most four bytes.
+                let available = min(4, n - i)
+                var produced = [UInt8](repeating: 0, count: 16)
+                var inPointer: UnsafeMutablePointer<CChar>? = UnsafeMutablePointer(
+                    mutating: UnsafeRawPointer(base + i).assumingMemoryBound(to: CChar.self))
+                var inLeft = available
+                let (rc, err, count) = produced.withUnsafeMutableBytes { buffer -> (Int, Int32, Int) in
+                    var outPointer = buffer.baseAddress?.assumingMemoryBound(to: CChar.self)
+                    var outLeft = buffer.count
+                    let rc = iconv(handle, &inPointer, &inLeft, &outPointer, &outLeft)
+                    return (rc, rc == -1 ? errno : 0, buffer.count - outLeft)
+                }
+                let used = available - inLeft
+                if used > 0 {
+                    for k in 0..<count { outBase[o + k] = produced[k] }
+                    o += count
+                    i += used
+                    continue
+                }
+                if rc == -1 && err == EINVAL && !final && i + available == n {
+                    // An incomplete sequence at the end: keep it for the next chunk.
+                    carry = Array(UnsafeRawBufferPointer(start: base + i, count: n - i))
+                    consumed += Int64(i)
+                    written = o
+                    return
+                }
+                replaceByte(at: i, out: outBase, &o)
+                i += 1
+            }
+            consumed += Int64(n)
+            written = o
+        }
+        if output.isEmpty {
+            output = converted
+        } else {
+            output.append(contentsOf: converted)
+        }
+    }
+
+    /// Writes U+FFFD for the byte at `offset` of the current input and counts it.
+    private func replaceByte(at offset: Int, out: UnsafeMutablePointer<UInt8>, _ o: inout Int) {
+        let at = consumed + Int64(offset)
+        if invalidOffsets.count < TextConverter.maximumRecordedErrors { invalidOffsets.append(at) }
+        invalidByteCount += 1
+        out[o] = 0xEF
+        out[o + 1] = 0xBF
+        out[o + 2] = 0xBD
+        o += 3
+    }
+
+    private func convertWithIconv(_ input: UnsafeRawBufferPointer, final: Bool, into output: inout [UInt8]) {
         guard let base = input.baseAddress, input.count > 0 else { return }
         var inPointer: UnsafeMutablePointer<CChar>? = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: CChar.self))
         var inLeft = input.count
@@ -124,6 +237,48 @@ public final class TextConverter {
         }
         consumed += Int64(input.count)
     }
+}
+
+/// Every two-byte GB18030 sequence (lead 0x81–0xFE, trail 0x40–0xFF) as glibc iconv decodes
+/// it, in UTF-8: the bytes in the low three bytes of a word, in memory order, and 0x01 in the
+/// top byte for a two-byte character (0x00 for three). 0 where iconv refuses the pair, and
+/// `beyondBMP` where it reads a character outside the BMP (GB18030-2022 moved a few there).
+/// Made once, by iconv itself, so that the table and iconv cannot disagree.
+enum GB18030Pairs {
+    static let beyondBMP: UInt32 = 0xFFFF_FFFF
+
+    static let utf8: [UInt32] = {
+        var table = [UInt32](repeating: 0, count: 126 * 192)
+        let handle = iconv_open("UTF-8", "GB18030")
+        guard handle != iconv_t(bitPattern: -1) else { return table }
+        defer { iconv_close(handle) }
+        for lead in 0x81...0xFE {
+            for trail in 0x40...0xFF {
+                var input: [UInt8] = [UInt8(lead), UInt8(trail)]
+                var output = [UInt8](repeating: 0, count: 8)
+                let produced: Int? = input.withUnsafeMutableBytes { inBuffer in
+                    output.withUnsafeMutableBytes { outBuffer in
+                        var inPointer = inBuffer.baseAddress?.assumingMemoryBound(to: CChar.self)
+                        var inLeft = 2
+                        var outPointer = outBuffer.baseAddress?.assumingMemoryBound(to: CChar.self)
+                        var outLeft = outBuffer.count
+                        let rc = iconv(handle, &inPointer, &inLeft, &outPointer, &outLeft)
+                        return rc == -1 || inLeft != 0 ? nil : outBuffer.count - outLeft
+                    }
+                }
+                iconv(handle, nil, nil, nil, nil)
+                guard let produced, produced >= 2 else { continue }
+                guard produced <= 3 else {
+                    table[(lead - 0x81) * 192 + (trail - 0x40)] = beyondBMP
+                    continue
+                }
+                var packed = UInt32(output[0]) | UInt32(output[1]) << 8
+                packed |= produced == 3 ? UInt32(output[2]) << 16 : 0x0100_0000
+                table[(lead - 0x81) * 192 + (trail - 0x40)] = packed
+            }
+        }
+        return table
+    }()
 }
 
 /// Checks UTF-8 validity; returns the offset of the first invalid byte, or nil.

@@ -56,7 +56,9 @@ public struct CharsetDecision: Sendable, Hashable {
         } else if declaredEncoding == .big5 {
             sniffed = .big5
         } else {
-            sniffed = invalidCount(body, .gb18030, converters) <= invalidCount(body, .big5, converters) ? .gb18030 : .big5
+            // Big5 is read only when GB18030 leaves bytes undecoded: it cannot leave fewer than none.
+            let unreadAsGB = invalidCount(body, .gb18030, converters)
+            sniffed = unreadAsGB == 0 || unreadAsGB <= invalidCount(body, .big5, converters) ? .gb18030 : .big5
         }
         guard let declaredEncoding else { return CharsetDecision(encoding: sniffed, source: .sniffed, declared: declared) }
         let agrees = declaredEncoding == sniffed || (!utf8 && declaredEncoding != .utf8)
