@@ -58,41 +58,90 @@ public struct PageText: Sendable {
     /// `公网安备`, `网文`, `新出网证`, `B1-`/`B2-`), in any case: the cheap test before a
     /// recogniser runs.
     public static func anchors(in bytes: UnsafeBufferPointer<UInt8>, _ found: (Int) -> Void) {
-        let count = bytes.count
-        guard count >= 2, let base = bytes.baseAddress else { return }
-        var i = 0
-        while i < count - 1 {
-            let b = base[i]
-            switch b {
-            case 0x49, 0x69:  // I i
-                if i + 2 < count && base[i + 1] | 0x20 == 0x63 && base[i + 2] | 0x20 == 0x70 { found(i) }
-            case 0x42, 0x62:  // B b: B1- B2- (a licence)
-                if (base[i + 1] == 0x31 || base[i + 1] == 0x32) && (i == 0 || !isAlphanumeric(base[i - 1])) { found(i) }
-            case 0xEF:  // full-width Ｉ ｉ: EF BC A9, EF BD 89
-                if i + 2 < count && ((base[i + 1] == 0xBC && base[i + 2] == 0xA9) || (base[i + 1] == 0xBD && base[i + 2] == 0x89)) {
-                    found(i)
-                }
-            case 0xE5:  // 公 E5 85 AC; 备 E5 A4 87 or 備 E5 82 99 before digits (`浙备12345678号`, ICP left out)
-                if i + 2 < count && base[i + 1] == 0x85 && base[i + 2] == 0xAC {
-                    found(i)
-                } else if i + 3 < count
-                    && ((base[i + 1] == 0xA4 && base[i + 2] == 0x87) || (base[i + 1] == 0x82 && base[i + 2] == 0x99))
-                    && startsDigits(base, from: i + 3, count: count)
-                {
-                    found(i)
-                }
-            case 0xE7:  // 网 E7 BD 91, 網 E7 B6 B2 (网文, 網文)
-                if i + 5 < count && ((base[i + 1] == 0xBD && base[i + 2] == 0x91) || (base[i + 1] == 0xB6 && base[i + 2] == 0xB2))
-                    && base[i + 3] == 0xE6 && base[i + 4] == 0x96 && base[i + 5] == 0x87
-                {
-                    found(i)
-                }
-            case 0xE6:  // 新 E6 96 B0
-                if i + 2 < count && base[i + 1] == 0x96 && base[i + 2] == 0xB0 { found(i) }
-            default: break
-            }
-            i += 1
+        var from = 0
+        while let at = firstAnchor(in: bytes, from: from) {
+            found(at)
+            from = at + 1
         }
+    }
+
+    /// The first offset at or after `from` where an anchor starts (see `anchors`).
+    ///
+    /// Only a few pairs of bytes can start one (`anchorPairs`). ASCII is passed over eight
+    /// bytes at a time while it holds no `I`, `B` or high byte; elsewhere each position's pair
+    /// is looked up, a test without a branch that goes either way, and only a pair in the
+    /// table is looked at in full.
+    static func firstAnchor(in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        let count = bytes.count
+        guard count >= 2, let base = bytes.baseAddress else { return nil }
+        return anchorPairs.withUnsafeBufferPointer { pairs -> Int? in
+            guard let table = pairs.baseAddress else { return nil }
+            var i = from
+            while i < count - 1 {
+                if i + 8 <= count {
+                    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    if word & 0x8080_8080_8080_8080 == 0 {
+                        let folded = word | 0x2020_2020_2020_2020
+                        if !hasZeroByte(folded ^ 0x6969_6969_6969_6969) && !hasZeroByte(folded ^ 0x6262_6262_6262_6262) {
+                            i += 8
+                            continue
+                        }
+                    }
+                }
+                let end = min(count - 1, i + 32)
+                while i < end {
+                    // `table` has 65,536 entries: any pair of bytes is an index in it.
+                    if table[Int(base[i]) &<< 8 | Int(base[i + 1])] != 0 && isAnchor(base, at: i, count: count) { return i }
+                    i += 1
+                }
+            }
+            return nil
+        }
+    }
+
+    /// The pairs of bytes an anchor can start with: 1 at `first << 8 | second`.
+    static let anchorPairs: [UInt8] = {
+        var table = [UInt8](repeating: 0, count: 1 << 16)
+        let pairs: [(UInt8, UInt8)] = [
+            (0x49, 0x43), (0x49, 0x63), (0x69, 0x43), (0x69, 0x63),  // I C
+            (0x42, 0x31), (0x42, 0x32), (0x62, 0x31), (0x62, 0x32),  // B1 B2
+            (0xEF, 0xBC), (0xEF, 0xBD),  // Ｉ ｉ
+            (0xE5, 0x85), (0xE5, 0xA4), (0xE5, 0x82),  // 公 备 備
+            (0xE7, 0xBD), (0xE7, 0xB6),  // 网 網
+            (0xE6, 0x96),  // 新
+        ]
+        for (first, second) in pairs { table[Int(first) << 8 | Int(second)] = 1 }
+        return table
+    }()
+
+    /// Whether an anchor starts at `i` (`i + 1 < count`).
+    static func isAnchor(_ base: UnsafePointer<UInt8>, at i: Int, count: Int) -> Bool {
+        switch base[i] {
+        case 0x49, 0x69:  // I i
+            return i + 2 < count && base[i + 1] | 0x20 == 0x63 && base[i + 2] | 0x20 == 0x70
+        case 0x42, 0x62:  // B b: B1- B2- (a licence)
+            return (base[i + 1] == 0x31 || base[i + 1] == 0x32) && (i == 0 || !isAlphanumeric(base[i - 1]))
+        case 0xEF:  // full-width Ｉ ｉ: EF BC A9, EF BD 89
+            return i + 2 < count && ((base[i + 1] == 0xBC && base[i + 2] == 0xA9) || (base[i + 1] == 0xBD && base[i + 2] == 0x89))
+        case 0xE5:  // 公 E5 85 AC; 备 E5 A4 87 or 備 E5 82 99 before digits (`浙备12345678号`, ICP left out)
+            guard i + 2 < count else { return false }
+            if base[i + 1] == 0x85 && base[i + 2] == 0xAC { return true }
+            return ((base[i + 1] == 0xA4 && base[i + 2] == 0x87) || (base[i + 1] == 0x82 && base[i + 2] == 0x99))
+                && startsDigits(base, from: i + 3, count: count)
+        case 0xE7:  // 网 E7 BD 91, 網 E7 B6 B2 (网文, 網文)
+            return i + 5 < count && ((base[i + 1] == 0xBD && base[i + 2] == 0x91) || (base[i + 1] == 0xB6 && base[i + 2] == 0xB2))
+                && base[i + 3] == 0xE6 && base[i + 4] == 0x96 && base[i + 5] == 0x87
+        case 0xE6:  // 新 E6 96 B0
+            return i + 2 < count && base[i + 1] == 0x96 && base[i + 2] == 0xB0
+        default:
+            return false
+        }
+    }
+
+    /// Whether some byte of `word` is zero.
+    @inline(__always)
+    static func hasZeroByte(_ word: UInt64) -> Bool {
+        (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0
     }
 
     /// Whether an ASCII or full-width digit starts at `start`, after up to three spaces.
@@ -109,9 +158,7 @@ public struct PageText: Sendable {
     }
 
     static func hasAnchor(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var any = false
-        anchors(in: bytes) { _ in any = true }
-        return any
+        firstAnchor(in: bytes, from: 0) != nil
     }
 }
 
@@ -173,12 +220,7 @@ private struct HTMLTextReader {
             return
         }
         let before = page.text.count
-        let run = UnsafeBufferPointer(rebasing: bytes[start..<end])
-        if !run.contains(0x26) {
-            page.text.append(contentsOf: run)
-        } else {
-            page.text.append(contentsOf: decodeEntities(run))
-        }
+        appendDecodingEntities(UnsafeBufferPointer(rebasing: bytes[start..<end]), to: &page.text)
         let after = page.text.count
         guard after > before else { return }
         let footer = footerDepth > 0
@@ -409,23 +451,30 @@ private struct HTMLTextReader {
     func decodeEntities(_ run: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(run.count)
+        appendDecodingEntities(run, to: &out)
+        return out
+    }
+
+    /// Appends `run` to `out` with its character references decoded: the bytes between
+    /// ampersands are copied in one piece.
+    func appendDecodingEntities(_ run: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard let base = run.baseAddress else { return }
         var k = 0
         while k < run.count {
-            let b = run[k]
-            guard b == 0x26 else {
-                out.append(b)
-                k += 1
-                continue
+            guard let found = memchr(base + k, 0x26, run.count - k) else {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: run[k...]))
+                return
             }
-            if let (scalar, length) = Entities.decode(run, at: k) {
-                out.append(contentsOf: Array(String(Character(scalar)).utf8))
-                k += length
+            let ampersand = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) - base
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: run[k..<ampersand]))
+            if let (scalar, length) = Entities.decode(run, at: ampersand) {
+                UTF8.encode(scalar) { out.append($0) }
+                k = ampersand + length
             } else {
-                out.append(b)
-                k += 1
+                out.append(0x26)
+                k = ampersand + 1
             }
         }
-        return out
     }
 }
 
