@@ -165,6 +165,8 @@ public struct PageText: Sendable {
 /// The tokenizer behind `PageText`: one pass over the bytes.
 private struct HTMLTextReader {
     let bytes: UnsafeBufferPointer<UInt8>
+    /// The names looked at per tag, held here rather than read from statics per tag.
+    let names = TagNames.shared
     var page = PageText()
     var i = 0
 
@@ -330,22 +332,22 @@ private struct HTMLTextReader {
             }
         }
         switch name {
-        case TagName.script, TagName.style, TagName.template, TagName.textarea, TagName.title, TagName.xmp, TagName.noembed,
-            TagName.noframes:
+        case names.script, names.style, names.template, names.textarea, names.title, names.xmp, names.noembed,
+            names.noframes:
             // Raw text to the matching end tag.
             let end = findEndTag(name, from: i)
             let place: PageText.Place =
                 switch name {
-                case TagName.script: .script
-                case TagName.style: .style
-                case TagName.title: .title
-                case TagName.template: .template
+                case names.script: .script
+                case names.style: .style
+                case names.title: .title
+                case names.template: .template
                 default: .hidden
                 }
-            if name == TagName.title && page.title == nil {
+            if name == names.title && page.title == nil {
                 page.title = String(decoding: decodeEntities(UnsafeBufferPointer(rebasing: bytes[i..<end])), as: UTF8.self)
             }
-            if name == TagName.textarea {
+            if name == names.textarea {
                 appendText(from: i, to: end)
             } else {
                 hiddenRun(place, from: i, to: end)
@@ -354,26 +356,26 @@ private struct HTMLTextReader {
             return
         default: break
         }
-        if TagName.blocks.contains(name) { blockBreak() }
-        if name == TagName.br || name == TagName.hr {
+        if names.blocks.contains(name) { blockBreak() }
+        if name == names.br || name == names.hr {
             blockBreak()
             return
         }
-        guard !TagName.void.contains(name), !selfClosing else { return }
+        guard !names.void.contains(name), !selfClosing else { return }
         guard stack.count < Self.maximumDepth else { return }
         var element = Element(name: name, footer: false, link: nil, hidden: false)
-        if name == TagName.footer { element.footer = true }
+        if name == names.footer { element.footer = true }
         for attribute in attributes {
             let value = UnsafeBufferPointer(rebasing: bytes[attribute.value])
             switch attribute.name {
-            case TagName.id, TagName.class:
+            case names.id, names.`class`:
                 if Self.saysFooter(value) { element.footer = true }
-            case TagName.href where name == TagName.a:
+            case names.href where name == names.a:
                 element.link = page.links.count
                 page.links.append(String(decoding: value, as: UTF8.self))
-            case TagName.hidden:
+            case names.hidden:
                 element.hidden = true
-            case TagName.style:
+            case names.style:
                 let style = value.filter { !isSpace($0) }.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
                 if style.contains(subsequence: TagName.displayNone) || style.contains(subsequence: TagName.visibilityHidden) {
                     element.hidden = true
@@ -387,7 +389,7 @@ private struct HTMLTextReader {
     }
 
     mutating func endTag(_ name: TagName) {
-        if TagName.blocks.contains(name) || name == TagName.br { blockBreak() }
+        if names.blocks.contains(name) || name == names.br { blockBreak() }
         guard let at = stack.lastIndex(where: { $0.name == name }) else { return }
         // Elements left open inside it close with it.
         for element in stack[at...] {
@@ -398,9 +400,16 @@ private struct HTMLTextReader {
     }
 
     static func saysFooter(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard !value.isEmpty else { return false }
-        let lower = value.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
-        return TagName.footerWords.contains { lower.contains(subsequence: $0) }
+        guard value.count >= 4 else { return false }
+        for i in 0...(value.count - 4) {
+            switch value[i] | 0x20 {
+            case 0x66: if value.hasLowercased("foot", at: i) { return true }
+            case 0x62: if value.hasLowercased("bottom", at: i) || value.hasLowercased("beian", at: i) { return true }
+            case 0x63: if value.hasLowercased("copyright", at: i) { return true }
+            default: break
+            }
+        }
+        return false
     }
 
     mutating func hiddenRun(_ place: PageText.Place, from start: Int, to end: Int) {
@@ -478,6 +487,20 @@ private struct HTMLTextReader {
     }
 }
 
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// Whether `word` (lower-case ASCII) is at `offset`, with the bytes' A–Z lower-cased.
+    func hasLowercased(_ word: StaticString, at offset: Int) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard offset + count <= self.count else { return false }
+        let letters = word.utf8Start
+        for k in 0..<count {
+            let b = self[offset + k]
+            if (b >= 0x41 && b <= 0x5A ? b | 0x20 : b) != letters[k] { return false }
+        }
+        return true
+    }
+}
+
 extension Array where Element == UInt8 {
     func contains(subsequence needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, count >= needle.count else { return needle.isEmpty }
@@ -507,8 +530,6 @@ func search(_ hay: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UIn
 struct TagName: Hashable {
     let key: UInt64
 
-    static let none = TagName(key: 0)
-
     init(key: UInt64) {
         self.key = key
     }
@@ -530,33 +551,76 @@ struct TagName: Hashable {
         }
     }
 
-    static let script = TagName("script")
-    static let style = TagName("style")
-    static let template = TagName("template")
-    static let textarea = TagName("textarea")
-    static let title = TagName("title")
-    static let xmp = TagName("xmp")
-    static let noembed = TagName("noembed")
-    static let noframes = TagName("noframes")
-    static let footer = TagName("footer")
-    static let a = TagName("a")
-    static let br = TagName("br")
-    static let hr = TagName("hr")
-    static let id = TagName("id")
-    static let `class` = TagName("class")
-    static let href = TagName("href")
-    static let hidden = TagName("hidden")
+    /// The empty name (a tag without one).
+    static var none: TagName { TagName(key: 0) }
     static let displayNone = Array("display:none".utf8)
     static let visibilityHidden = Array("visibility:hidden".utf8)
-    static let footerWords = ["foot", "bottom", "copyright", "beian"].map { Array($0.utf8) }
-    static let void: Set<TagName> = Set(
-        ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr", "keygen"].map {
-            name in Array(name.utf8).withUnsafeBufferPointer { TagName($0, 0..<$0.count) }
-        })
-    static let blocks: Set<TagName> = Set(
-        [
-            "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "div", "dl", "dt", "fieldset",
-            "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "html", "li", "main", "nav", "ol", "p",
-            "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "option", "select", "iframe", "head",
-        ].map { name in Array(name.utf8).withUnsafeBufferPointer { TagName($0, 0..<$0.count) } })
+}
+
+/// The tag and attribute names the page reader looks at, and the sets it looks names up in.
+struct TagNames: Sendable {
+    static let shared = TagNames()
+
+    let script = TagName("script")
+    let style = TagName("style")
+    let template = TagName("template")
+    let textarea = TagName("textarea")
+    let title = TagName("title")
+    let xmp = TagName("xmp")
+    let noembed = TagName("noembed")
+    let noframes = TagName("noframes")
+    let footer = TagName("footer")
+    let a = TagName("a")
+    let br = TagName("br")
+    let hr = TagName("hr")
+    let id = TagName("id")
+    let `class` = TagName("class")
+    let href = TagName("href")
+    let hidden = TagName("hidden")
+    let void = TagSet([
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr", "keygen",
+    ])
+    let blocks = TagSet([
+        "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "div", "dl", "dt", "fieldset",
+        "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "html", "li", "main", "nav", "ol", "p",
+        "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "option", "select", "iframe", "head",
+    ])
+}
+
+/// A few tag names, looked up by their key in an open-addressed table (a multiply and a
+/// compare or two per look-up, where a `Set` hashes with SipHash).
+struct TagSet: Sendable {
+    /// Keys, 0 for an empty slot; a power of two at least four times the names.
+    private let slots: [UInt64]
+
+    init(_ names: [String]) {
+        var size = 16
+        while size < names.count * 4 { size *= 2 }
+        var slots = [UInt64](repeating: 0, count: size)
+        for name in names {
+            let key = Array(name.utf8).withUnsafeBufferPointer { TagName($0, 0..<$0.count) }.key
+            var at = TagSet.slot(key, size)
+            while slots[at] != 0 && slots[at] != key { at = (at + 1) & (size - 1) }
+            slots[at] = key
+        }
+        self.slots = slots
+    }
+
+    static func slot(_ key: UInt64, _ size: Int) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & (size - 1)
+    }
+
+    func contains(_ name: TagName) -> Bool {
+        guard name.key != 0 else { return false }
+        return slots.withUnsafeBufferPointer { slots in
+            let mask = slots.count - 1
+            var at = TagSet.slot(name.key, slots.count)
+            while true {
+                let key = slots[at]
+                if key == name.key { return true }
+                if key == 0 { return false }
+                at = (at + 1) & mask
+            }
+        }
+    }
 }

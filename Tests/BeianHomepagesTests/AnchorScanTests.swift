@@ -31,7 +31,8 @@ struct AnchorScanTests {
             case 0xE5:
                 if i + 2 < count && bytes[i + 1] == 0x85 && bytes[i + 2] == 0xAC {
                     found.append(i)
-                } else if i + 3 < count && ((bytes[i + 1] == 0xA4 && bytes[i + 2] == 0x87) || (bytes[i + 1] == 0x82 && bytes[i + 2] == 0x99))
+                } else if i + 3 < count
+                    && ((bytes[i + 1] == 0xA4 && bytes[i + 2] == 0x87) || (bytes[i + 1] == 0x82 && bytes[i + 2] == 0x99))
                     && digits(i + 3)
                 {
                     found.append(i)
