@@ -286,14 +286,16 @@ public func firstInvalidUTF8(in bytes: UnsafeRawBufferPointer, allowTruncatedEnd
     var i = 0
     let n = bytes.count
     while i < n {
-        // Eight ASCII bytes at a time.
-        if i + 8 <= n && bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
-            i += 8
-            continue
-        }
         let b0 = bytes[i]
         if b0 < 0x80 {
-            i += 1
+            // Eight ASCII bytes at a time.
+            i += i + 8 <= n && bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 ? 8 : 1
+            continue
+        }
+        // Three bytes from E1–EC or EE–EF (most of Chinese text): any two continuation bytes
+        // make a valid character (E0 can be overlong, ED a surrogate: both go the long way).
+        if b0 & 0xF0 == 0xE0 && b0 != 0xE0 && b0 != 0xED && i + 3 <= n && bytes[i + 1] & 0xC0 == 0x80 && bytes[i + 2] & 0xC0 == 0x80 {
+            i += 3
             continue
         }
         let length: Int

@@ -268,5 +268,42 @@ let recognitionTable: [RecognitionCase] = [
         #expect(check([0xC0, 0x80]) == 0)  // overlong
         #expect(check([0xED, 0xA0, 0x80]) == 0)  // surrogate
         #expect(check([0xF4, 0x90, 0x80, 0x80]) == 0)  // beyond U+10FFFF
+        #expect(check([0xE0, 0x80, 0x80]) == 0)  // overlong in three bytes
+        #expect(check([0xE0, 0xA0, 0x80]) == nil)
+        #expect(check([0xED, 0x9F, 0xBF]) == nil)
+    }
+
+    /// The validator's shortcuts (ASCII by words, three-byte characters at once) agree with
+    /// the standard library's decoder on where the first invalid byte is.
+    @Test func utf8ValidationAgreesWithTheStandardLibrary() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces: [[UInt8]] = [
+            Array("abcdefgh".utf8), Array("中".utf8), Array("é".utf8), Array("😀".utf8), [0xE0, 0xA0, 0x80], [0xE0, 0x9F, 0x80],
+            [0xED, 0x9F, 0xBF], [0xED, 0xA0, 0x80], [0xEF, 0xBF, 0xBF], [0xE5], [0xE5, 0xA4], [0x80], [0xC0, 0xAF],
+            [0xF4, 0x8F, 0xBF, 0xBF],
+            [0xF4, 0x90, 0x80, 0x80], [0xFF], Array(" ".utf8),
+        ]
+        for _ in 0..<3_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...12, using: &generator) { bytes += pieces.randomElement(using: &generator)! }
+            // The standard library: decode scalar by scalar and stop at the first error.
+            var iterator = bytes.makeIterator()
+            var decoder = UTF8()
+            var offset = 0
+            var expected: Int?
+            decoding: while true {
+                switch decoder.decode(&iterator) {
+                case .scalarValue(let scalar):
+                    offset += UTF8.width(scalar)
+                case .emptyInput:
+                    break decoding
+                case .error:
+                    expected = offset
+                    break decoding
+                }
+            }
+            let found = bytes.withUnsafeBytes { firstInvalidUTF8(in: $0, allowTruncatedEnd: false) }
+            #expect(found == expected, "\(bytes)")
+        }
     }
 }
