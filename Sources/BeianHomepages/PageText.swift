@@ -78,11 +78,18 @@ public struct PageText: Sendable {
             guard let table = pairs.baseAddress else { return nil }
             var i = from
             while i < count - 1 {
-                if i + 8 <= count {
+                if i + 9 <= count {
+                    // Each of eight positions with the byte after it: ASCII, and no `IC` (any
+                    // case), `B1` or `B2` among the pairs.
                     let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                    if word & 0x8080_8080_8080_8080 == 0 {
+                    let next = UnsafeRawPointer(base + i + 1).loadUnaligned(as: UInt64.self)
+                    if (word | next) & 0x8080_8080_8080_8080 == 0 {
                         let folded = word | 0x2020_2020_2020_2020
-                        if !hasZeroByte(folded ^ 0x6969_6969_6969_6969) && !hasZeroByte(folded ^ 0x6262_6262_6262_6262) {
+                        let ic = zeroBytes(folded ^ 0x6969_6969_6969_6969) & zeroBytes((next | 0x2020_2020_2020_2020) ^ 0x6363_6363_6363_6363)
+                        let licence =
+                            zeroBytes(folded ^ 0x6262_6262_6262_6262)
+                            & (zeroBytes(next ^ 0x3131_3131_3131_3131) | zeroBytes(next ^ 0x3232_3232_3232_3232))
+                        if ic | licence == 0 {
                             i += 8
                             continue
                         }
@@ -138,10 +145,10 @@ public struct PageText: Sendable {
         }
     }
 
-    /// Whether some byte of `word` is zero.
+    /// 0x80 in each byte of `word` that is zero, 0 in the others (exact: no borrow crosses bytes).
     @inline(__always)
-    static func hasZeroByte(_ word: UInt64) -> Bool {
-        (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0
+    static func zeroBytes(_ word: UInt64) -> UInt64 {
+        ~(((word & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | word | 0x7F7F_7F7F_7F7F_7F7F)
     }
 
     /// Whether an ASCII or full-width digit starts at `start`, after up to three spaces.
