@@ -26,8 +26,9 @@ var targets: [Target] = [
     systemLibrary("CIDN2", pkgConfig: "libidn2", apt: "libidn2-dev"),
     systemLibrary("CZlibBeian", pkgConfig: "zlib", apt: "zlib1g-dev"),
     systemLibrary("CBrotli", pkgConfig: "libbrotlidec", apt: "libbrotli-dev"),
+    systemLibrary("CDeflate", pkgConfig: "libdeflate", apt: "libdeflate-dev"),
 
-    .target(name: "BeianCore", dependencies: ["CIDN2", "CZlibBeian"], swiftSettings: settings),
+    .target(name: "BeianCore", dependencies: ["CIDN2", "CZlibBeian", "CDeflate"], swiftSettings: settings),
     .target(
         name: "BeianRegistry",
         dependencies: ["BeianCore", "CLibXML2", .product(name: "ZIPFoundation", package: "ZIPFoundation")],

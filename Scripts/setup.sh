@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages beian builds and runs with, when any is missing.
 set -euo pipefail
-packages=(libpcap-dev libmaxminddb-dev libxml2-dev libidn2-dev zlib1g-dev libbrotli-dev libsqlite3-dev sqlite3 pkg-config publicsuffix zip gzip psl mmdb-bin tshark python3 openssl tcpreplay iproute2 libxml2-utils wrk chromium curl)
+packages=(libpcap-dev libmaxminddb-dev libxml2-dev libidn2-dev zlib1g-dev libbrotli-dev libdeflate-dev libsqlite3-dev sqlite3 pkg-config publicsuffix zip gzip psl mmdb-bin tshark python3 openssl tcpreplay iproute2 libxml2-utils wrk chromium curl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" > /dev/null 2>&1 || missing+=("$package")
