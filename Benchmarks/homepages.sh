@@ -26,7 +26,7 @@ copies=$(( (1000000000 + one - 1) / one ))
 for _ in $(seq "$copies"); do cat "$work/one.warc"; done > "$work/corpus.warc"
 rm "$work/one.warc"
 bytes=$(stat -c %s "$work/corpus.warc")
-pages=$(( $("$beian" homepages "$world/homepages/homepages.warc.gz" 2>&1 > /dev/null | sed -n 's/.* records: \([0-9]*\) pages.*/\1/p') * copies ))
+pages=$(( $("$beian" homepages "$world/homepages/homepages.warc.gz" 2>&1 > /dev/null | sed -n 's/.*pages \([0-9]*\).*/\1/p') * copies ))
 best() {
     local wall=999999
     for _ in 1 2 3; do
@@ -50,6 +50,43 @@ awk -v b="$bytes" -v p="$pages" -v t="$audit2" 'BEGIN { printf "| beian scan --t
 awk -v b="$bytes" -v t="$grep_time" 'BEGIN { if (t > 0) printf "| rg ICP regex (reference) | %d | | %.2f | %.0f | |\n", b, t, b / t / 1e6 }'
 awk -v a="$audit" -v g="$grep_time" 'BEGIN { if (g > 0) printf "beian / rg time: %.1f×\n", a / g }'
 rm "$work/corpus.warc"
+
+# 1b. Pages the size real homepages are (30-150 KB: navigation, news, inline scripts and
+# styles), grown from the same crawl by Benchmarks/widen-pages.py; their findings must be the
+# short pages' findings, evidence offsets aside.
+python3 Benchmarks/widen-pages.py "$world/homepages/homepages.warc.gz" "$work/wide.warc" 2> /dev/null
+wide_bytes=$(stat -c %s "$work/wide.warc")
+"$beian" scan --threads 1 --index "$work/province.beianidx" "$world/homepages/homepages.warc.gz" -o "$work/short.findings" 2> /dev/null
+"$beian" scan --threads 1 --index "$work/province.beianidx" "$work/wide.warc" -o "$work/wide.findings" 2> /dev/null
+same=$(python3 - "$work/short.findings" "$work/wide.findings" << 'PYTHON'
+import json, sys
+def findings(path):
+    rows = []
+    for line in open(path, encoding="utf-8"):
+        row = json.loads(line)
+        for evidence in row.get("evidence", []):
+            evidence.pop("location", None)
+            evidence.pop("source", None)
+        rows.append(json.dumps(row, sort_keys=True, ensure_ascii=False))
+    return sorted(rows)
+short, wide = findings(sys.argv[1]), findings(sys.argv[2])
+print(f"{len(wide)} findings, " + ("the same as on the short pages" if short == wide else "NOT the same as on the short pages"))
+PYTHON
+)
+wide1=$(best "$beian" scan --threads 1 --index "$work/province.beianidx" "$work/wide.warc")
+wide2=$(best "$beian" scan --threads 2 --index "$work/province.beianidx" "$work/wide.warc")
+echo
+echo "| real-size pages (30-150 KB) | bytes | seconds | MB/s |"
+echo "|---|---|---|---|"
+awk -v b="$wide_bytes" -v t="$wide1" 'BEGIN { printf "| beian scan (one core) | %d | %.2f | %.0f |\n", b, t, b / t / 1e6 }'
+awk -v b="$wide_bytes" -v t="$wide2" 'BEGIN { printf "| beian scan --threads 2 | %d | %.2f | %.0f |\n", b, t, b / t / 1e6 }'
+echo "findings: $same"
+rm "$work/wide.warc"
+
+# 1c. The crawl as stored (gzip, a member per record) against decompression alone.
+gzip_time=$(best gzip -dc "$world/homepages/homepages.warc.gz")
+gzip_scan=$(best "$beian" scan --threads 1 --index "$work/province.beianidx" "$world/homepages/homepages.warc.gz")
+awk -v g="$gzip_time" -v s="$gzip_scan" 'BEGIN { printf "gzip WARC: beian scan (one core) %.2f s, gzip -dc alone %.2f s: %.2f× (goal ≤ 1.2×)\n", s, g, s / g }'
 
 # 2. Crawler against the loopback server.
 .build/release/beian-datagen serve --warc "$world/homepages/homepages.warc.gz" --port 0 > "$work/serve.out" 2> /dev/null &

@@ -3,16 +3,17 @@
 
 The generator's pages are short (about 2 KB); real Chinese homepages weigh 30-150 KB: long
 navigation lists, news items, inline scripts and styles, images with attributes. This script
-reads a WARC (plain or gzip), and writes it again uncompressed with every HTML response's body
-grown to a size drawn between --min and --max KB: filler is put right after the `<body>` tag,
-in the page's own encoding (UTF-8, else GB18030), and the body is sent again with the page's own
+reads a WARC (plain or gzip) and writes it again, uncompressed (or with a gzip member per
+record when OUT ends in .gz, as crawlers write WARC), with every HTML response's body grown to a
+size drawn between --min and --max KB: filler is put right after the `<body>` tag, in the
+page's own encoding (UTF-8, else GB18030), and the body is sent again with the page's own
 framing (gzip content coding and chunked transfer kept when the page had them).
 
 The filler holds nothing the audit looks for (no `ICP`, no licence or security numbers, no
 footer words, no links to the filing system), so the findings on the grown crawl are the
 findings on the original one: `Benchmarks/homepages.sh` checks that.
 
-    Benchmarks/widen-pages.py IN.warc.gz OUT.warc [--seed 1] [--min 30] [--max 150]
+    Benchmarks/widen-pages.py IN.warc.gz OUT.warc[.gz] [--seed 1] [--min 30] [--max 150]
 """
 
 import argparse
@@ -194,14 +195,14 @@ def main():
                     grown += 1
                 else:
                     kept += 1
-            out.write(headers.protocol.encode() + b"\r\n")
+            record_bytes = bytearray(headers.protocol.encode() + b"\r\n")
             for name, value in headers.headers:
                 if name.lower() in ("content-length", "warc-block-digest", "warc-payload-digest"):
                     continue
-                out.write(f"{name}: {value}\r\n".encode("utf-8"))
-            out.write(b"Content-Length: %d\r\n\r\n" % len(block))
-            out.write(block)
-            out.write(b"\r\n\r\n")
+                record_bytes += f"{name}: {value}\r\n".encode("utf-8")
+            record_bytes += b"Content-Length: %d\r\n\r\n" % len(block) + block + b"\r\n\r\n"
+            # A name ending in .gz: a gzip member per record, as crawlers write WARC.
+            out.write(gzip.compress(bytes(record_bytes), 6, mtime=0) if arguments.output.endswith(".gz") else record_bytes)
     print(f"widen-pages: {grown} pages grown, {kept} responses kept as they were", file=sys.stderr)
 
 
