@@ -13,7 +13,9 @@ The filler holds nothing the audit looks for (no `ICP`, no licence or security n
 footer words, no links to the filing system), so the findings on the grown crawl are the
 findings on the original one: `Benchmarks/homepages.sh` checks that.
 
-    Benchmarks/widen-pages.py IN.warc.gz OUT.warc[.gz] [--seed 1] [--min 30] [--max 150]
+    Benchmarks/widen-pages.py IN.warc.gz OUT.warc [OUT.warc.gz …] [--seed 1] [--min 30] [--max 150]
+
+Several outputs get the same records, each plain or gzip by its name.
 """
 
 import argparse
@@ -177,14 +179,15 @@ def grow(http, rng, low, high):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("input")
-    parser.add_argument("output")
+    parser.add_argument("outputs", nargs="+", metavar="output")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--min", type=int, default=30, help="smallest page, KB")
     parser.add_argument("--max", type=int, default=150, help="largest page, KB")
     arguments = parser.parse_args()
     rng = random.Random(arguments.seed)
     grown = kept = 0
-    with open(arguments.input, "rb") as source, open(arguments.output, "wb") as out:
+    outs = [open(path, "wb") for path in arguments.outputs]
+    with open(arguments.input, "rb") as source:
         for record in ArchiveIterator(source, no_record_parse=True):
             headers = record.rec_headers
             block = record.raw_stream.read()
@@ -202,7 +205,10 @@ def main():
                 record_bytes += f"{name}: {value}\r\n".encode("utf-8")
             record_bytes += b"Content-Length: %d\r\n\r\n" % len(block) + block + b"\r\n\r\n"
             # A name ending in .gz: a gzip member per record, as crawlers write WARC.
-            out.write(gzip.compress(bytes(record_bytes), 6, mtime=0) if arguments.output.endswith(".gz") else record_bytes)
+            for path, out in zip(arguments.outputs, outs):
+                out.write(gzip.compress(bytes(record_bytes), 6, mtime=0) if path.endswith(".gz") else record_bytes)
+    for out in outs:
+        out.close()
     print(f"widen-pages: {grown} pages grown, {kept} responses kept as they were", file=sys.stderr)
 
 
