@@ -329,8 +329,9 @@ final class GzipByteStream: ByteStream, GzipMemberOffsets {
     var name: String { source.name }
     var fileOffset: Int64 { wholeMembers ? windowOffset + Int64(windowStart) : streamOffset }
 
-    /// Members up to this size (compressed and decompressed) are read whole.
-    static let defaultMaximumMember = 32 << 20
+    /// Members up to this size (compressed and decompressed) are read whole. A file gzipped
+    /// as one large member costs at most about twice this in decompression before zlib takes over.
+    static let defaultMaximumMember = 8 << 20
 
     init(source: any ByteStream, maximumMember: Int = GzipByteStream.defaultMaximumMember, libdeflate: Bool = true) throws(InputError) {
         self.source = source
