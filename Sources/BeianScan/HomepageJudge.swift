@@ -80,9 +80,16 @@ public struct HomepageJudge: Sendable {
             return isSponsor(filing.sponsorNumber.normalized)
         }
         if !right.isEmpty {
-            let siteNumbers = Set(sites.map(\.site) + sites.compactMap { Self.normalized($0.site) })
+            // Site numbers as written first, parsed only when that fails (as sponsors above).
+            let rawSites = Set(sites.map(\.site))
+            var parsedSites: Set<String>?
+            func isSite(_ number: String) -> Bool {
+                if rawSites.contains(number) { return true }
+                if parsedSites == nil { parsedSites = Set(sites.compactMap { Self.normalized($0.site) }) }
+                return parsedSites?.contains(number) ?? false
+            }
             judgement.siteSuffixDiffers = right.contains {
-                $0.number?.siteIndex != nil && !siteNumbers.contains($0.number?.normalized ?? "")
+                $0.number?.siteIndex != nil && !isSite($0.number?.normalized ?? "")
             }
             if let linked = right.first(where: \.linkedToFilingSystem) {
                 judgement.detail = "shows its filing number, linked to the filing system (\(linked.linkHost ?? ""))"
