@@ -85,7 +85,8 @@ public struct PageText: Sendable {
                     let next = UnsafeRawPointer(base + i + 1).loadUnaligned(as: UInt64.self)
                     if (word | next) & 0x8080_8080_8080_8080 == 0 {
                         let folded = word | 0x2020_2020_2020_2020
-                        let ic = zeroBytes(folded ^ 0x6969_6969_6969_6969) & zeroBytes((next | 0x2020_2020_2020_2020) ^ 0x6363_6363_6363_6363)
+                        let ic =
+                            zeroBytes(folded ^ 0x6969_6969_6969_6969) & zeroBytes((next | 0x2020_2020_2020_2020) ^ 0x6363_6363_6363_6363)
                         let licence =
                             zeroBytes(folded ^ 0x6262_6262_6262_6262)
                             & (zeroBytes(next ^ 0x3131_3131_3131_3131) | zeroBytes(next ^ 0x3232_3232_3232_3232))
