@@ -119,16 +119,21 @@ package struct FlatJSONObject {
             if let error = string(b, &i) { return .failure(ParseError(message: error)) }
             values.append(start..<scratch.count)
             return .success(nil)
-        case 0x74, 0x66, 0x6E:  // true, false, null
-            for (word, text) in [("true", "1"), ("false", "0"), ("null", "")] where matches(b, i, word) {
-                i += word.utf8.count
-                if !text.isEmpty {
-                    scratch.append(contentsOf: text.utf8)
-                    values.append(start..<scratch.count)
-                }
-                return .success(nil)
+        case 0x74, 0x66, 0x6E:  // true, false, null: `1`, `0`, no value
+            if matches(b, i, "true") {
+                i += 4
+                scratch.append(0x31)
+                values.append(start..<scratch.count)
+            } else if matches(b, i, "false") {
+                i += 5
+                scratch.append(0x30)
+                values.append(start..<scratch.count)
+            } else if matches(b, i, "null") {
+                i += 4
+            } else {
+                return .failure(ParseError(message: "invalid literal at byte \(i + 1)"))
             }
-            return .failure(ParseError(message: "invalid literal at byte \(i + 1)"))
+            return .success(nil)
         case 0x2D, 0x30...0x39:
             let numberStart = i
             if b[i] == 0x2D { i += 1 }
@@ -149,14 +154,14 @@ package struct FlatJSONObject {
             }
             guard integral else {
                 // Kept as written, for readers that take fractions (times in logs).
-                scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[numberStart..<i]))
+                Self.append(b, numberStart..<i, to: &scratch)
                 values.append(start..<scratch.count)
                 return .success("is a fraction, not an integer")
             }
             // Integral: keep the digits before any `.0`.
             var end = numberStart
             while end < i, b[end] != 0x2E { end += 1 }
-            scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[numberStart..<end]))
+            Self.append(b, numberStart..<end, to: &scratch)
             values.append(start..<scratch.count)
             return .success(nil)
         default:
@@ -164,10 +169,17 @@ package struct FlatJSONObject {
         }
     }
 
-    private func matches(_ b: UnsafeRawBufferPointer, _ i: Int, _ word: String) -> Bool {
-        let utf8 = Array(word.utf8)
-        guard i + utf8.count <= b.count else { return false }
-        for (k, byte) in utf8.enumerated() where b[i + k] != byte { return false }
+    /// Appends `b[range]` in one copy: as typed bytes, where a raw buffer is appended byte by byte.
+    @inline(__always)
+    private static func append(_ b: UnsafeRawBufferPointer, _ range: Range<Int>, to scratch: inout [UInt8]) {
+        scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[range]).assumingMemoryBound(to: UInt8.self))
+    }
+
+    private func matches(_ b: UnsafeRawBufferPointer, _ i: Int, _ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard i + count <= b.count else { return false }
+        let letters = word.utf8Start
+        for k in 0..<count where b[i + k] != letters[k] { return false }
         return true
     }
 
@@ -185,7 +197,7 @@ package struct FlatJSONObject {
                 // Copy the run up to the next quote or backslash at once.
                 var end = i + 1
                 while end < b.count, b[end] != 0x22, b[end] != 0x5C, b[end] >= 0x20 { end += 1 }
-                scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[i..<end]))
+                Self.append(b, i..<end, to: &scratch)
                 i = end
                 continue
             }

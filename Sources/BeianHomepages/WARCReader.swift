@@ -295,7 +295,7 @@ public final class WARCReader {
             if got == 0 {
                 ended = true
             } else {
-                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<got]))
+                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<got]).assumingMemoryBound(to: UInt8.self))
             }
         }
     }

@@ -223,6 +223,19 @@ struct ZeekJSONParser: LineParser {
     private let fileLog: ZeekLog?
     private var object = FlatJSONObject()
 
+    /// The members read; the rest of a record is passed over.
+    private enum Field: Int, CaseIterable {
+        case ts, origH, respH, respP, host, serverName, query, answers, proto, path, dcid, uri, method, nextProtocol
+    }
+    /// Each field's key, in `Field` order (held here: no static is read per line).
+    private let keys: [[UInt8]] = [
+        "ts", "id.orig_h", "id.resp_h", "id.resp_p", "host", "server_name", "query", "answers", "proto", "_path", "client_initial_dcid",
+        "uri", "method", "next_protocol",
+    ].map { Array($0.utf8) }
+    /// Per field, the range of its member's values in `object.values` (the last member with
+    /// that key, as a JSON reader keeps); nil when the record has no such member.
+    private var found = [Range<Int>?](repeating: nil, count: Field.allCases.count)
+
     init(path: String) {
         file = path
         fileLog = ZeekLog(fileName: path)
@@ -235,80 +248,97 @@ struct ZeekJSONParser: LineParser {
             report.reject(number, "not a JSON object", problem)
             return
         }
-        var found: [String: [String]] = [:]
-        for member in object.members {
-            let key = String(decoding: object.scratch[member.key], as: UTF8.self)
-            switch key {
-            case "ts", "id.orig_h", "id.resp_h", "id.resp_p", "host", "server_name", "query", "answers", "proto", "_path",
-                "client_initial_dcid", "uri", "method", "next_protocol":
-                found[key] = object.values[member.values].map { String(decoding: object.scratch[$0], as: UTF8.self) }
-            default: continue
-            }
-        }
-        let log = found["_path"]?.first.flatMap(ZeekLog.init(path:)) ?? fileLog ?? inferred(found)
-        guard let log else {
-            report.reject(number, "not an http, ssl, quic or dns record")
-            return
-        }
-        guard let tsText = found["ts"]?.first,
-            let time = Array(tsText.utf8).withUnsafeBytes({ Fields.epoch($0) })
-                ?? (try? Timestamp.parse(tsText)).flatMap({ Fields.nanoseconds(seconds: $0.secondsSince1970) })
-        else {
-            report.reject(number, "bad or missing ts")
-            return
-        }
-        guard let client = found["id.orig_h"]?.first.flatMap({ IPAddress.parseLiteral($0) }),
-            let server = found["id.resp_h"]?.first.flatMap({ IPAddress.parseLiteral($0) })
-        else {
-            report.reject(number, "bad or missing id.orig_h or id.resp_h")
-            return
-        }
-        let source = Observation.Source(file: file, position: .line(UInt64(number)))
-        switch log {
-        case .http, .ssl, .quic:
-            guard let raw = found[log == .http ? "host" : "server_name"]?.first, !raw.isEmpty else {
-                report.withoutObservation += 1
-                return
-            }
-            guard let name = Array(raw.utf8).withUnsafeBytes({ Fields.host($0) }) else {
-                report.reject(number, "bad host", JSONText.quoted(String(raw.prefix(80))))
-                return
-            }
-            let port = UInt16(clamping: found["id.resp_p"]?.first.flatMap { Int($0) } ?? 0)
-            let uri = Array((found["uri"]?.first ?? "").utf8)
-            let proxy = log == .http && (found["method"]?.first == "CONNECT" || uri.withUnsafeBytes { ZeekFields.isAbsolute($0) })
-            let next = Array((found["next_protocol"]?.first ?? "").utf8)
-            let quic = log == .quic || (log == .ssl && next.withUnsafeBytes { ZeekFields.isHTTP3($0) })
-            observations.append(
-                Observation(
-                    nanoseconds: time, host: name, address: server, port: port, transport: quic ? .udp : .tcp,
-                    appProtocol: log == .http ? .http : quic ? .quic : .tls, client: client, proxy: proxy, source: source))
-        case .dns:
-            guard let raw = found["query"]?.first, let queried = Array(raw.utf8).withUnsafeBytes({ HostName.normalise($0) }) else {
-                report.withoutObservation += 1
-                return
-            }
-            var names = [queried]
-            var addresses: [IPAddress] = []
-            for answer in found["answers"] ?? [] {
-                if let address = IPAddress.parseLiteral(answer) {
-                    addresses.append(address)
-                } else if let alias = Array(answer.utf8).withUnsafeBytes({ HostName.normalise($0) }), !names.contains(alias) {
-                    names.append(alias)
+        for index in found.indices { found[index] = nil }
+        // Keys matched on their bytes: no string is made for a member that is not read.
+        object.scratch.withUnsafeBufferPointer { scratch in
+            for member in object.members {
+                let key = UnsafeBufferPointer(rebasing: scratch[member.key])
+                for (index, name) in keys.enumerated() where name.count == key.count && name.elementsEqual(key) {
+                    found[index] = member.values
+                    break
                 }
             }
-            ZeekFields.bind(
-                names, to: addresses, time: time, transport: found["proto"]?.first == "tcp" ? .tcp : .udp, client: client, source: source,
-                into: &observations, report: &report)
         }
-    }
-
-    private func inferred(_ found: [String: [String]]) -> ZeekLog? {
-        if found["query"] != nil { return .dns }
-        if found["client_initial_dcid"] != nil { return .quic }
-        if found["server_name"] != nil { return .ssl }
-        if found["host"] != nil { return .http }
-        return nil
+        let record = object
+        let ranges = found
+        record.scratch.withUnsafeBytes { scratch in
+            func present(_ field: Field) -> Bool { ranges[field.rawValue] != nil }
+            /// The bytes of a field's first value.
+            func first(_ field: Field) -> UnsafeRawBufferPointer? {
+                guard let values = ranges[field.rawValue], !values.isEmpty else { return nil }
+                return UnsafeRawBufferPointer(rebasing: scratch[record.values[values.lowerBound]])
+            }
+            func address(_ bytes: UnsafeRawBufferPointer) -> IPAddress? {
+                bytes.withMemoryRebound(to: UInt8.self) { try? IPAddress.parse(utf8: $0) }
+            }
+            var log = first(.path).flatMap { ZeekLog(path: Fields.string($0)) } ?? fileLog
+            if log == nil {
+                if present(.query) {
+                    log = .dns
+                } else if present(.dcid) {
+                    log = .quic
+                } else if present(.serverName) {
+                    log = .ssl
+                } else if present(.host) {
+                    log = .http
+                }
+            }
+            guard let log else {
+                report.reject(number, "not an http, ssl, quic or dns record")
+                return
+            }
+            guard let ts = first(.ts),
+                let time = Fields.epoch(ts)
+                    ?? (try? Timestamp.parse(Fields.string(ts))).flatMap({ Fields.nanoseconds(seconds: $0.secondsSince1970) })
+            else {
+                report.reject(number, "bad or missing ts")
+                return
+            }
+            guard let client = first(.origH).flatMap(address), let server = first(.respH).flatMap(address) else {
+                report.reject(number, "bad or missing id.orig_h or id.resp_h")
+                return
+            }
+            let source = Observation.Source(file: file, position: .line(UInt64(number)))
+            let none = UnsafeRawBufferPointer(start: nil, count: 0)
+            switch log {
+            case .http, .ssl, .quic:
+                guard let raw = first(log == .http ? .host : .serverName), !raw.isEmpty else {
+                    report.withoutObservation += 1
+                    return
+                }
+                guard let name = Fields.host(raw) else {
+                    report.reject(number, "bad host", JSONText.quoted(String(Fields.string(raw).prefix(80))))
+                    return
+                }
+                let port = UInt16(clamping: first(.respP).flatMap { Int(Fields.string($0)) } ?? 0)
+                let method = first(.method) ?? none
+                let proxy = log == .http && (Fields.equals(method, "CONNECT") || ZeekFields.isAbsolute(first(.uri) ?? none))
+                let quic = log == .quic || (log == .ssl && ZeekFields.isHTTP3(first(.nextProtocol) ?? none))
+                observations.append(
+                    Observation(
+                        nanoseconds: time, host: name, address: server, port: port, transport: quic ? .udp : .tcp,
+                        appProtocol: log == .http ? .http : quic ? .quic : .tls, client: client, proxy: proxy, source: source))
+            case .dns:
+                guard let raw = first(.query), let queried = HostName.normalise(raw) else {
+                    report.withoutObservation += 1
+                    return
+                }
+                var names = [queried]
+                var addresses: [IPAddress] = []
+                for value in ranges[Field.answers.rawValue].map({ record.values[$0] }) ?? [] {
+                    let answer = UnsafeRawBufferPointer(rebasing: scratch[value])
+                    if let address = address(answer) {
+                        addresses.append(address)
+                    } else if let alias = HostName.normalise(answer), !names.contains(alias) {
+                        names.append(alias)
+                    }
+                }
+                let tcp = first(.proto).map { Fields.equals($0, "tcp") } ?? false
+                ZeekFields.bind(
+                    names, to: addresses, time: time, transport: tcp ? .tcp : .udp, client: client, source: source, into: &observations,
+                    report: &report)
+            }
+        }
     }
 }
 

@@ -56,7 +56,8 @@ final class CSVRegistryReader: PushReader {
 
     func feed(_ bytes: UnsafeRawBufferPointer) throws {
         guard !failed else { return }
-        pending.append(contentsOf: bytes)
+        // As typed bytes: a raw buffer is appended byte by byte, this in one copy.
+        pending.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
         try parse(final: false)
     }
 

@@ -64,7 +64,7 @@ public struct ObservationWriter {
                 buffer[start] = UInt8(ascii: "0") + UInt8(rest % 10)
                 rest /= 10
             }
-            out.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<20]))
+            out.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<20]).assumingMemoryBound(to: UInt8.self))
         }
     }
 

@@ -79,6 +79,34 @@ import Testing
         #expect(report.rejected.total == 1)
     }
 
+    /// Keys are matched on their bytes: the last of a repeated key counts, `_path` names the
+    /// log before the file name does, a file named otherwise is told by its keys, and a key
+    /// with an empty array has no value.
+    @Test func zeekJSONKeysAsAJSONReaderReadsThem() throws {
+        let text = """
+            {"ts":1772380770,"id.orig_h":"10.0.0.7","id.resp_h":"1.2.3.4","host":"first.cn","host":"last.cn"}
+            {"_path":"dns","ts":1772380771,"id.orig_h":"10.0.0.7","id.resp_h":"10.0.0.1","proto":"tcp","query":"Q.example.cn","answers":["cdn.example.net","1.2.3.5","2400:da00::6"]}
+            {"ts":1772380772,"id.orig_h":"10.0.0.7","id.resp_h":"1.2.3.4","client_initial_dcid":"ab","server_name":"quic.example.cn"}
+            {"ts":[],"id.orig_h":"10.0.0.7","id.resp_h":"1.2.3.4","host":"a.cn"}
+            {"ts":1772380773,"id.orig_h":"10.0.0.7","id.resp_h":"1.2.3.4","server_name":"bad host.cn"}
+            {"ts":"2026-03-02 00:00:00","id.orig_h":"10.0.0.7","id.resp_h":"1.2.3.4","server_name":"iso.example.cn","id.resp_p":8443}
+            {"ts":1772380774,"id.orig_h":"10.0.0.7","id.resp_h":"1.2.3.4","uid":"C"}
+            """
+        let (seen, report) = try read(text, name: "events.json")
+        #expect(
+            seen.map(\.host) == [
+                "last.cn", "q.example.cn", "q.example.cn", "cdn.example.net", "cdn.example.net", "quic.example.cn", "iso.example.cn",
+            ])
+        #expect(seen.map(\.appProtocol) == [.http, .dns, .dns, .dns, .dns, .quic, .tls])
+        #expect(seen[1].transport == .tcp && seen[5].transport == .udp)
+        #expect(seen.last?.port == 8443)
+        #expect(report.rejected.total == 3)
+        #expect(report.rejected["bad or missing ts"] == 1)
+        #expect(report.rejected["bad host"] == 1)
+        #expect(report.rejected["not an http, ssl, quic or dns record"] == 1)
+        #expect(seen.last?.time == (try Timestamp.parse("2026-03-02 00:00:00")))
+    }
+
     @Test func webSquidAndDnsmasq() throws {
         let web = "www.a.cn:8080 10.0.0.5 - - [02/Mar/2026:00:02:33 +0800] \"GET / HTTP/1.1\" 200 39 \"-\" \"Mozilla/5.0 (X11)\"\n"
         var options = LogOptions()
