@@ -1,6 +1,9 @@
 /// One JSON Lines record: a flat object whose values are strings, numbers, booleans, null or
 /// arrays of those, parsed straight from its bytes (unescaped strings go to one scratch buffer;
 /// nothing is allocated per value).
+///
+/// Made with `selecting:` keys, it keeps only those members' values (in `selected`) and passes
+/// over the rest without copying them; the whole object is still checked as JSON.
 package struct FlatJSONObject {
     package struct Member {
         package var key: Range<Int>
@@ -16,16 +19,84 @@ package struct FlatJSONObject {
     /// Every value's bytes in `scratch`.
     package var values: [Range<Int>] = []
 
+    /// The keys of a selective parse, and per key the range in `values` of the last member
+    /// with that key (as a JSON reader keeps the last), or nil when the object has none.
+    /// A selective parse fills no `members`.
+    package let selecting: [[UInt8]]
+    package private(set) var selected: [Range<Int>?]
+    /// Whether the value being read is kept (false while passing over a member not selected).
+    private var copying = true
+
     /// Deepest nesting skipped inside an unusable value.
     package static let maximumDepth = 64
 
-    /// Parses `bytes`; returns a message with the byte offset when they are not one JSON object.
-    package init() {}
+    /// Every member is kept.
+    package init() {
+        selecting = []
+        selected = []
+    }
 
+    /// Only the members of these keys are kept.
+    package init(selecting keys: [String]) {
+        precondition(keys.count <= Self.maximumSelected, "at most \(Self.maximumSelected) keys are selected")
+        selecting = keys.map { Array($0.utf8) }
+        selected = Array(repeating: nil, count: keys.count)
+        var slots = [Int8](repeating: -1, count: Self.slotCount)
+        for (index, key) in selecting.enumerated() {
+            var slot = Self.slot(key.count, key.first ?? 0, key.last ?? 0)
+            while slots[slot] >= 0 { slot = (slot + 1) & (Self.slotCount - 1) }
+            slots[slot] = Int8(index)
+        }
+        self.slots = slots
+    }
+
+    /// An open-addressed table of the selected keys by length, first and last byte: a key not
+    /// selected costs one probe, mostly of an empty slot.
+    private var slots: [Int8] = []
+    private static let slotCount = 128
+    private static let maximumSelected = 64
+
+    @inline(__always)
+    private static func slot(_ count: Int, _ first: UInt8, _ last: UInt8) -> Int {
+        let mixed = (UInt32(truncatingIfNeeded: count) << 16 | UInt32(first) << 8 | UInt32(last)) &* 0x9E37_79B1
+        return Int(mixed >> 25)
+    }
+
+    /// Which selected key the key at `bytes[range]` is (written without escapes), if any.
+    private func selection(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+        let count = range.count
+        guard count > 0 else { return selecting.firstIndex(where: \.isEmpty) }
+        var slot = Self.slot(count, bytes[range.lowerBound], bytes[range.upperBound - 1])
+        while true {
+            let index = Int(slots[slot])
+            guard index >= 0 else { return nil }
+            let key = selecting[index]
+            if key.count == count {
+                let equal = key.withUnsafeBufferPointer { letters in
+                    for k in 0..<count where letters[k] != bytes[range.lowerBound + k] { return false }
+                    return true
+                }
+                if equal { return index }
+            }
+            slot = (slot + 1) & (Self.slotCount - 1)
+        }
+    }
+
+    /// Which selected key the unescaped key at `scratch[range]` is, if any.
+    private func selection(scratch range: Range<Int>) -> Int? {
+        scratch.withUnsafeBytes { selection($0, range) }
+    }
+
+    /// Parses `bytes`; returns a message with the byte offset when they are not one JSON object.
     package mutating func parse(_ bytes: UnsafeRawBufferPointer) -> String? {
         scratch.removeAll(keepingCapacity: true)
         members.removeAll(keepingCapacity: true)
         values.removeAll(keepingCapacity: true)
+        let selective = !selecting.isEmpty
+        if selective {
+            for index in selected.indices { selected[index] = nil }
+        }
+        copying = true
         var i = 0
         let n = bytes.count
         func skipSpace() {
@@ -46,7 +117,26 @@ package struct FlatJSONObject {
             skipSpace()
             guard i < n, bytes[i] == 0x22 else { return fail("expected a quoted key") }
             let keyStart = scratch.count
-            if let error = string(bytes, &i) { return error }
+            var chosen: Int?
+            if selective {
+                // A key without escapes is matched where it lies; one with escapes, unescaped.
+                let quote = i
+                copying = false
+                if let error = string(bytes, &i) { return error }
+                let written = quote + 1..<i - 1
+                if !written.contains(where: { bytes[$0] == 0x5C }) {
+                    chosen = selection(bytes, written)
+                } else {
+                    var k = quote
+                    copying = true
+                    if let error = string(bytes, &k) { return error }
+                    chosen = selection(scratch: keyStart..<scratch.count)
+                    scratch.removeSubrange(keyStart...)
+                }
+                copying = chosen != nil
+            } else if let error = string(bytes, &i) {
+                return error
+            }
             let key = keyStart..<scratch.count
             skipSpace()
             guard i < n, bytes[i] == 0x3A else { return fail("expected : after a key") }
@@ -91,7 +181,11 @@ package struct FlatJSONObject {
                 case .success(let problem): unusable = problem
                 }
             }
-            members.append(Member(key: key, values: first..<values.count, unusable: unusable))
+            if selective {
+                if let chosen { selected[chosen] = first..<values.count }
+            } else {
+                members.append(Member(key: key, values: first..<values.count, unusable: unusable))
+            }
             skipSpace()
             guard i < n else { return fail("unterminated object") }
             if bytes[i] == 0x2C {
@@ -117,17 +211,21 @@ package struct FlatJSONObject {
         switch b[i] {
         case 0x22:
             if let error = string(b, &i) { return .failure(ParseError(message: error)) }
-            values.append(start..<scratch.count)
+            if copying { values.append(start..<scratch.count) }
             return .success(nil)
         case 0x74, 0x66, 0x6E:  // true, false, null: `1`, `0`, no value
             if matches(b, i, "true") {
                 i += 4
-                scratch.append(0x31)
-                values.append(start..<scratch.count)
+                if copying {
+                    scratch.append(0x31)
+                    values.append(start..<scratch.count)
+                }
             } else if matches(b, i, "false") {
                 i += 5
-                scratch.append(0x30)
-                values.append(start..<scratch.count)
+                if copying {
+                    scratch.append(0x30)
+                    values.append(start..<scratch.count)
+                }
             } else if matches(b, i, "null") {
                 i += 4
             } else {
@@ -152,6 +250,7 @@ package struct FlatJSONObject {
             guard i > numberStart, b[i - 1] != 0x2D else {
                 return .failure(ParseError(message: "invalid number at byte \(numberStart + 1)"))
             }
+            guard copying else { return .success(integral ? nil : "is a fraction, not an integer") }
             guard integral else {
                 // Kept as written, for readers that take fractions (times in logs).
                 Self.append(b, numberStart..<i, to: &scratch)
@@ -183,7 +282,7 @@ package struct FlatJSONObject {
         return true
     }
 
-    /// A quoted string at `i`, unescaped into `scratch`.
+    /// A quoted string at `i`, unescaped into `scratch` (checked only, while not `copying`).
     private mutating func string(_ b: UnsafeRawBufferPointer, _ i: inout Int) -> String? {
         i += 1
         while i < b.count {
@@ -197,22 +296,21 @@ package struct FlatJSONObject {
                 // Copy the run up to the next quote or backslash at once.
                 var end = i + 1
                 while end < b.count, b[end] != 0x22, b[end] != 0x5C, b[end] >= 0x20 { end += 1 }
-                Self.append(b, i..<end, to: &scratch)
+                if copying { Self.append(b, i..<end, to: &scratch) }
                 i = end
                 continue
             }
             guard i + 1 < b.count else { break }
             let escaped = b[i + 1]
             i += 2
+            let replacement: UInt8
             switch escaped {
-            case 0x22: scratch.append(0x22)
-            case 0x5C: scratch.append(0x5C)
-            case 0x2F: scratch.append(0x2F)
-            case 0x62: scratch.append(0x08)
-            case 0x66: scratch.append(0x0C)
-            case 0x6E: scratch.append(0x0A)
-            case 0x72: scratch.append(0x0D)
-            case 0x74: scratch.append(0x09)
+            case 0x22, 0x5C, 0x2F: replacement = escaped
+            case 0x62: replacement = 0x08
+            case 0x66: replacement = 0x0C
+            case 0x6E: replacement = 0x0A
+            case 0x72: replacement = 0x0D
+            case 0x74: replacement = 0x09
             case 0x75:
                 guard var scalar = hex4(b, i) else { return "invalid \\u escape at byte \(i - 1)" }
                 i += 4
@@ -226,10 +324,12 @@ package struct FlatJSONObject {
                     return "unpaired surrogate at byte \(i - 5)"
                 }
                 guard let unicode = Unicode.Scalar(scalar) else { return "invalid \\u escape at byte \(i - 5)" }
-                scratch.append(contentsOf: Array(String(Character(unicode)).utf8))
+                if copying { UTF8.encode(unicode) { scratch.append($0) } }
+                continue
             default:
                 return "invalid escape at byte \(i - 1)"
             }
+            if copying { scratch.append(replacement) }
         }
         return "unterminated string"
     }

@@ -221,20 +221,14 @@ struct ZeekTSVParser: LineParser {
 struct ZeekJSONParser: LineParser {
     let file: String
     private let fileLog: ZeekLog?
-    private var object = FlatJSONObject()
-
-    /// The members read; the rest of a record is passed over.
+    /// The members read, in `Field` order; the rest of a record is passed over uncopied.
+    private var object = FlatJSONObject(selecting: [
+        "ts", "id.orig_h", "id.resp_h", "id.resp_p", "host", "server_name", "query", "answers", "proto", "_path", "client_initial_dcid",
+        "uri", "method", "next_protocol",
+    ])
     private enum Field: Int, CaseIterable {
         case ts, origH, respH, respP, host, serverName, query, answers, proto, path, dcid, uri, method, nextProtocol
     }
-    /// Each field's key, in `Field` order (held here: no static is read per line).
-    private let keys: [[UInt8]] = [
-        "ts", "id.orig_h", "id.resp_h", "id.resp_p", "host", "server_name", "query", "answers", "proto", "_path", "client_initial_dcid",
-        "uri", "method", "next_protocol",
-    ].map { Array($0.utf8) }
-    /// Per field, the range of its member's values in `object.values` (the last member with
-    /// that key, as a JSON reader keeps); nil when the record has no such member.
-    private var found = [Range<Int>?](repeating: nil, count: Field.allCases.count)
 
     init(path: String) {
         file = path
@@ -248,19 +242,8 @@ struct ZeekJSONParser: LineParser {
             report.reject(number, "not a JSON object", problem)
             return
         }
-        for index in found.indices { found[index] = nil }
-        // Keys matched on their bytes: no string is made for a member that is not read.
-        object.scratch.withUnsafeBufferPointer { scratch in
-            for member in object.members {
-                let key = UnsafeBufferPointer(rebasing: scratch[member.key])
-                for (index, name) in keys.enumerated() where name.count == key.count && name.elementsEqual(key) {
-                    found[index] = member.values
-                    break
-                }
-            }
-        }
         let record = object
-        let ranges = found
+        let ranges = object.selected
         record.scratch.withUnsafeBytes { scratch in
             func present(_ field: Field) -> Bool { ranges[field.rawValue] != nil }
             /// The bytes of a field's first value.
