@@ -100,10 +100,34 @@ extension IPv6Address: CustomStringConvertible, LosslessStringConvertible {
     /// Appends the RFC 5952 text (as `description`) as UTF-8 to `out`, without making a
     /// string: writers of many addresses call this.
     public func appendText(to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maximumTextLength) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            out.append(contentsOf: UnsafeBufferPointer(start: base, count: writeText(to: base)))
+        }
+    }
+
+    /// The longest RFC 5952 text: eight groups of four digits and seven colons.
+    public static let maximumTextLength = 39
+
+    /// Writes the RFC 5952 text (as `description`) as UTF-8 at `out`, which has room for
+    /// `maximumTextLength` bytes; returns how many it wrote.
+    public func writeText(to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var count = 0
+        func ascii(_ text: StaticString) {
+            for k in 0..<text.utf8CodeUnitCount {
+                out[count] = text.utf8Start[k]
+                count += 1
+            }
+        }
         if let v4 = ipv4Mapped {
-            out.append(contentsOf: "::ffff:".utf8)
-            out.append(contentsOf: v4.description.utf8)
-            return
+            ascii("::ffff:")
+            var shift: UInt32 = 24
+            while true {
+                count += Self.writeDecimal(UInt8(truncatingIfNeeded: v4.value >> shift), to: out + count)
+                guard shift > 0 else { return count }
+                ascii(".")
+                shift -= 8
+            }
         }
         var bestStart = -1
         var bestLength = 1
@@ -124,27 +148,43 @@ extension IPv6Address: CustomStringConvertible, LosslessStringConvertible {
         i = 0
         while i < 8 {
             if i == bestStart {
-                out.append(contentsOf: "::".utf8)
+                ascii("::")
                 i += bestLength
                 continue
             }
-            if i > 0 && i != bestStart + bestLength { out.append(UInt8(ascii: ":")) }
-            Self.appendHex(group(i), to: &out)
+            if i > 0 && i != bestStart + bestLength { ascii(":") }
+            let digits: StaticString = "0123456789abcdef"
+            let value = group(i)
+            var shift = 12
+            while shift > 0 && (value >> UInt16(shift)) == 0 { shift -= 4 }
+            while shift >= 0 {
+                out[count] = digits.utf8Start[Int((value >> UInt16(shift)) & 0xF)]
+                count += 1
+                shift -= 4
+            }
             i += 1
         }
+        return count
+    }
+
+    /// Writes `value` in decimal at `out` (at most three bytes); returns how many.
+    private static func writeDecimal(_ value: UInt8, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        if value >= 100 {
+            out[0] = 0x30 + value / 100
+            out[1] = 0x30 + value / 10 % 10
+            out[2] = 0x30 + value % 10
+            return 3
+        }
+        if value >= 10 {
+            out[0] = 0x30 + value / 10
+            out[1] = 0x30 + value % 10
+            return 2
+        }
+        out[0] = 0x30 + value
+        return 1
     }
 
     private func group(_ index: Int) -> UInt16 { UInt16(truncatingIfNeeded: value >> (112 - 16 * index)) }
-
-    private static func appendHex(_ group: UInt16, to out: inout [UInt8]) {
-        let digits: StaticString = "0123456789abcdef"
-        var shift = 12
-        while shift > 0 && (group >> UInt16(shift)) == 0 { shift -= 4 }
-        while shift >= 0 {
-            out.append(digits.utf8Start[Int((group >> UInt16(shift)) & 0xF)])
-            shift -= 4
-        }
-    }
 }
 
 /// Parses an IPv6 text form into its value, or nil.
