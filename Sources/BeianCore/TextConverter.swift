@@ -154,24 +154,15 @@ public final class TextConverter {
                 // A four-byte sequence, a pair beyond the BMP, a lone high byte or a lead at the
                 // end: iconv on at most four bytes.
                 let available = min(4, n - i)
-                var produced = [UInt8](repeating: 0, count: 16)
-                var inPointer: UnsafeMutablePointer<CChar>? = UnsafeMutablePointer(
-                    mutating: UnsafeRawPointer(base + i).assumingMemoryBound(to: CChar.self))
-                var inLeft = available
-                let (rc, err, count) = produced.withUnsafeMutableBytes { buffer -> (Int, Int32, Int) in
-                    var outPointer = buffer.baseAddress?.assumingMemoryBound(to: CChar.self)
-                    var outLeft = buffer.count
-                    let rc = iconv(handle, &inPointer, &inLeft, &outPointer, &outLeft)
-                    return (rc, rc == -1 ? errno : 0, buffer.count - outLeft)
-                }
-                let used = available - inLeft
-                if used > 0 {
-                    for k in 0..<count { outBase[o + k] = produced[k] }
-                    o += count
-                    i += used
+                let step = iconvStep(
+                    handle, UnsafeRawBufferPointer(start: base + i, count: available),
+                    into: UnsafeMutableRawBufferPointer(start: outBase + o, count: out.count - o))
+                if step.used > 0 {
+                    o += step.produced
+                    i += step.used
                     continue
                 }
-                if rc == -1 && err == EINVAL && !final && i + available == n {
+                if step.error == EINVAL && !final && i + available == n {
                     // An incomplete sequence at the end: keep it for the next chunk.
                     carry = Array(UnsafeRawBufferPointer(start: base + i, count: n - i))
                     consumed += Int64(i)
@@ -204,39 +195,48 @@ public final class TextConverter {
 
     private func convertWithIconv(_ input: UnsafeRawBufferPointer, final: Bool, into output: inout [UInt8]) {
         guard let base = input.baseAddress, input.count > 0 else { return }
-        var inPointer: UnsafeMutablePointer<CChar>? = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: CChar.self))
-        var inLeft = input.count
-        let chunk = max(input.count * 2, 64)
-        var scratch = [UInt8](repeating: 0, count: chunk)
-        while inLeft > 0 {
-            let (rc, err, produced) = scratch.withUnsafeMutableBytes { buffer -> (Int, Int32, Int) in
-                var outPointer = buffer.baseAddress?.assumingMemoryBound(to: CChar.self)
-                var outLeft = buffer.count
-                let rc = iconv(handle, &inPointer, &inLeft, &outPointer, &outLeft)
-                return (rc, rc == -1 ? errno : 0, buffer.count - outLeft)
-            }
-            output.append(contentsOf: scratch[..<produced])
-            if rc != -1 { break }
-            switch err {
+        var offset = 0
+        var scratch = [UInt8](repeating: 0, count: max(input.count * 2, 64))
+        while offset < input.count {
+            let rest = UnsafeRawBufferPointer(start: base + offset, count: input.count - offset)
+            let step = scratch.withUnsafeMutableBytes { iconvStep(handle, rest, into: $0) }
+            output.append(contentsOf: scratch[..<step.produced])
+            offset += step.used
+            guard let error = step.error else { break }
+            switch error {
             case E2BIG:
                 continue
             case EINVAL where !final:
                 // An incomplete sequence at the end: keep it for the next chunk.
-                carry = Array(UnsafeRawBufferPointer(start: inPointer.map { UnsafeRawPointer($0) }, count: inLeft))
-                consumed += Int64(input.count - inLeft)
+                carry = Array(UnsafeRawBufferPointer(start: base + offset, count: input.count - offset))
+                consumed += Int64(offset)
                 return
             default:
                 // EILSEQ, or an incomplete sequence at the very end: replace one byte.
-                let offset = consumed + Int64(input.count - inLeft)
-                if invalidOffsets.count < TextConverter.maximumRecordedErrors { invalidOffsets.append(offset) }
+                let at = consumed + Int64(offset)
+                if invalidOffsets.count < TextConverter.maximumRecordedErrors { invalidOffsets.append(at) }
                 invalidByteCount += 1
                 output.append(contentsOf: [0xEF, 0xBF, 0xBD])
-                inPointer = inPointer.map { $0 + 1 }
-                inLeft -= 1
+                offset += 1
             }
         }
         consumed += Int64(input.count)
     }
+}
+
+/// One call of iconv from `input` into `output`: the bytes it read and wrote, and `errno` when
+/// it stopped short (EILSEQ at a byte it refuses, EINVAL at a sequence cut by the end of the
+/// input, E2BIG when the output is full).
+private func iconvStep(
+    _ handle: iconv_t?, _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
+) -> (used: Int, produced: Int, error: Int32?) {
+    var inPointer = input.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: CChar.self)) }
+    var inLeft = input.count
+    var outPointer = output.baseAddress?.assumingMemoryBound(to: CChar.self)
+    var outLeft = output.count
+    let rc = iconv(handle, &inPointer, &inLeft, &outPointer, &outLeft)
+    let error = rc == -1 ? errno : nil
+    return (input.count - inLeft, output.count - outLeft, error)
 }
 
 /// Every two-byte GB18030 sequence (lead 0x81–0xFE, trail 0x40–0xFF) as glibc iconv decodes
@@ -254,18 +254,10 @@ enum GB18030Pairs {
         defer { iconv_close(handle) }
         for lead in 0x81...0xFE {
             for trail in 0x40...0xFF {
-                var input: [UInt8] = [UInt8(lead), UInt8(trail)]
+                let input: [UInt8] = [UInt8(lead), UInt8(trail)]
                 var output = [UInt8](repeating: 0, count: 8)
-                let produced: Int? = input.withUnsafeMutableBytes { inBuffer in
-                    output.withUnsafeMutableBytes { outBuffer in
-                        var inPointer = inBuffer.baseAddress?.assumingMemoryBound(to: CChar.self)
-                        var inLeft = 2
-                        var outPointer = outBuffer.baseAddress?.assumingMemoryBound(to: CChar.self)
-                        var outLeft = outBuffer.count
-                        let rc = iconv(handle, &inPointer, &inLeft, &outPointer, &outLeft)
-                        return rc == -1 || inLeft != 0 ? nil : outBuffer.count - outLeft
-                    }
-                }
+                let step = input.withUnsafeBytes { bytes in output.withUnsafeMutableBytes { iconvStep(handle, bytes, into: $0) } }
+                let produced = step.error == nil && step.used == 2 ? step.produced : nil
                 iconv(handle, nil, nil, nil, nil)
                 guard let produced, produced >= 2 else { continue }
                 guard produced <= 3 else {
@@ -340,18 +332,9 @@ public enum GB18030Encoder {
         let handle = iconv_open("GB18030", "UTF-8")
         guard handle != iconv_t(bitPattern: -1) else { return Array(text.utf8) }
         defer { iconv_close(handle) }
-        var input = Array(text.utf8)
+        let input = Array(text.utf8)
         var output = [UInt8](repeating: 0, count: input.count * 2 + 16)
-        let produced: Int = input.withUnsafeMutableBytes { inBuffer in
-            output.withUnsafeMutableBytes { outBuffer in
-                var inPointer = inBuffer.baseAddress?.assumingMemoryBound(to: CChar.self)
-                var inLeft = inBuffer.count
-                var outPointer = outBuffer.baseAddress?.assumingMemoryBound(to: CChar.self)
-                var outLeft = outBuffer.count
-                _ = iconv(handle, &inPointer, &inLeft, &outPointer, &outLeft)
-                return outBuffer.count - outLeft
-            }
-        }
+        let produced = input.withUnsafeBytes { bytes in output.withUnsafeMutableBytes { iconvStep(handle, bytes, into: $0).produced } }
         return Array(output[..<produced])
     }
 }
