@@ -190,9 +190,21 @@ extension IPv6Address: CustomStringConvertible, LosslessStringConvertible {
 /// Parses an IPv6 text form into its value, or nil.
 private func parseIPv6(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt128? {
     guard bytes.count >= 2, bytes.count <= 45 else { return nil }
-    var head: [UInt16] = []
-    var tail: [UInt16] = []
+    // The groups before `::` and after it, accumulated as numbers (no array per address).
+    var head: UInt128 = 0
+    var headCount = 0
+    var tail: UInt128 = 0
+    var tailCount = 0
     var sawDoubleColon = false
+    func push(_ group: UInt16) {
+        if sawDoubleColon {
+            tail = tail << 16 | UInt128(group)
+            tailCount += 1
+        } else {
+            head = head << 16 | UInt128(group)
+            headCount += 1
+        }
+    }
     var index = 0
     if bytes[0] == 0x3A {
         guard bytes[1] == 0x3A else { return nil }
@@ -207,12 +219,12 @@ private func parseIPv6(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt128? {
             if bytes[end] == 0x2E { isDotted = true }
             end += 1
         }
-        let groupCount = head.count + tail.count
+        let groupCount = headCount + tailCount
         if isDotted {
             guard end == bytes.count, groupCount <= 6 else { return nil }
             guard let v4 = IPv4Address.parseDotted(UnsafeBufferPointer(rebasing: bytes[index..<end])) else { return nil }
-            let pair = [UInt16(v4.value >> 16), UInt16(v4.value & 0xFFFF)]
-            if sawDoubleColon { tail += pair } else { head += pair }
+            push(UInt16(v4.value >> 16))
+            push(UInt16(v4.value & 0xFFFF))
             index = end
             break
         }
@@ -222,7 +234,7 @@ private func parseIPv6(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt128? {
             guard let digit = hexDigit(byte) else { return nil }
             group = group << 4 | UInt16(digit)
         }
-        if sawDoubleColon { tail.append(group) } else { head.append(group) }
+        push(group)
         index = end
         if index == bytes.count { break }
         // At a colon: a single one separates, a double one compresses.
@@ -235,18 +247,15 @@ private func parseIPv6(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt128? {
             return nil  // a trailing single colon
         }
     }
-    let total = head.count + tail.count
+    let total = headCount + tailCount
     if sawDoubleColon {
         guard total <= 7 else { return nil }
     } else {
         guard total == 8 else { return nil }
     }
-    var groups = head
-    groups += [UInt16](repeating: 0, count: 8 - total)
-    groups += tail
-    var value: UInt128 = 0
-    for group in groups { value = value << 16 | UInt128(group) }
-    return value
+    // The head's groups at the top, zeros for `::`, the tail's at the bottom (a shift by 128,
+    // for an empty head, gives 0).
+    return head << (16 * (8 - headCount)) | tail
 }
 
 /// The value of a hexadecimal digit (either case), or nil.

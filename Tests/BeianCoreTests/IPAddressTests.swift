@@ -1,6 +1,10 @@
 import BeianCore
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite struct IPAddressTests {
     @Test(arguments: [
         ("1.2.3.4", "1.2.3.4"),
@@ -58,6 +62,67 @@ import Testing
     @Test func ordering() throws {
         #expect(try IPAddress.parse("9.9.9.9") < IPAddress.parse("::"))
         #expect(try IPAddress.parse("1.2.3.4") < IPAddress.parse("1.2.3.5"))
+    }
+
+    /// IPv6 text is read as glibc's inet_pton reads it: every way of writing random
+    /// addresses (compressed anywhere, upper case, leading zeros, a dotted tail) and damaged
+    /// forms of them.
+    @Test func ipv6ReadsAsInetPtonReadsIt() {
+        var generator = SystemRandomNumberGenerator()
+        func reference(_ text: String) -> UInt128? {
+            var address = in6_addr()
+            guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }
+            return withUnsafeBytes(of: &address) { bytes in bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) } }
+        }
+        for round in 0..<20_000 {
+            // Groups mostly zero or small, so that runs of zeros and short groups are common.
+            var groups = (0..<8).map { _ -> UInt16 in
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: 0
+                case 1: UInt16.random(in: 0...0xF, using: &generator)
+                default: UInt16.random(in: 0...0xFFFF, using: &generator)
+                }
+            }
+            if round % 7 == 0 { groups[0...5] = [0, 0, 0, 0, 0, 0xFFFF] }
+            var parts = groups.map { group -> String in
+                var text = String(group, radix: 16, uppercase: Bool.random(using: &generator))
+                if Int.random(in: 0..<5, using: &generator) == 0 && text.count < 4 { text = "0" + text }
+                return text
+            }
+            if Bool.random(using: &generator) {
+                parts[6...7] = ["\(groups[6] >> 8).\(groups[6] & 0xFF).\(groups[7] >> 8).\(groups[7] & 0xFF)"]
+            }
+            var text = parts.joined(separator: ":")
+            // `::` in place of a run of zero groups, when there is one.
+            if let start = parts.indices.first(where: { parts[$0] == "0" }) {
+                var end = start
+                while end + 1 < parts.count && parts[end + 1] == "0" { end += 1 }
+                text = parts[..<start].joined(separator: ":") + "::" + parts[(end + 1)...].joined(separator: ":")
+            }
+            var damaged = Array(text.utf8)
+            if round % 3 == 0 {
+                let alphabet = Array(":.0123456789abcdefgABCDEF%".utf8)
+                for _ in 0..<Int.random(in: 1...2, using: &generator) {
+                    let at = Int.random(in: 0...damaged.count, using: &generator)
+                    switch Int.random(in: 0..<3, using: &generator) {
+                    case 0 where at < damaged.count: damaged.remove(at: at)
+                    case 1 where at < damaged.count: damaged[at] = alphabet.randomElement(using: &generator) ?? 0x3A
+                    default: damaged.insert(alphabet.randomElement(using: &generator) ?? 0x3A, at: at)
+                    }
+                }
+            }
+            let written = String(decoding: damaged, as: UTF8.self)
+            // The one known difference: a dotted tail's number with a leading zero (`1.2.3.07`)
+            // is decimal here, as the dotted-quad reader takes it, where inet_pton refuses it.
+            let dotted = written.split(separator: ":").last.map { $0.contains(".") } ?? false
+            if dotted,
+                written.split(separator: ":").last?.split(separator: ".").contains(where: { $0.count > 1 && $0.first == "0" }) == true
+            {
+                continue
+            }
+            let parsed = try? IPv6Address.parse(written)
+            #expect(parsed?.value == reference(written), "\(written)")
+        }
     }
 }
 
