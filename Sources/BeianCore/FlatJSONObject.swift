@@ -245,6 +245,16 @@ package struct FlatJSONObject {
                 }
             }
             if i < b.count, b[i] == 0x65 || b[i] == 0x45 {
+                // Read whole (it was left unread, and the record refused for the character
+                // after it), but no column value.
+                let mantissaEnd = i
+                i += 1
+                if i < b.count, b[i] == 0x2B || b[i] == 0x2D { i += 1 }
+                let digits = i
+                while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+                guard i > digits, mantissaEnd > numberStart, b[mantissaEnd - 1] != 0x2D else {
+                    return .failure(ParseError(message: "invalid number at byte \(numberStart + 1)"))
+                }
                 return .success("is a number in exponent form")
             }
             guard i > numberStart, b[i - 1] != 0x2D else {
@@ -295,6 +305,7 @@ package struct FlatJSONObject {
             if byte != 0x5C {
                 // Copy the run up to the next quote or backslash at once.
                 var end = i + 1
+                while end + 8 <= b.count, !Self.holdsStringEnd(b.loadUnaligned(fromByteOffset: end, as: UInt64.self)) { end += 8 }
                 while end < b.count, b[end] != 0x22, b[end] != 0x5C, b[end] >= 0x20 { end += 1 }
                 if copying { Self.append(b, i..<end, to: &scratch) }
                 i = end
@@ -332,6 +343,20 @@ package struct FlatJSONObject {
             if copying { scratch.append(replacement) }
         }
         return "unterminated string"
+    }
+
+    /// Whether any of eight bytes is a quote, a backslash or a control character (each test
+    /// is exact for the first such byte; a byte after it may also show, which only ends the
+    /// eight-byte steps early).
+    @inline(__always)
+    private static func holdsStringEnd(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ 0x2222_2222_2222_2222
+        let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+        let zeros = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+        let control = (word &- 0x2020_2020_2020_2020) & ~word
+        return (zeros | control) & highs != 0
     }
 
     private func hex4(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt32? {
