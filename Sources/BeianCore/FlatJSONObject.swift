@@ -43,22 +43,23 @@ package struct FlatJSONObject {
         selected = Array(repeating: nil, count: keys.count)
         var slots = [Int8](repeating: -1, count: Self.slotCount)
         for (index, key) in selecting.enumerated() {
-            var slot = Self.slot(key.count, key.first ?? 0, key.last ?? 0)
+            var slot = Self.slot(key.count, key.first ?? 0, key.isEmpty ? 0 : key[key.count / 2], key.last ?? 0)
             while slots[slot] >= 0 { slot = (slot + 1) & (Self.slotCount - 1) }
             slots[slot] = Int8(index)
         }
         self.slots = slots
     }
 
-    /// An open-addressed table of the selected keys by length, first and last byte: a key not
-    /// selected costs one probe, mostly of an empty slot.
+    /// An open-addressed table of the selected keys by length, first, middle and last byte: a
+    /// key not selected costs one probe, mostly of an empty slot.
     private var slots: [Int8] = []
     private static let slotCount = 128
     private static let maximumSelected = 64
 
     @inline(__always)
-    private static func slot(_ count: Int, _ first: UInt8, _ last: UInt8) -> Int {
-        let mixed = (UInt32(truncatingIfNeeded: count) << 16 | UInt32(first) << 8 | UInt32(last)) &* 0x9E37_79B1
+    private static func slot(_ count: Int, _ first: UInt8, _ middle: UInt8, _ last: UInt8) -> Int {
+        // The middle byte tells apart keys alike at both ends (`id.orig_p`, `id.resp_p`).
+        let mixed = (UInt32(truncatingIfNeeded: count) << 24 | UInt32(first) << 16 | UInt32(middle) << 8 | UInt32(last)) &* 0x9E37_79B1
         return Int(mixed >> 25)
     }
 
@@ -66,7 +67,7 @@ package struct FlatJSONObject {
     private func selection(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
         let count = range.count
         guard count > 0 else { return selecting.firstIndex(where: \.isEmpty) }
-        var slot = Self.slot(count, bytes[range.lowerBound], bytes[range.upperBound - 1])
+        var slot = Self.slot(count, bytes[range.lowerBound], bytes[range.lowerBound + count / 2], bytes[range.upperBound - 1])
         while true {
             let index = Int(slots[slot])
             guard index >= 0 else { return nil }
