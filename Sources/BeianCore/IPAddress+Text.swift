@@ -65,6 +65,42 @@ extension IPv4Address: CustomStringConvertible, LosslessStringConvertible {
     }
 }
 
+extension IPv4Address {
+    /// The longest dotted quad.
+    public static let maximumTextLength = 15
+
+    /// Writes the dotted quad (as `description`) at `out`, which has room for
+    /// `maximumTextLength` bytes; returns how many it wrote.
+    public func writeText(to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var count = 0
+        var shift: UInt32 = 24
+        while true {
+            count += writeDecimal(UInt8(truncatingIfNeeded: value >> shift), to: out + count)
+            guard shift > 0 else { return count }
+            out[count] = UInt8(ascii: ".")
+            count += 1
+            shift -= 8
+        }
+    }
+}
+
+/// Writes `value` in decimal at `out` (at most three bytes); returns how many.
+private func writeDecimal(_ value: UInt8, to out: UnsafeMutablePointer<UInt8>) -> Int {
+    if value >= 100 {
+        out[0] = 0x30 + value / 100
+        out[1] = 0x30 + value / 10 % 10
+        out[2] = 0x30 + value % 10
+        return 3
+    }
+    if value >= 10 {
+        out[0] = 0x30 + value / 10
+        out[1] = 0x30 + value % 10
+        return 2
+    }
+    out[0] = 0x30 + value
+    return 1
+}
+
 extension IPv6Address: CustomStringConvertible, LosslessStringConvertible {
     public init?(_ text: String) {
         guard let address = try? IPv6Address.parse(text) else { return nil }
@@ -121,13 +157,7 @@ extension IPv6Address: CustomStringConvertible, LosslessStringConvertible {
         }
         if let v4 = ipv4Mapped {
             ascii("::ffff:")
-            var shift: UInt32 = 24
-            while true {
-                count += Self.writeDecimal(UInt8(truncatingIfNeeded: v4.value >> shift), to: out + count)
-                guard shift > 0 else { return count }
-                ascii(".")
-                shift -= 8
-            }
+            return count + v4.writeText(to: out + count)
         }
         var bestStart = -1
         var bestLength = 1
@@ -165,23 +195,6 @@ extension IPv6Address: CustomStringConvertible, LosslessStringConvertible {
             i += 1
         }
         return count
-    }
-
-    /// Writes `value` in decimal at `out` (at most three bytes); returns how many.
-    private static func writeDecimal(_ value: UInt8, to out: UnsafeMutablePointer<UInt8>) -> Int {
-        if value >= 100 {
-            out[0] = 0x30 + value / 100
-            out[1] = 0x30 + value / 10 % 10
-            out[2] = 0x30 + value % 10
-            return 3
-        }
-        if value >= 10 {
-            out[0] = 0x30 + value / 10
-            out[1] = 0x30 + value % 10
-            return 2
-        }
-        out[0] = 0x30 + value
-        return 1
     }
 
     private func group(_ index: Int) -> UInt16 { UInt16(truncatingIfNeeded: value >> (112 - 16 * index)) }

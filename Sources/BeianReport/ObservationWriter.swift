@@ -154,14 +154,8 @@ public struct ObservationWriter {
         mutating func address(_ address: IPAddress) {
             switch address {
             case .v4(let v4):
-                let value = v4.value
-                number(UInt64(value >> 24))
-                byte(UInt8(ascii: "."))
-                number(UInt64((value >> 16) & 0xFF))
-                byte(UInt8(ascii: "."))
-                number(UInt64((value >> 8) & 0xFF))
-                byte(UInt8(ascii: "."))
-                number(UInt64(value & 0xFF))
+                precondition(count + IPv4Address.maximumTextLength <= capacity)
+                count += v4.writeText(to: base + count)
             case .v6(let v6):
                 precondition(count + IPv6Address.maximumTextLength <= capacity)
                 count += v6.writeText(to: base + count)
