@@ -23,28 +23,21 @@ public struct DomainName: Hashable, Comparable, Sendable, CustomStringConvertibl
     public static let maximumInputLength = 1024
 
     public init(_ text: some StringProtocol) throws(ValueError) {
-        let utf8 = text.utf8
-        guard utf8.count <= DomainName.maximumInputLength else {
-            throw ValueError(.tooLong, "domain name longer than \(DomainName.maximumInputLength) bytes")
-        }
-        if utf8.allSatisfy({ $0 < 0x80 }) {
-            ascii = try DomainName.checkASCII(Array(utf8), original: text)
-        } else {
-            let mapped = try DomainName.toASCII(String(text))
-            ascii = try DomainName.checkASCII(Array(mapped.utf8), original: text)
-        }
+        try self.init(String(text))
+    }
+
+    /// A name from text. Not generic, so that callers in other modules reach the fast path
+    /// (the generic form ran the ASCII test through unspecialised code: 3 % of a scan).
+    public init(_ text: String) throws(ValueError) {
+        let original = text
+        var text = text
+        let name = text.withUTF8 { bytes in Result { () throws(ValueError) in try DomainName.lookupForm(bytes, unchanged: original) } }
+        ascii = try name.get()
     }
 
     /// A name from UTF-8 bytes (a Host header, an SNI, a registry field), with the same rules.
     public init(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(ValueError) {
-        guard bytes.count <= DomainName.maximumInputLength else {
-            throw ValueError(.tooLong, "domain name longer than \(DomainName.maximumInputLength) bytes")
-        }
-        if bytes.allSatisfy({ $0 < 0x80 }) {
-            ascii = try DomainName.checkASCII(Array(bytes), original: String(decoding: bytes, as: UTF8.self))
-        } else {
-            self = try DomainName(String(decoding: bytes, as: UTF8.self))
-        }
+        ascii = try DomainName.lookupForm(bytes, unchanged: nil)
     }
 
     /// A name already in lookup form (from an index or a trusted table). Not checked.
@@ -86,61 +79,99 @@ public struct DomainName: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     public static func < (lhs: DomainName, rhs: DomainName) -> Bool { lhs.ascii < rhs.ascii }
 
-    /// Lowercases and checks an ASCII name; returns the lookup form.
-    private static func checkASCII(_ input: [UInt8], original: some StringProtocol) throws(ValueError) -> String {
-        var bytes = input
-        if bytes.last == 0x2E { bytes.removeLast() }
-        guard !bytes.isEmpty else { throw ValueError(.invalidDomain, "empty domain name") }
-        guard bytes.count <= maximumLength else {
-            throw ValueError(.invalidDomain, "domain name longer than \(maximumLength) bytes: \(quoted(original))")
+    /// The lookup form of `input`: ASCII input checked and lowercased in place of any
+    /// library call, other input mapped by libidn2 first. `unchanged` is `input` as a string,
+    /// when the caller has one: returned as it is when it already is the lookup form (most
+    /// names on the wire are), so that no new string is made.
+    private static func lookupForm(_ input: UnsafeBufferPointer<UInt8>, unchanged: String?) throws(ValueError) -> String {
+        guard input.count <= DomainName.maximumInputLength else {
+            throw ValueError(.tooLong, "domain name longer than \(DomainName.maximumInputLength) bytes")
+        }
+        var nonASCII: UInt8 = 0
+        for byte in input { nonASCII |= byte }
+        guard nonASCII < 0x80 else {
+            let mapped = try toASCII(String(decoding: input, as: UTF8.self))
+            let mappedBytes = Array(mapped.utf8)
+            let checked = mappedBytes.withUnsafeBufferPointer { bytes in
+                Result { () throws(ValueError) in try checkASCII(bytes, unchanged: mapped, original: input) }
+            }
+            return try checked.get()
+        }
+        return try checkASCII(input, unchanged: unchanged, original: input)
+    }
+
+    /// Checks an ASCII name and returns its lookup form (lowercase, no trailing dot):
+    /// `unchanged` when that is already it, else a new string. `original` is what the
+    /// caller gave, for messages.
+    private static func checkASCII(
+        _ input: UnsafeBufferPointer<UInt8>, unchanged: String?, original: UnsafeBufferPointer<UInt8>
+    ) throws(ValueError) -> String {
+        func shown() -> String { quoted(String(decoding: original, as: UTF8.self)) }
+        let count = input.last == 0x2E ? input.count - 1 : input.count
+        guard count > 0 else { throw ValueError(.invalidDomain, "empty domain name") }
+        guard count <= maximumLength else {
+            throw ValueError(.invalidDomain, "domain name longer than \(maximumLength) bytes: \(shown())")
         }
         var labelStart = 0
         var hasALabel = false
+        var hasUpper = false
         var lastLabelNumeric = true
-        for i in 0...bytes.count {
-            if i == bytes.count || bytes[i] == 0x2E {
+        for i in 0...count {
+            if i == count || input[i] == 0x2E {
                 let length = i - labelStart
                 guard length > 0 else {
-                    throw ValueError(.invalidDomain, "empty label in \(quoted(original))")
+                    throw ValueError(.invalidDomain, "empty label in \(shown())")
                 }
                 guard length <= maximumLabelLength else {
-                    throw ValueError(.invalidDomain, "label longer than \(maximumLabelLength) bytes in \(quoted(original))")
+                    throw ValueError(.invalidDomain, "label longer than \(maximumLabelLength) bytes in \(shown())")
                 }
-                if bytes[labelStart] == 0x2D || bytes[i - 1] == 0x2D {
-                    throw ValueError(.invalidDomain, "label starts or ends with a hyphen in \(quoted(original))")
+                if input[labelStart] == 0x2D || input[i - 1] == 0x2D {
+                    throw ValueError(.invalidDomain, "label starts or ends with a hyphen in \(shown())")
                 }
-                if length > 4 && bytes[labelStart] == 0x78 && bytes[labelStart + 1] == 0x6E && bytes[labelStart + 2] == 0x2D
-                    && bytes[labelStart + 3] == 0x2D
+                // `xn--` in any case.
+                if length > 4 && input[labelStart] | 0x20 == 0x78 && input[labelStart + 1] | 0x20 == 0x6E
+                    && input[labelStart + 2] == 0x2D && input[labelStart + 3] == 0x2D
                 {
                     hasALabel = true
                 }
                 labelStart = i + 1
                 continue
             }
-            var byte = bytes[i]
+            var byte = input[i]
             if byte >= 0x41 && byte <= 0x5A {
                 byte += 0x20
-                bytes[i] = byte
+                hasUpper = true
             }
             let isDigit = byte >= 0x30 && byte <= 0x39
             if i == labelStart { lastLabelNumeric = true }
             if !isDigit { lastLabelNumeric = false }
             guard isDigit || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F else {
-                let shown =
+                let character =
                     byte >= 0x20 && byte < 0x7F ? "\u{201C}\(Character(Unicode.Scalar(byte)))\u{201D}" : "byte 0x\(String(byte, radix: 16))"
-                throw ValueError(.invalidDomain, "character \(shown) not allowed in \(quoted(original))")
+                throw ValueError(.invalidDomain, "character \(character) not allowed in \(shown())")
             }
         }
         if lastLabelNumeric {
-            throw ValueError(.invalidDomain, "last label is numeric (an address, not a name): \(quoted(original))")
+            throw ValueError(.invalidDomain, "last label is numeric (an address, not a name): \(shown())")
         }
-        let name = String(decoding: bytes, as: UTF8.self)
+        let name: String
+        if !hasUpper && count == input.count, let unchanged {
+            name = unchanged
+        } else {
+            name = String(unsafeUninitializedCapacity: count) { output in
+                for i in 0..<count {
+                    let byte = input[i]
+                    output[i] = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+                }
+                return count
+            }
+        }
         if hasALabel {
             var output: UnsafeMutablePointer<CChar>? = nil
             let rc = idn2_to_unicode_8z8z(name, &output, 0)
             idn2_free(output)
             guard rc == Int32(IDN2_OK.rawValue) else {
-                throw ValueError(.invalidDomain, "invalid A-label (punycode) in \(quoted(original)): \(String(cString: idn2_strerror(rc)))")
+                throw ValueError(.invalidDomain, "invalid A-label (punycode) in \(shown()): \(String(cString: idn2_strerror(rc)))")
             }
         }
         return name

@@ -31,6 +31,30 @@ import Testing
         #expect(throws: ValueError.self) { try DomainName(text) }
     }
 
+    /// The string, substring and byte forms read every name alike: the same lookup form, or the
+    /// same refusal, with the message naming what was given.
+    @Test(arguments: [
+        "Example.COM", "www.example.com.", "example.com", "中国移动。中国", "XN--FIQ02IB9D179B.xn--fiqs8s.", "Xn--zz.com", "a..b",
+        "ex@mple.com", "example.123", "-a.com", String(repeating: "a", count: 64) + ".com", "_dmarc.Example.com",
+    ])
+    func everyFormAlike(text: String) {
+        let substring = ("<" + text + ">").dropFirst().dropLast()
+        let forms: [Result<DomainName, ValueError>] = [
+            Result { () throws(ValueError) in try DomainName(text) },
+            Result { () throws(ValueError) in try DomainName(substring) },
+            Array(text.utf8).withUnsafeBufferPointer { bytes in Result { () throws(ValueError) in try DomainName(utf8: bytes) } },
+        ]
+        for form in forms {
+            switch (form, forms[0]) {
+            case (.success(let name), .success(let first)): #expect(name == first)
+            case (.failure(let error), .failure(let first)):
+                #expect(error.reason == first.reason)
+                if error.code == .invalidDomain && !text.isEmpty { #expect(error.reason.contains(String(text.prefix(20)))) }
+            default: Issue.record("\(text): the forms disagree: \(forms)")
+            }
+        }
+    }
+
     @Test func unicodeFormForReports() throws {
         #expect(try DomainName("xn--fiq02ib9d179b.xn--fiqs8s").unicode == "中国移动.中国")
         #expect(try DomainName("example.com").unicode == "example.com")
