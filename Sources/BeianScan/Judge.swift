@@ -30,8 +30,10 @@ public struct Judge {
     /// Findings in the order first made, and where each key's finding is.
     private var entries: [Entry] = []
     private var slots: [FindingKey: Int] = [:]
-    /// Independent domains by number, so that keys hash a number, not a name.
+    /// Independent domains by number, so that keys hash a number, not a name, and the names
+    /// by number.
     private var independentNumbers: [String: Int32] = [:]
+    private var independentNames: [String] = []
     /// The independent domains served from domestic addresses that were judged, by the
     /// province of the address (`""` when none is on file): the sites checked.
     private var checked: [String: Set<Int32>] = [:]
@@ -66,16 +68,28 @@ public struct Judge {
     private var chains: [ChainKey: Route] = [:]
     private var domestic: [IPAddress: Bool] = [:]
     /// What a host's name alone says (its filings, blacklists), cached: a busy site is seen
-    /// thousands of times.
+    /// thousands of times. Plain values, no references: tens of thousands are made and freed
+    /// per input.
     private struct HostVerdict {
-        var independent: String
+        /// Not a domain name: nothing to judge.
+        static var none: HostVerdict {
+            HostVerdict(independentNumber: -1, sites: UnsafeBufferPointer(start: nil, count: 0), blacklisted: false)
+        }
+
         var independentNumber: Int32
-        var sites: [UInt32]
+        /// The sites' indices, in the index's own memory (the index outlives the judge's
+        /// tables: the judge holds it).
+        var sites: UnsafeBufferPointer<UInt32>
         var blacklisted: Bool
     }
-    private var hosts: [String: HostVerdict] = [:]
+    /// Hosts numbered as first seen, and their verdicts by number: the name is hashed once
+    /// per observation, every other table hashes its number.
+    private var hostNumbers: [String: Int32] = [:]
+    private var hostVerdicts: [HostVerdict] = []
     private var sites: [UInt32: SiteFacts] = [:]
     private var pairs: [PairKey: PairJudgement] = [:]
+    /// The slots of every pair's findings, each pair's in a run (`PairJudgement.slots`).
+    private var pairSlots: [Int32] = []
 
     /// What judging needs of a filed site, held by reference (a site is looked at for every
     /// observation of its hosts: copying its arrays each time showed in profiles).
@@ -144,7 +158,8 @@ public struct Judge {
         // Room for a busy input's distinct hosts and pairs from the start: grown from empty,
         // the tables were rehashed a dozen times (4 % of a capture's scan).
         pairs.reserveCapacity(Self.initialCapacity)
-        hosts.reserveCapacity(Self.initialCapacity)
+        hostNumbers.reserveCapacity(Self.initialCapacity)
+        hostVerdicts.reserveCapacity(Self.initialCapacity)
         routes.reserveCapacity(Self.initialCapacity)
     }
 
@@ -164,32 +179,41 @@ public struct Judge {
         if end.map({ time > $0 }) ?? true { end = time }
         // A host on an address is judged the same until a filing or access record it depends
         // on is cancelled: repeated sightings only update the findings the first one made.
-        let pair = PairKey(host: observation.host, address: observation.address)
+        let host = hostNumber(observation.host)
+        let pair = PairKey(host: host, address: observation.address)
         if let known = pairs[pair], known.from <= time.secondsSince1970, time.secondsSince1970 < known.until {
-            for slot in known.slots {
+            for slot in pairSlots[known.slots] {
                 Self.update(&entries[Int(slot)], with: observation, time: time, limit: settings.maximumEvidence)
                 noteChange(Int(slot))
             }
             return
         }
-        var judgement = PairJudgement()
-        judge(observation, into: &judgement)
-        if pairs.count >= Self.cacheLimit { pairs.removeAll(keepingCapacity: true) }
+        if pairs.count >= Self.cacheLimit {
+            pairs.removeAll(keepingCapacity: true)
+            pairSlots.removeAll(keepingCapacity: true)
+        }
+        var judgement = PairJudgement(start: pairSlots.count)
+        judge(observation, verdict: hostVerdicts[Int(host)], into: &judgement)
+        judgement.slots = judgement.slots.lowerBound..<pairSlots.count
         pairs[pair] = judgement
     }
 
-    /// The host and address of an observation: what its judgement depends on, with its time.
+    /// The host (by number) and address of an observation: what its judgement depends on,
+    /// with its time.
     private struct PairKey: Hashable {
-        var host: String
+        var host: Int32
         var address: IPAddress
     }
 
     /// The findings an observation of a pair made, and the times between which the filings it
     /// was judged against stood unchanged.
     private struct PairJudgement {
-        var slots: [Int32] = []
+        /// Where its findings' slots are in `pairSlots`.
+        var slots: Range<Int>
         var from = Int64.min
         var until = Int64.max
+
+        init(start: Int) { slots = start..<start }
 
         /// Narrows the interval around `time` by a cancellation at `boundary` (a record is in
         /// force while time < boundary).
@@ -199,26 +223,28 @@ public struct Judge {
         }
     }
 
-    private mutating func judge(_ observation: Observation, into judgement: inout PairJudgement) {
+    /// Judges a pair seen for the first time (or again after a filing it depends on changed),
+    /// appending the slots of the findings it makes to `pairSlots`.
+    private mutating func judge(_ observation: Observation, verdict: HostVerdict, into judgement: inout PairJudgement) {
         let time = observation.time
         let address = observation.address
-        guard let verdict = hostVerdict(observation.host) else { return }
+        guard verdict.independentNumber >= 0 else { return }
         let route = self.route(address)
         guard settings.scope.admits(chainUnits: route.chainUnits) else { return }
 
         // Blacklists apply wherever the site is served.
         if verdict.blacklisted || route.illegal {
-            judgement.slots.append(report(.blacklisted, observation, independent: verdict, route: route))
+            pairSlots.append(report(.blacklisted, observation, independent: verdict, route: route))
         }
         // Domestic scope: filed address space, or China by geolocation.
         let filedSpace = route.filed
         guard filedSpace || isChinese(address) else { return }
         checked[route.province ?? "", default: []].insert(verdict.independentNumber)
-        if !filedSpace { judgement.slots.append(report(.ipUnreported, observation, independent: nil, route: route)) }
+        if !filedSpace { pairSlots.append(report(.ipUnreported, observation, independent: nil, route: route)) }
 
         let sites = verdict.sites
         guard !sites.isEmpty else {
-            judgement.slots.append(report(.unfiledSite, observation, independent: verdict, route: route))
+            pairSlots.append(report(.unfiledSite, observation, independent: verdict, route: route))
             return
         }
         let seconds = time.secondsSince1970
@@ -252,21 +278,21 @@ public struct Judge {
             }
         }
         guard let site = first else {
-            judgement.slots.append(
+            pairSlots.append(
                 report(.cancelledFilingServed, observation, independent: verdict, route: route, site: filedSite(sites[0])))
             return
         }
         if blacklistedSponsor {
-            judgement.slots.append(report(.blacklisted, observation, independent: verdict, route: route, site: site))
+            pairSlots.append(report(.blacklisted, observation, independent: verdict, route: route, site: site))
         }
         if !listed {
-            judgement.slots.append(
+            pairSlots.append(
                 report(
                     cancelledListing ? .cancelledFilingServed : .accessUnderReported, observation, independent: verdict,
                     route: route, site: site))
         }
         if filedSpace && providerFiled && !providerInChain {
-            judgement.slots.append(report(.providerMismatch, observation, independent: verdict, route: route, site: site))
+            pairSlots.append(report(.providerMismatch, observation, independent: verdict, route: route, site: site))
         }
     }
 
@@ -411,24 +437,38 @@ public struct Judge {
 
     // MARK: Helpers
 
-    private mutating func hostVerdict(_ name: String) -> HostVerdict? {
-        if let known = hosts[name] { return known }
-        guard let host = try? DomainName(name) else { return nil }
-        let lookup = index.filedSites(forHost: host)
-        let independent = lookup.independentDomain ?? host.ascii
-        let verdict = HostVerdict(
-            independent: independent, independentNumber: number(ofIndependent: independent), sites: Array(lookup.sites),
-            blacklisted: host.ascii.utf8.withContiguousStorageIfAvailable { index.isListed(hostBytes: UnsafeRawBufferPointer($0)) }
-                ?? (index.blacklistedDomain(covering: host) != nil || !index.illegalAccess(covering: host).isEmpty))
-        if hosts.count >= Self.cacheLimit { hosts.removeAll(keepingCapacity: true) }
-        hosts[name] = verdict
-        return verdict
+    /// The number of a host name, its verdict worked out when it is new.
+    private mutating func hostNumber(_ name: String) -> Int32 {
+        if let known = hostNumbers[name] { return known }
+        if hostNumbers.count >= Self.cacheLimit {
+            // Pairs name hosts by number: they go with the numbers.
+            hostNumbers.removeAll(keepingCapacity: true)
+            hostVerdicts.removeAll(keepingCapacity: true)
+            pairs.removeAll(keepingCapacity: true)
+            pairSlots.removeAll(keepingCapacity: true)
+        }
+        let number = Int32(hostVerdicts.count)
+        hostVerdicts.append(hostVerdict(name))
+        hostNumbers[name] = number
+        return number
+    }
+
+    private mutating func hostVerdict(_ name: String) -> HostVerdict {
+        guard var host = try? DomainName(name).ascii else { return .none }
+        return host.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            let lookup = index.filedSites(hostBytes: bytes)
+            let independent = String(decoding: bytes[(lookup.independentStart ?? 0)...], as: UTF8.self)
+            return HostVerdict(
+                independentNumber: number(ofIndependent: independent), sites: lookup.sites, blacklisted: index.isListed(hostBytes: bytes))
+        }
     }
 
     private mutating func number(ofIndependent name: String) -> Int32 {
         if let known = independentNumbers[name] { return known }
         let number = Int32(clamping: independentNumbers.count)
         independentNumbers[name] = number
+        independentNames.append(name)
         return number
     }
 
@@ -512,7 +552,7 @@ public struct Judge {
         }
         var finding = Finding(kind: kind, detail: Self.detail(kind), count: 1)
         finding.host = observation.host
-        finding.independentDomain = verdict?.independent
+        finding.independentDomain = verdict.map { independentNames[Int($0.independentNumber)] }
         finding.address = observation.address.description
         finding.provider = route.provider
         finding.operatorUnit = route.operatorUnit
