@@ -36,6 +36,8 @@ struct NormalizedText {
         let view = text.unicodeScalars
         var index = view.startIndex
         var count = 0
+        // The scalars normalised so far, by value (at most one entry per Unicode scalar).
+        var normalised: [UInt32: [Unicode.Scalar]] = [:]
         while index < view.endIndex, count < FilingNumberRecognizer.maximumTextLength {
             let next = view.index(after: index)
             let scalar = view[index]
@@ -53,10 +55,16 @@ struct NormalizedText {
                     // Full-width ASCII (`ＩＣＰ１２３－`): NFKC maps it to ASCII, done here at once.
                     append(NormalizedText.fold(ascii), origin)
                 } else {
-                    let folded = String(scalar).precomposedStringWithCompatibilityMapping
-                    for part in folded.unicodeScalars {
-                        append(NormalizedText.fold(part), origin)
+                    // Foundation's NFKC costs microseconds a call: each scalar is normalised
+                    // once per text (a text of damaged bytes is all U+FFFD).
+                    let parts: [Unicode.Scalar]
+                    if let known = normalised[scalar.value] {
+                        parts = known
+                    } else {
+                        parts = String(scalar).precomposedStringWithCompatibilityMapping.unicodeScalars.map(NormalizedText.fold)
+                        normalised[scalar.value] = parts
                     }
+                    for part in parts { append(part, origin) }
                 }
             }
             index = next
