@@ -9,8 +9,9 @@ import BeianCore
 /// Byte-level helpers shared by the log parsers: fields are ranges of the line, values are
 /// parsed straight from bytes.
 enum Fields {
-    /// The ranges of `line` between `separator` bytes (all of them).
-    static func split(_ line: UnsafeRawBufferPointer, by separator: UInt8, into ranges: inout [Range<Int>]) {
+    /// The ranges of `line` between `separator` bytes: all of them, or the first `limit` (a
+    /// reader that uses the first columns only does not look for the ends of the others).
+    static func split(_ line: UnsafeRawBufferPointer, by separator: UInt8, into ranges: inout [Range<Int>], limit: Int = .max) {
         ranges.removeAll(keepingCapacity: true)
         guard let base = line.baseAddress else {
             ranges.append(0..<0)
@@ -18,12 +19,15 @@ enum Fields {
         }
         // memchr from separator to separator: fields are long, separators few.
         var start = 0
-        while start <= line.count, let found = memchr(base + start, Int32(separator), line.count - start) {
+        while ranges.count < limit {
+            guard start < line.count, let found = memchr(base + start, Int32(separator), line.count - start) else {
+                ranges.append(start..<line.count)
+                return
+            }
             let index = UnsafeRawPointer(found) - base
             ranges.append(start..<index)
             start = index + 1
         }
-        ranges.append(start..<line.count)
     }
 
     /// Fields separated by runs of spaces, and quoted (`"…"`) or bracketed (`[…]`) fields taken
@@ -58,6 +62,14 @@ enum Fields {
 
     static func slice(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: line[range])
+    }
+
+    static func equals(_ bytes: UnsafeRawBufferPointer, _ other: [UInt8]) -> Bool {
+        guard bytes.count == other.count else { return false }
+        return other.withUnsafeBytes { other in
+            guard let left = bytes.baseAddress, let right = other.baseAddress else { return true }  // both empty
+            return memcmp(left, right, bytes.count) == 0
+        }
     }
 
     static func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {

@@ -39,6 +39,8 @@ struct ZeekTSVParser: LineParser {
     private var ts = -1, origin = -1, responder = -1, responderPort = -1, host = -1, serverName = -1, query = -1, answers = -1,
         proto = -1, uri = -1, method = -1, nextProtocol = -1
     private var needed = 0
+    /// Columns split per line: up to the last one read.
+    private var splitLimit = 0
 
     init(path: String) {
         file = path
@@ -56,7 +58,7 @@ struct ZeekTSVParser: LineParser {
             report.reject(number, "a data line before the #fields header (or not an http, ssl, quic or dns log)")
             return
         }
-        Fields.split(line, by: separator, into: &fields)
+        Fields.split(line, by: separator, into: &fields, limit: splitLimit)
         guard fields.count >= needed else {
             report.reject(
                 number, "field count differs from the #fields header", "\(fields.count) fields, the header names \(columns.count)")
@@ -75,12 +77,12 @@ struct ZeekTSVParser: LineParser {
         case .http, .ssl, .quic:
             let port = UInt16(clamping: Fields.integer(value(line, responderPort)) ?? 0)
             let column = log == .http ? host : serverName
-            let raw = unescaped(value(line, column))
+            let raw = value(line, column)
             guard !raw.isEmpty else {
                 report.withoutObservation += 1
                 return
             }
-            guard let name = raw.withUnsafeBytes({ Fields.host($0) }) else {
+            guard let name = unescaped(raw, { Fields.host($0) }) else {
                 report.reject(number, "bad host", quoted(line, column))
                 return
             }
@@ -94,10 +96,10 @@ struct ZeekTSVParser: LineParser {
                     appProtocol: log == .http ? .http : quic ? .quic : .tls, client: client, proxy: proxy, source: source))
         case .dns:
             let transport: Observation.Transport = proto >= 0 && Fields.equals(value(line, proto), "tcp") ? .tcp : .udp
-            let name = unescaped(value(line, query))
+            let name = value(line, query)
             // A query that is no host name (`*`, mDNS service names with spaces) is a valid
             // record with nothing to observe, as in the JSON reader.
-            guard !name.isEmpty, let queried = name.withUnsafeBytes({ HostName.normalise($0) }) else {
+            guard !name.isEmpty, let queried = unescaped(name, { HostName.normalise($0) }) else {
                 report.withoutObservation += 1
                 return
             }
@@ -126,7 +128,7 @@ struct ZeekTSVParser: LineParser {
     private func value(_ line: UnsafeRawBufferPointer, _ column: Int) -> UnsafeRawBufferPointer {
         guard column >= 0, column < fields.count else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let bytes = Fields.slice(line, fields[column])
-        if bytes.elementsEqual(unset) || bytes.elementsEqual(empty) { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        if Fields.equals(bytes, unset) || Fields.equals(bytes, empty) { return UnsafeRawBufferPointer(start: nil, count: 0) }
         return bytes
     }
 
@@ -134,9 +136,15 @@ struct ZeekTSVParser: LineParser {
         "\"" + Fields.string(value(line, column)).prefix(80) + "\""
     }
 
+    /// `body` of `bytes` with Zeek's `\xHH` escapes undone (the bytes themselves when they
+    /// hold no backslash, as nearly all do).
+    private func unescaped<Result>(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        guard bytes.contains(0x5C) else { return body(bytes) }
+        return unescaped(bytes).withUnsafeBytes(body)
+    }
+
     /// Undoes Zeek's `\xHH` escapes.
     private func unescaped(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        guard bytes.contains(0x5C) else { return Array(bytes) }
         var out: [UInt8] = []
         var index = 0
         while index < bytes.count {
@@ -211,6 +219,7 @@ struct ZeekTSVParser: LineParser {
             } else {
                 needed = (required.max() ?? 0) + 1
             }
+            splitLimit = max(needed, proto + 1, uri + 1, method + 1, nextProtocol + 1)
         default: return
         }
     }
