@@ -139,6 +139,37 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             + "\(two(secondOfDay % 60))\(style.suffix)"
     }
 
+    /// `text(style)` without the zone's suffix, `2026-03-01T15:55:00`, as bytes made without
+    /// string interpolation (writers of observations make one per second of input).
+    public func dateTimeBytes(_ style: TimeStyle) -> [UInt8] {
+        let local = secondsSince1970 + style.offsetSeconds
+        let days = local >= 0 ? local / 86400 : (local - 86399) / 86400
+        let secondOfDay = Int(local - days * 86400)
+        let (year, month, day) = Timestamp.civilFromDays(Int(days))
+        guard (0...9999).contains(year) else { return Array(text(style).utf8.dropLast(style.suffix.utf8.count)) }
+        return [UInt8](unsafeUninitializedCapacity: 19) { bytes, count in
+            func put(_ value: Int, at offset: Int, digits: Int) {
+                var rest = value
+                for k in stride(from: offset + digits - 1, through: offset, by: -1) {
+                    bytes[k] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
+                    rest /= 10
+                }
+            }
+            put(year, at: 0, digits: 4)
+            put(month, at: 5, digits: 2)
+            put(day, at: 8, digits: 2)
+            put(secondOfDay / 3600, at: 11, digits: 2)
+            put(secondOfDay / 60 % 60, at: 14, digits: 2)
+            put(secondOfDay % 60, at: 17, digits: 2)
+            bytes[4] = UInt8(ascii: "-")
+            bytes[7] = UInt8(ascii: "-")
+            bytes[10] = UInt8(ascii: "T")
+            bytes[13] = UInt8(ascii: ":")
+            bytes[16] = UInt8(ascii: ":")
+            count = 19
+        }
+    }
+
     static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

@@ -61,7 +61,7 @@ public struct ObservationWriter {
         let second = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
         if second != lastSecond {
             lastSecond = second
-            lastSecondText = Array(Timestamp(secondsSince1970: second).text(times).utf8.prefix(19))
+            lastSecondText = Timestamp(secondsSince1970: second).dateTimeBytes(times)
         }
         let client = o.client.flatMap { address in anonymize.map { Array($0(address).utf8) } }
         let bound =

@@ -1,4 +1,5 @@
 import BeianCore
+import BeianTestSupport
 import Testing
 
 /// One row of the recognition table: the text, what must be found (in order), and the
@@ -195,6 +196,23 @@ let recognitionTable: [RecognitionCase] = [
     @Test(arguments: ["", "2015-13-01", "2015-02-30", "2015-3-1", "2015-03-01 25:00:00", "yesterday", "2015-03-01X", "2015-03/01"])
     func refuses(text: String) {
         #expect(throws: ValueError.self) { try Timestamp.parse(text) }
+    }
+
+    /// The writers' byte form is the text form without its suffix, in both zones, at every
+    /// edge (days, leap years, the ends of what nanoseconds since 1970 can hold) and at
+    /// random times.
+    @Test func dateTimeBytesAreTheText() {
+        var random = TestRandom(state: 18)
+        let edges: [Int64] = [
+            0, -1, 86_399, 86_400, 951_782_400, 1_709_251_199, 1_772_380_500, -9_223_372_037, 9_223_372_036, 253_402_300_799,
+        ]
+        let times = edges + (0..<20_000).map { _ in Int64.random(in: -9_223_372_037...9_223_372_036, using: &random) }
+        for seconds in times {
+            for style in TimeStyle.allCases {
+                let time = Timestamp(secondsSince1970: seconds)
+                #expect(String(decoding: time.dateTimeBytes(style), as: UTF8.self) + style.suffix == time.text(style), "\(seconds)")
+            }
+        }
     }
 }
 
