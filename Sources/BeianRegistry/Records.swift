@@ -372,7 +372,7 @@ public struct ProvinceEntry: Hashable, Sendable {
 }
 
 /// One record of any kind, as readers hand them out.
-public enum RegistryRecord: Hashable, Sendable {
+public indirect enum RegistryRecord: Hashable, Sendable {
     case sponsor(Sponsor)
     case site(Site)
     case access(AccessRecord)
