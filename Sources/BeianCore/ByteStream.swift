@@ -361,6 +361,11 @@ final class GzipByteStream: ByteStream, GzipMemberOffsets {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        if let error = pendingError {
+            pendingError = nil
+            finished = true
+            throw error
+        }
         guard !finished, buffer.count > 0 else { return 0 }
         var produced = 0
         while wholeMembers && produced < buffer.count {
@@ -376,7 +381,14 @@ final class GzipByteStream: ByteStream, GzipMemberOffsets {
         }
         decompressedTotal += Int64(produced)
         if finished || produced == buffer.count || wholeMembers { return produced }
-        return try produced + readStreaming(into: UnsafeMutableRawBufferPointer(rebasing: buffer[produced...]))
+        do {
+            return try produced + readStreaming(into: UnsafeMutableRawBufferPointer(rebasing: buffer[produced...]))
+        } catch {
+            // The whole members' bytes of this read go out first; the error comes next.
+            guard produced > 0 else { throw error }
+            pendingError = error
+            return produced
+        }
     }
 
     /// Reads the next member whole into `pending`. False when the stream has ended (then
@@ -468,8 +480,23 @@ final class GzipByteStream: ByteStream, GzipMemberOffsets {
     /// Bytes of the window zlib reads before the source.
     private var handOver = 0
 
+    /// An error met after some bytes of a read came out: those are handed out first, and the
+    /// error with the next read (a file cut short keeps what came before the cut).
+    private var pendingError: InputError?
+
     private func readStreaming(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
         guard !finished, buffer.count > 0 else { return 0 }
+        /// Hands out what this read produced before `error`, or throws it when nothing was.
+        func fail(_ error: InputError) throws(InputError) -> Int {
+            let produced = buffer.count - Int(stream.avail_out)
+            guard produced > 0 else {
+                finished = true
+                throw error
+            }
+            pendingError = error
+            decompressedTotal += Int64(produced)
+            return produced
+        }
         stream.next_out = buffer.baseAddress?.assumingMemoryBound(to: Bytef.self)
         stream.avail_out = UInt32(min(buffer.count, Int(UInt32.max)))
         while stream.avail_out > 0 {
@@ -492,7 +519,8 @@ final class GzipByteStream: ByteStream, GzipMemberOffsets {
             if stream.avail_in == 0 && inputEnd && handOver == 0 {
                 let produced = buffer.count - Int(stream.avail_out)
                 if !memberDone {
-                    throw InputError(.truncated, file: name, offset: fileOffset, "gzip stream ends before its end marker (truncated file)")
+                    return try fail(
+                        InputError(.truncated, file: name, offset: fileOffset, "gzip stream ends before its end marker (truncated file)"))
                 }
                 finished = true
                 decompressedTotal += Int64(produced)
@@ -513,7 +541,7 @@ final class GzipByteStream: ByteStream, GzipMemberOffsets {
             }
             if rc != Z_OK && rc != Z_BUF_ERROR {
                 let message = stream.msg.map { String(cString: $0) } ?? "error \(rc)"
-                throw InputError(.corruptCompression, file: name, offset: fileOffset, "corrupt gzip data: \(message)")
+                return try fail(InputError(.corruptCompression, file: name, offset: fileOffset, "corrupt gzip data: \(message)"))
             }
         }
         decompressedTotal += Int64(buffer.count)

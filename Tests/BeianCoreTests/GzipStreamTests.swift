@@ -38,6 +38,22 @@ struct GzipStreamTests {
         return reading
     }
 
+    /// A file cut short gives every byte before the cut, then the error: a crawl or a capture
+    /// whose writer died keeps what it wrote (the bytes of the last read were dropped).
+    @Test func aCutFileKeepsWhatCameBeforeTheCut() throws {
+        let text = Array(String(repeating: "WARC-Record 浙ICP备12345678号 ", count: 20_000).utf8)
+        let whole = try #require(Compression.compress(text))
+        let cut = Array(whole.prefix(whole.count / 2))
+        for libdeflate in [false, true] {
+            for piece in [1_000, 1 << 16, 1 << 22] {
+                let reading = Self.read(cut, libdeflate: libdeflate, maximumMember: 1 << 20, piece: piece, starts: [])
+                #expect(reading.error?.contains("ends before its end marker") == true)
+                #expect(reading.bytes.count > text.count / 3, "libdeflate \(libdeflate), pieces of \(piece)")
+                #expect(Array(text.prefix(reading.bytes.count)) == reading.bytes)
+            }
+        }
+    }
+
     @Test func everyFileReadsAsZlibAloneReadsIt() throws {
         var members: [[UInt8]] = []
         var plain: [[UInt8]] = []

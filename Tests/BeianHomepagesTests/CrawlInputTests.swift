@@ -95,6 +95,52 @@ import Testing
         #expect(problems.contains { $0.contains("file ends inside the record's block") })
     }
 
+    /// Worker threads change nothing: over batches and a half of records, with damage and
+    /// verdicts, and with a gzip file that breaks off mid-way (a read failure), two and three
+    /// threads give one thread's pages, verdicts, counts, issues and failure, in its order.
+    @Test func threadsChangeNothing() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        var plain: [UInt8] = []
+        for k in 0..<1_200 {
+            plain += Self.record("request", uri: "http://s\(k).example.cn/", block: Array("GET / HTTP/1.1\r\n\r\n".utf8))
+            let footer = k % 3 == 0 ? "<p>浙ICP备\(10_000_000 + k)号</p>" : "<p>site \(k)</p>"
+            plain += Self.record("response", uri: "http://s\(k).example.cn/", block: Self.response(footer))
+            if k % 97 == 5 { plain += Array("damage between records \(k)\r\n".utf8) }
+        }
+        let cut = try #require(Compression.compress(plain))
+        let files = [("plain.warc", plain), ("cut.warc.gz", Array(cut.prefix(cut.count * 2 / 3)))]
+        for (name, bytes) in files {
+            let path = directory.appendingPathComponent(name).path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            func run(_ threads: Int) -> (items: [String], report: InputReport) {
+                var items: [String] = []
+                let report = CrawlInput.read(
+                    path, threads: threads,
+                    examine: { page in
+                        HomepageJudgement(
+                            kind: nil, detail: page.url, shown: page.reading?.numbers.first?.verbatim, siteNumber: "", sponsorNumber: nil,
+                            independentDomain: page.host, provider: nil, siteSuffixDiffers: false)
+                    },
+                    each: { item, verdict in
+                        guard case .page(let page) = item else { return }
+                        items.append("\(page.url) \(page.location) \(verdict?.detail ?? "-") \(verdict?.shown ?? "-")")
+                    })
+                return (items, report)
+            }
+            let one = run(1)
+            #expect(one.items.count > 2 * 256, "\(name): \(one.items.count) pages")
+            #expect((one.report.failure != nil) == (name == "cut.warc.gz"))
+            for threads in [2, 3] {
+                let other = run(threads)
+                #expect(other.items == one.items, "\(name), \(threads) threads")
+                #expect(other.report.read == one.report.read && other.report.counters == one.report.counters)
+                #expect(other.report.rejected == one.report.rejected)
+                #expect(other.report.issues.map(\.description) == one.report.issues.map(\.description))
+                #expect(other.report.failure?.description == one.report.failure?.description)
+            }
+        }
+    }
+
     @Test func arcFilesAreReadAsWARC() throws {
         let directory = try Fixtures.temporaryDirectory()
         let page = Self.response("<p>浙ICP备12345678号</p>")
