@@ -39,6 +39,32 @@ public final class CapturePipeline {
         init(count: Int) { slots = Array(repeating: [], count: count) }
     }
 
+    /// The caller's closures and the packet count, used by blocks of the pipeline's sink queue.
+    private final class Delivery: @unchecked Sendable {
+        // Safe: touched only by blocks of one serial queue, which `run` drains before it
+        // reads `counter` and before the closures (not really escaping) go out of scope.
+        let output: ([Observation]) -> Void
+        let progress: (Int64) -> Void
+        var counter = PacketsWithObservations()
+
+        init(output: @escaping ([Observation]) -> Void, progress: @escaping (Int64) -> Void) {
+            self.output = output
+            self.progress = progress
+        }
+
+        /// A chunk's observations, merged in packet order (stable: the observations of one
+        /// packet come from one worker, in their order), then the bytes read up to it.
+        func deliver(_ result: ChunkResult, offset: Int64) {
+            let merged = result.slots.joined().enumerated()
+                .sorted { ($0.element.packetNumber, $0.offset) < ($1.element.packetNumber, $1.offset) }.map(\.element)
+            if !merged.isEmpty {
+                counter.count(merged)
+                output(merged)
+            }
+            progress(offset)
+        }
+    }
+
     public init(threads: Int = 1, window: Int = 8, configuration: PacketDecoder.Configuration = .init()) {
         self.threads = max(1, threads)
         self.window = max(2, window)
@@ -46,8 +72,9 @@ public final class CapturePipeline {
         hasher = ShardHasher(configuration: configuration)
     }
 
-    /// Reads `path` to the end; `output` gets the observations in packet order (on the
-    /// calling thread). An input that cannot be opened gives a report with its failure.
+    /// Reads `path` to the end; `output` gets the observations in packet order: on the
+    /// calling thread with one thread, on a queue of the pipeline with more (one call at a
+    /// time, `progress` in turn with it, all before `run` returns). An input that cannot be opened gives a report with its failure.
     /// `stop` is asked between chunks: when it says yes, reading ends there and what was
     /// read is decoded and given out (an interrupted scan keeps what it found).
     /// `progress` gets the bytes read from the file so far, after each chunk.
@@ -91,38 +118,45 @@ public final class CapturePipeline {
             worker.decoder.finish()
         } else {
             for worker in workers { worker.queue.sync { worker.decoder.begin(file: path) } }
-            var inFlight: [ChunkResult] = []
-            func complete(_ result: ChunkResult) {
-                result.group.wait()
-                // Stable: observations of one packet come from one worker, in their order.
-                let merged = result.slots.joined().enumerated()
-                    .sorted { ($0.element.packetNumber, $0.offset) < ($1.element.packetNumber, $1.offset) }.map(\.element)
-                if !merged.isEmpty {
-                    counter.count(merged)
-                    output(merged)
-                }
-            }
-            while let chunk = nextChunk() {
-                let result = ChunkResult(count: workers.count)
-                // The reader splits the chunk by conversation; each worker decodes its share.
-                let shares = chunk.shard(workers.count, hasher: hasher)
-                for (index, worker) in workers.enumerated() {
-                    result.group.enter()
-                    let share = shares[index]
-                    worker.queue.async {
-                        chunk.forEachPacket(in: share) { packet in
-                            worker.decoder.decode(packet.bytes, link: packet.link, nanoseconds: packet.nanoseconds, number: packet.number)
+            // The caller's `output` and `progress` run on a queue of their own, one chunk
+            // after another in order, so that judging (a scan's sink) overlaps with reading
+            // and decoding: on the reading thread, it held two threads to 1.2 times one.
+            withoutActuallyEscaping(output) { output in
+                withoutActuallyEscaping(progress) { progress in
+                    let delivery = Delivery(output: output, progress: progress)
+                    let sink = DispatchQueue(label: "beian.capture.sink")
+                    // At most `window` chunks between reading and delivery.
+                    let slots = DispatchSemaphore(value: window)
+                    while let chunk = nextChunk() {
+                        slots.wait()
+                        let result = ChunkResult(count: workers.count)
+                        // The reader splits the chunk by conversation; each worker decodes its share.
+                        let shares = chunk.shard(workers.count, hasher: hasher)
+                        for (index, worker) in workers.enumerated() {
+                            result.group.enter()
+                            let share = shares[index]
+                            worker.queue.async {
+                                chunk.forEachPacket(in: share) { packet in
+                                    worker.decoder.decode(
+                                        packet.bytes, link: packet.link, nanoseconds: packet.nanoseconds, number: packet.number)
+                                }
+                                result.slots[index] = worker.decoder.observations
+                                worker.decoder.observations.removeAll(keepingCapacity: true)
+                                result.group.leave()
+                            }
                         }
-                        result.slots[index] = worker.decoder.observations
-                        worker.decoder.observations.removeAll(keepingCapacity: true)
-                        result.group.leave()
+                        let offset = file.fileOffset
+                        sink.async {
+                            result.group.wait()
+                            delivery.deliver(result, offset: offset)
+                            slots.signal()
+                        }
                     }
+                    // Every block on the queue has run before the closures go out of scope.
+                    sink.sync {}
+                    counter = delivery.counter
                 }
-                inFlight.append(result)
-                if inFlight.count >= window { complete(inFlight.removeFirst()) }
-                progress(file.fileOffset)
             }
-            for result in inFlight { complete(result) }
             for worker in workers { worker.queue.sync { worker.decoder.finish() } }
         }
         var statistics = PacketStatistics()
