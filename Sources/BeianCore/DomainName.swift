@@ -27,7 +27,7 @@ public struct DomainName: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     /// A name from text. Not generic, so that callers in other modules reach the fast path
-    /// (the generic form ran the ASCII test through unspecialised code: 3 % of a scan).
+    /// (the generic form ran the ASCII test through unspecialised code: 4.5 % of a scan).
     public init(_ text: String) throws(ValueError) {
         let original = text
         var text = text
@@ -91,11 +91,10 @@ public struct DomainName: Hashable, Comparable, Sendable, CustomStringConvertibl
         for byte in input { nonASCII |= byte }
         guard nonASCII < 0x80 else {
             let mapped = try toASCII(String(decoding: input, as: UTF8.self))
-            let mappedBytes = Array(mapped.utf8)
-            let checked = mappedBytes.withUnsafeBufferPointer { bytes in
+            var bytes = mapped
+            return try bytes.withUTF8 { bytes in
                 Result { () throws(ValueError) in try checkASCII(bytes, unchanged: mapped, original: input) }
-            }
-            return try checked.get()
+            }.get()
         }
         return try checkASCII(input, unchanged: unchanged, original: input)
     }

@@ -130,10 +130,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// RFC 3339 to the second in `style`: `2026-03-01T04:00:00Z` or `2026-03-01T12:00:00+08:00`.
     public func text(_ style: TimeStyle) -> String {
-        let local = secondsSince1970 + style.offsetSeconds
-        let days = local >= 0 ? local / 86400 : (local - 86399) / 86400
-        let secondOfDay = Int(local - days * 86400)
-        let (year, month, day) = Timestamp.civilFromDays(Int(days))
+        let (year, month, day, secondOfDay) = civil(style)
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(String(year).leftPadded(to: 4))-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):"
             + "\(two(secondOfDay % 60))\(style.suffix)"
@@ -142,10 +139,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// `text(style)` without the zone's suffix, `2026-03-01T15:55:00`, as bytes made without
     /// string interpolation (writers of observations make one per second of input).
     public func dateTimeBytes(_ style: TimeStyle) -> [UInt8] {
-        let local = secondsSince1970 + style.offsetSeconds
-        let days = local >= 0 ? local / 86400 : (local - 86399) / 86400
-        let secondOfDay = Int(local - days * 86400)
-        let (year, month, day) = Timestamp.civilFromDays(Int(days))
+        let (year, month, day, secondOfDay) = civil(style)
         guard (0...9999).contains(year) else { return Array(text(style).utf8.dropLast(style.suffix.utf8.count)) }
         return [UInt8](unsafeUninitializedCapacity: 19) { bytes, count in
             func put(_ value: Int, at offset: Int, digits: Int) {
@@ -168,6 +162,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             bytes[16] = UInt8(ascii: ":")
             count = 19
         }
+    }
+
+    /// The date and the second of the day in `style`'s zone.
+    private func civil(_ style: TimeStyle) -> (year: Int, month: Int, day: Int, secondOfDay: Int) {
+        let local = secondsSince1970 + style.offsetSeconds
+        let days = local >= 0 ? local / 86400 : (local - 86399) / 86400
+        let (year, month, day) = Timestamp.civilFromDays(Int(days))
+        return (year, month, day, Int(local - days * 86400))
     }
 
     static func daysInMonth(year: Int, month: Int) -> Int {

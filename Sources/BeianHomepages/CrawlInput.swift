@@ -259,10 +259,9 @@ public enum CrawlInput {
             return
         }
         // A pipeline of two batches: while the workers examine one, this thread reads the
-        // next and hands on the one before (with the batches one after the other, reading
-        // and handing on left the workers idle: two threads ran 1.2 times as fast as one).
+        // next and hands on the one before (with the batches one after the other, the workers
+        // waited while a gzip crawl was decompressed).
         var inFlight: Examination?
-        defer { if let inFlight { _ = inFlight.finish() } }
         var ended = false
         while !ended && !stop() {
             var batch: [WARCRecord] = []
